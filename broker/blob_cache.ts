@@ -1,0 +1,51 @@
+/**
+ * Recently written and recently read log bytes, bounded by size, so consumers
+ * at the tail of a partition are served from memory. Stored bytes never
+ * change, so a cached range can never be stale.
+ */
+
+import type { LogStore } from "../stores/types.ts";
+
+/** A size-bounded LRU of byte ranges, keyed by blob and position. */
+export class BlobCache {
+  private entries = new Map<string, Uint8Array>();
+  private bytes = 0;
+
+  constructor(private readonly log: LogStore, private readonly maxBytes: number) {}
+
+  private static key(blob: string, position: number, length: number): string {
+    return `${blob}:${position}:${length}`;
+  }
+
+  /** Remembers bytes just written, so the first readers need not go to the store. */
+  put(blob: string, position: number, data: Uint8Array): void {
+    if (this.maxBytes <= 0 || data.length > this.maxBytes / 4) return;
+    const k = BlobCache.key(blob, position, data.length);
+    if (this.entries.has(k)) return;
+    this.entries.set(k, data);
+    this.bytes += data.length;
+    while (this.bytes > this.maxBytes) {
+      const [oldKey, old] = this.entries.entries().next().value!;
+      this.entries.delete(oldKey);
+      this.bytes -= old.length;
+    }
+  }
+
+  async read(blob: string, position: number, length: number): Promise<Uint8Array> {
+    const k = BlobCache.key(blob, position, length);
+    const hit = this.entries.get(k);
+    if (hit) {
+      this.entries.delete(k);
+      this.entries.set(k, hit);
+      return hit;
+    }
+    const data = await this.log.read(blob, position, length);
+    this.put(blob, position, data);
+    return data;
+  }
+
+  /** Bytes held now (for metrics). */
+  get size(): number {
+    return this.bytes;
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * A running broker: a TCP listener, the handler table, the flush buffer and
+ * the two stores. Everything durable is in the stores; this object only holds
+ * what can be rebuilt at start.
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { LogStore, MetaStore } from "../stores/types.ts";
+import { newClusterId } from "../stores/ids.ts";
+import { type BrokerConfig, DEFAULT_BROKER_CONFIG } from "./config.ts";
+import { Notifier } from "./notifier.ts";
+import { ProducePipeline } from "./produce_pipeline.ts";
+import { TopicCache } from "./topic_cache.ts";
+import { BlobCache } from "./blob_cache.ts";
+import { instrumentStore, Metrics } from "./metrics.ts";
+import { type HttpServer, startHttpServer } from "./http.ts";
+import { enforceRetention } from "./retention.ts";
+import { BrokerRegistry } from "./registry.ts";
+import { GroupCoordinator } from "./group_coordinator.ts";
+import { serveConnection } from "../handlers/connection.ts";
+import { handlerTable } from "../handlers/dispatch.ts";
+import type { BrokerContext } from "../handlers/types.ts";
+
+const log = getLogger(["skb", "broker"]);
+
+/** How to start a broker in-process. */
+export interface BrokerOptions extends Partial<BrokerConfig> {
+  meta: MetaStore;
+  log: LogStore;
+  /** Bytes of recent log data kept in memory for tail readers (default 64 MiB). */
+  blobCacheBytes?: number;
+  /** How often unreferenced log data is swept (default 60 s; 0 = never). */
+  sweepIntervalMs?: number;
+  /** Port of the operations endpoint (/metrics, /healthz, /readyz); off when null or unset. */
+  httpPort?: number | null;
+  /** Address of the operations endpoint (default: the broker's host). */
+  httpHost?: string;
+  /** How long /readyz waits for a store ping (default 2000 ms). */
+  readyTimeoutMs?: number;
+}
+
+/** A broker that is serving. */
+export interface Broker {
+  /** Where it listens (the real port when 0 was asked for). */
+  readonly hostname: string;
+  readonly port: number;
+  readonly clusterId: string;
+  /** Where the operations endpoint listens, or null when it is off. */
+  readonly httpPort: number | null;
+  readonly context: BrokerContext;
+  /**
+   * Stops accepting, finishes the requests in flight, flushes, and closes the
+   * stores. Gives up waiting after `timeoutMs`.
+   */
+  close(timeoutMs?: number): Promise<void>;
+  /** Removes log data no index entry points to; returns how many blobs went. */
+  sweep(graceMs?: number): Promise<number>;
+}
+
+/** Starts a broker on the given stores; they are pinged first. */
+export async function startBroker(opts: BrokerOptions): Promise<Broker> {
+  const config: BrokerConfig = { ...DEFAULT_BROKER_CONFIG };
+  for (const [k, v] of Object.entries(opts)) {
+    if (k in config && v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
+  }
+  const metrics = new Metrics();
+  // Every store call is timed and its failures counted (skb_store_operation_*).
+  const meta = instrumentStore(opts.meta, "meta", metrics);
+  const logStore = instrumentStore(opts.log, "log", metrics);
+  await meta.ping();
+  await logStore.ping();
+  const clusterId = await meta.clusterId(config.clusterId ?? newClusterId());
+  const notifier = new Notifier();
+  const closing = new AbortController();
+  const pipeline = new ProducePipeline(meta, logStore, notifier, {
+    lingerMs: config.lingerMs,
+    flushBytes: config.flushBytes,
+    storeTimeoutMs: config.storeTimeoutMs,
+  });
+  const ctx: BrokerContext = {
+    config,
+    clusterId,
+    meta,
+    log: logStore,
+    pipeline,
+    notifier,
+    topics: new TopicCache(meta),
+    blobs: new BlobCache(logStore, opts.blobCacheBytes ?? 64 * 1024 * 1024),
+    metrics,
+    handlers: handlerTable(),
+    registry: null,
+    groups: new GroupCoordinator(meta, {
+      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      pollMs: config.groupPollMs,
+      consumer: {
+        heartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
+        sessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
+      },
+    }, closing.signal),
+    closing: closing.signal,
+    connections: new Set(),
+  };
+  pipeline.onFlush = (bytes, batches, ms, failed) => metrics.flush(bytes, batches, ms, failed);
+  metrics.gauges.set("skb_blob_cache_bytes", () => ctx.blobs.size);
+  metrics.gaugeHelp.set("skb_blob_cache_bytes", "Bytes of recent log data cached in memory.");
+
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname: config.host, port: config.port, transport: "tcp" });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `Port ${config.port} on ${config.host} is already in use; stop the other process or pass --port`,
+      );
+    }
+    throw e;
+  }
+  const addr = listener.addr as Deno.NetAddr;
+  if (config.clusterShape === "addressable") {
+    const wildcard = config.host === "0.0.0.0" || config.host === "::";
+    const host = config.advertisedHost ?? (wildcard ? null : config.host);
+    if (host === null) {
+      listener.close();
+      throw new Error(
+        `The addressable cluster shape needs --advertised-host: other brokers list this one by it, and ${config.host} is not an address clients can use`,
+      );
+    }
+    ctx.registry = new BrokerRegistry(meta, {
+      nodeId: config.nodeId,
+      host,
+      port: config.advertisedPort ?? addr.port,
+      rack: config.rack,
+    });
+    try {
+      await ctx.registry.start();
+    } catch (e) {
+      listener.close();
+      throw e;
+    }
+  }
+  let http: HttpServer | null = null;
+  if (opts.httpPort !== undefined && opts.httpPort !== null) {
+    const httpHost = opts.httpHost ?? config.host;
+    try {
+      http = startHttpServer({
+        hostname: httpHost,
+        port: opts.httpPort,
+        metrics,
+        meta,
+        log: logStore,
+        readyTimeoutMs: opts.readyTimeoutMs ?? 2000,
+        closing: closing.signal,
+        // The addressable shape also needs a live lease in the broker registry.
+        registered: () => ctx.registry?.registered ?? null,
+      });
+    } catch (e) {
+      listener.close();
+      await ctx.registry?.stop();
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new Error(
+          `HTTP port ${opts.httpPort} on ${httpHost} is already in use; stop the other process or pass --http-port`,
+        );
+      }
+      throw e;
+    }
+  }
+  const serving = new Set<Promise<void>>();
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        conn.setNoDelay(true);
+        metrics.connectionsAccepted++;
+        const p = serveConnection(conn, ctx).finally(() => serving.delete(p));
+        serving.add(p);
+      }
+    } catch (e) {
+      if (!closing.signal.aborted) log.error("Accept loop failed: {error}", { error: e });
+    }
+  })();
+
+  const sweep = async (graceMs = 5 * 60 * 1000) => {
+    await enforceRetention(meta, Date.now());
+    const referenced = await meta.referencedBlobs();
+    return await logStore.sweep(referenced, graceMs);
+  };
+  const sweepEvery = opts.sweepIntervalMs ?? 60_000;
+  const sweeper = sweepEvery > 0
+    ? setInterval(() => {
+      sweep().then((n) => {
+        if (n > 0) log.info("Swept {n} unreferenced log blobs", { n });
+      }).catch((e) => log.warn("Sweep failed: {error}", { error: e }));
+    }, sweepEvery)
+    : null;
+  // Session expiry and rebalance deadlines of groups nobody is talking to (any broker may).
+  const groupSweeper = setInterval(() => {
+    ctx.groups.sweep().catch((e) => log.warn("Group sweep failed: {error}", { error: e }));
+  }, 1000);
+
+  let closed: Promise<void> | null = null;
+  const close = (timeoutMs = 30_000) => {
+    closed ??= (async () => {
+      if (sweeper !== null) clearInterval(sweeper);
+      clearInterval(groupSweeper);
+      closing.abort();
+      listener.close();
+      await ctx.registry?.stop();
+      await accepting;
+      const graceful = (async () => {
+        // Flush what is buffered now rather than after the linger time.
+        const flushing = pipeline.drain();
+        await Promise.all([...ctx.connections].map((d) => d()));
+        await flushing;
+        await Promise.all(serving);
+        await pipeline.drain();
+      })();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        log.warn("Shutdown deadline of {ms} ms passed; closing anyway", { ms: timeoutMs });
+      }
+      await http?.close();
+      await logStore.close();
+      await meta.close();
+    })();
+    return closed;
+  };
+
+  return {
+    hostname: addr.hostname,
+    port: addr.port,
+    clusterId,
+    httpPort: http?.port ?? null,
+    context: ctx,
+    close,
+    sweep,
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * Counters, gauges and histograms the broker keeps, rendered in Prometheus'
+ * text exposition format (0.0.4) by `/metrics` (broker/http.ts). Durations are
+ * in seconds and sizes in bytes, as Prometheus' naming conventions ask.
+ */
+
+import { VERSION } from "../version.ts";
+
+/** Request and store latency buckets, in seconds. */
+const SECONDS_BUCKETS = [
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+];
+
+/** Flush size buckets, in bytes (1 KiB to 64 MiB). */
+const BYTES_BUCKETS = [1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+/** A histogram with fixed buckets (non-cumulative counts; cumulated when rendered). */
+class Histogram {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(readonly buckets: number[]) {
+    this.counts = new Array(buckets.length).fill(0);
+  }
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (v <= this.buckets[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+}
+
+/** Escapes a label value (backslash, double quote, newline). */
+function labelValue(v: string | number): string {
+  return String(v).replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
+}
+
+/** Renders label pairs as `a="x",b="y"`. */
+function labels(pairs: Record<string, string | number>): string {
+  return Object.entries(pairs).map(([k, v]) => `${k}="${labelValue(v)}"`).join(",");
+}
+
+function bump(m: Map<string, number>, k: string, by = 1): void {
+  m.set(k, (m.get(k) ?? 0) + by);
+}
+
+/**
+ * A gauge read when `/metrics` is scraped: one value, or one value per label
+ * set (keys written as `state="Stable"`).
+ */
+export type GaugeCallback = () => number | Record<string, number>;
+
+/** The broker's metrics. */
+export class Metrics {
+  /** Requests by `api_key`, `api` and `version` labels. */
+  requests: Map<string, number> = new Map();
+  /** Requests whose handler failed (the connection was closed), same labels. */
+  errors: Map<string, number> = new Map();
+  /** Request handling time by `api_key` and `api`. */
+  latency: Map<string, Histogram> = new Map();
+  bytesIn: number = 0;
+  bytesOut: number = 0;
+  recordsProduced: number = 0;
+  recordsFetched: number = 0;
+  connections: number = 0;
+  connectionsAccepted: number = 0;
+  /** Store failures a handler turned into a Kafka error code, by store and step. */
+  storeErrors: Map<string, number> = new Map();
+  /** Every store operation's time, by store and operation (see {@link instrumentStore}). */
+  storeLatency: Map<string, Histogram> = new Map();
+  /** Store operations that threw or rejected, by store and operation. */
+  storeOpErrors: Map<string, number> = new Map();
+  /** Flushes of the produce buffer: bytes written, batches, time, failures. */
+  flushBytes: Histogram = new Histogram(BYTES_BUCKETS);
+  flushDuration: Histogram = new Histogram(SECONDS_BUCKETS);
+  flushedBatches: number = 0;
+  flushErrors: number = 0;
+  /** When the broker started, in seconds since the epoch. */
+  startTime: number = Date.now() / 1000;
+  /**
+   * Extra gauges read at render time (cache bytes, consumer groups and members,
+   * ...). The name is the metric name; set it once at start.
+   */
+  gauges: Map<string, GaugeCallback> = new Map();
+  /** Help lines for entries of {@link gauges} (optional). */
+  gaugeHelp: Map<string, string> = new Map();
+
+  /** Counts one request and its handling time in milliseconds. */
+  request(api: string, version: number, ms: number, failed: boolean, apiKey = -1): void {
+    const k = labels({ api_key: apiKey, api, version });
+    bump(this.requests, k);
+    if (failed) bump(this.errors, k);
+    const hk = labels({ api_key: apiKey, api });
+    let h = this.latency.get(hk);
+    if (!h) this.latency.set(hk, h = new Histogram(SECONDS_BUCKETS));
+    h.observe(ms / 1000);
+  }
+
+  /** Counts a store failure a handler answered with a Kafka error code. */
+  storeError(store: string, op: string): void {
+    bump(this.storeErrors, labels({ store, op }));
+  }
+
+  /** Times one store operation (milliseconds). */
+  storeOperation(store: string, op: string, ms: number, failed: boolean): void {
+    const k = labels({ store, op });
+    let h = this.storeLatency.get(k);
+    if (!h) this.storeLatency.set(k, h = new Histogram(SECONDS_BUCKETS));
+    h.observe(ms / 1000);
+    if (failed) bump(this.storeOpErrors, k);
+  }
+
+  /** Records one flush of the produce buffer. */
+  flush(bytes: number, batches: number, ms: number, failed: boolean): void {
+    this.flushBytes.observe(bytes);
+    this.flushDuration.observe(ms / 1000);
+    this.flushedBatches += batches;
+    if (failed) this.flushErrors++;
+  }
+
+  /** Prometheus text exposition format 0.0.4. */
+  render(): string {
+    const out: string[] = [];
+    const head = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const counterMap = (name: string, help: string, m: Map<string, number>) => {
+      head(name, "counter", help);
+      for (const [l, v] of m) out.push(`${name}{${l}} ${v}`);
+    };
+    const single = (name: string, type: string, help: string, v: number) => {
+      head(name, type, help);
+      out.push(`${name} ${v}`);
+    };
+    const histogramLines = (name: string, l: string, h: Histogram) => {
+      const sep = l ? "," : "";
+      let cum = 0;
+      h.buckets.forEach((b, i) => {
+        cum += h.counts[i];
+        out.push(`${name}_bucket{${l}${sep}le="${b}"} ${cum}`);
+      });
+      out.push(`${name}_bucket{${l}${sep}le="+Inf"} ${h.count}`);
+      out.push(`${name}_sum${l ? `{${l}}` : ""} ${h.sum}`);
+      out.push(`${name}_count${l ? `{${l}}` : ""} ${h.count}`);
+    };
+    const histogramMap = (name: string, help: string, m: Map<string, Histogram>) => {
+      head(name, "histogram", help);
+      for (const [l, h] of m) histogramLines(name, l, h);
+    };
+
+    head("skb_build_info", "gauge", "Version, Deno version and git revision of this build.");
+    out.push(
+      `skb_build_info{${
+        labels({ version: VERSION.version, deno: Deno.version.deno, revision: VERSION.revision })
+      }} 1`,
+    );
+    single(
+      "skb_start_time_seconds",
+      "gauge",
+      "When the broker started, in seconds since the epoch.",
+      this.startTime,
+    );
+    counterMap("skb_requests_total", "Requests handled, by API key and version.", this.requests);
+    counterMap(
+      "skb_request_errors_total",
+      "Requests whose handler failed (the connection was closed), by API key and version.",
+      this.errors,
+    );
+    histogramMap(
+      "skb_request_duration_seconds",
+      "Request handling time, by API key.",
+      this.latency,
+    );
+    single("skb_bytes_in_total", "counter", "Request bytes read, frames included.", this.bytesIn);
+    single(
+      "skb_bytes_out_total",
+      "counter",
+      "Response bytes written, frames included.",
+      this.bytesOut,
+    );
+    single(
+      "skb_records_produced_total",
+      "counter",
+      "Records committed by Produce.",
+      this.recordsProduced,
+    );
+    single("skb_records_fetched_total", "counter", "Records served by Fetch.", this.recordsFetched);
+    single("skb_connections", "gauge", "Open client connections.", this.connections);
+    single(
+      "skb_connections_accepted_total",
+      "counter",
+      "Client connections accepted.",
+      this.connectionsAccepted,
+    );
+    head("skb_flush_bytes", "histogram", "Bytes written to the log store per flush.");
+    histogramLines("skb_flush_bytes", "", this.flushBytes);
+    head(
+      "skb_flush_duration_seconds",
+      "histogram",
+      "Time per flush: log store write plus meta store commit.",
+    );
+    histogramLines("skb_flush_duration_seconds", "", this.flushDuration);
+    single(
+      "skb_flushed_batches_total",
+      "counter",
+      "Record batches written by flushes.",
+      this.flushedBatches,
+    );
+    single(
+      "skb_flush_errors_total",
+      "counter",
+      "Flushes that failed (producers got a retriable error).",
+      this.flushErrors,
+    );
+    histogramMap(
+      "skb_store_operation_duration_seconds",
+      "Store operation time, by store and operation.",
+      this.storeLatency,
+    );
+    counterMap(
+      "skb_store_operation_errors_total",
+      "Store operations that failed, by store and operation.",
+      this.storeOpErrors,
+    );
+    counterMap(
+      "skb_store_errors_total",
+      "Store failures answered with a Kafka error code, by store and handler step.",
+      this.storeErrors,
+    );
+    for (const [name, f] of this.gauges) {
+      let v: number | Record<string, number>;
+      try {
+        v = f();
+      } catch {
+        continue; // a gauge that cannot be read is left out rather than failing the scrape
+      }
+      head(name, "gauge", this.gaugeHelp.get(name) ?? `${name.replaceAll("_", " ")}.`);
+      if (typeof v === "number") out.push(`${name} ${v}`);
+      else for (const [l, x] of Object.entries(v)) out.push(`${name}{${l}} ${x}`);
+    }
+    return out.join("\n") + "\n";
+  }
+}
+
+/**
+ * Wraps a store so every method that returns a promise is timed and its
+ * failures counted under `store` (e.g. "meta" or "log"). Methods run on the
+ * original object, so private fields and `instanceof` keep working.
+ */
+export function instrumentStore<T extends object>(store: T, name: string, metrics: Metrics): T {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function" || prop === "constructor") return value;
+      let w = wrapped.get(prop);
+      if (w === undefined) {
+        const op = String(prop);
+        w = function (this: unknown, ...args: unknown[]) {
+          const started = performance.now();
+          let result: unknown;
+          try {
+            result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          } catch (e) {
+            metrics.storeOperation(name, op, performance.now() - started, true);
+            throw e;
+          }
+          if (result instanceof Promise) {
+            return result.then(
+              (r) => {
+                metrics.storeOperation(name, op, performance.now() - started, false);
+                return r;
+              },
+              (e) => {
+                metrics.storeOperation(name, op, performance.now() - started, true);
+                throw e;
+              },
+            );
+          }
+          return result;
+        };
+        wrapped.set(prop, w);
+      }
+      return w;
+    },
+  });
+}

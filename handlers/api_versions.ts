@@ -1,0 +1,43 @@
+/**
+ * ApiVersions (key 18), versions 0-4. Lists every API in the handler table
+ * with the versions its handler serves, so what we advertise is exactly what
+ * we serve. A client asking in a version newer than ours gets
+ * UNSUPPORTED_VERSION in a v0 body with our list, and retries (KIP-511).
+ */
+
+import { API_VERSIONS_API, type ApiVersionsResponse } from "../protocol/generated/mod.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { Writer } from "../protocol/writer.ts";
+import { type BrokerContext, defineHandler } from "./types.ts";
+
+/** API key of ApiVersions, whose responses always use header v0. */
+export const API_VERSIONS_KEY = API_VERSIONS_API.apiKey;
+
+function listing(broker: BrokerContext, errorCode: number): ApiVersionsResponse {
+  const apiKeys = [...broker.handlers.values()]
+    .map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+    .sort((a, b) => a.apiKey - b.apiKey);
+  return {
+    errorCode,
+    apiKeys,
+    throttleTimeMs: 0,
+    supportedFeatures: [],
+    finalizedFeaturesEpoch: -1,
+    finalizedFeatures: [],
+    zkMigrationReady: false,
+  };
+}
+
+/** Writes the v0 body sent when the client's ApiVersions version is too new for us. */
+export function apiVersionsFallback(w: Writer, broker: BrokerContext): void {
+  API_VERSIONS_API.encodeResponse(w, listing(broker, ErrorCode.UNSUPPORTED_VERSION), 0);
+}
+
+export const apiVersions = defineHandler({
+  api: API_VERSIONS_API,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(_req, ctx) {
+    return Promise.resolve(listing(ctx.broker, ErrorCode.NONE));
+  },
+});

@@ -1,0 +1,32 @@
+/**
+ * DeleteGroups (key 42), versions 0-2: removes Empty groups with their
+ * committed offsets (NON_EMPTY_GROUP while members remain,
+ * GROUP_ID_NOT_FOUND for a group that does not exist).
+ */
+
+import { DELETE_GROUPS_API } from "../protocol/generated/mod.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { groupErrorCode } from "./_groups.ts";
+import { defineHandler } from "./types.ts";
+
+export const deleteGroups = defineHandler({
+  api: DELETE_GROUPS_API,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(req, ctx) {
+    const results = [];
+    for (const groupId of req.groupsNames) {
+      let errorCode: number;
+      if (groupId === "") errorCode = ErrorCode.INVALID_GROUP_ID;
+      else {
+        try {
+          errorCode = await ctx.broker.groups.delete(groupId);
+        } catch (e) {
+          errorCode = groupErrorCode(e, ctx, groupId);
+        }
+      }
+      results.push({ groupId, errorCode });
+    }
+    return { throttleTimeMs: 0, results };
+  },
+});

@@ -1,0 +1,75 @@
+/** The dispatch table: every API this broker serves, by API key. */
+
+import type { Handler } from "./types.ts";
+import { apiVersions } from "./api_versions.ts";
+import { metadata } from "./metadata.ts";
+import { produce } from "./produce.ts";
+import { fetch } from "./fetch.ts";
+import { listOffsets } from "./list_offsets.ts";
+import { initProducerId } from "./init_producer_id.ts";
+import { createTopics } from "./create_topics.ts";
+import { deleteTopics } from "./delete_topics.ts";
+import { createPartitions } from "./create_partitions.ts";
+import { describeConfigs } from "./describe_configs.ts";
+import { describeCluster } from "./describe_cluster.ts";
+import { deleteRecords } from "./delete_records.ts";
+import { offsetForLeaderEpoch } from "./offset_for_leader_epoch.ts";
+import { alterConfigs, incrementalAlterConfigs } from "./alter_configs.ts";
+import { findCoordinator } from "./find_coordinator.ts";
+import { joinGroup } from "./join_group.ts";
+import { syncGroup } from "./sync_group.ts";
+import { heartbeat } from "./heartbeat.ts";
+import { leaveGroup } from "./leave_group.ts";
+import { offsetCommit } from "./offset_commit.ts";
+import { offsetFetch } from "./offset_fetch.ts";
+import { describeGroups } from "./describe_groups.ts";
+import { listGroups } from "./list_groups.ts";
+import { deleteGroups } from "./delete_groups.ts";
+import { offsetDelete } from "./offset_delete.ts";
+import { consumerGroupHeartbeat } from "./consumer_group_heartbeat.ts";
+import { consumerGroupDescribe } from "./consumer_group_describe.ts";
+
+const HANDLERS: Handler[] = [
+  apiVersions,
+  metadata,
+  produce,
+  fetch,
+  listOffsets,
+  initProducerId,
+  createTopics,
+  deleteTopics,
+  createPartitions,
+  describeConfigs,
+  describeCluster,
+  deleteRecords,
+  offsetForLeaderEpoch,
+  alterConfigs,
+  incrementalAlterConfigs,
+  // Consumer groups (any broker coordinates any group).
+  findCoordinator,
+  joinGroup,
+  syncGroup,
+  heartbeat,
+  leaveGroup,
+  offsetCommit,
+  offsetFetch,
+  describeGroups,
+  listGroups,
+  deleteGroups,
+  offsetDelete,
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
+];
+
+/** A fresh table (each broker gets its own map). */
+export function handlerTable(): Map<number, Handler> {
+  const m = new Map<number, Handler>();
+  for (const h of HANDLERS) {
+    if (m.has(h.api.apiKey)) throw new Error(`Two handlers for API key ${h.api.apiKey}`);
+    if (h.minVersion < h.api.minVersion || h.maxVersion > h.api.maxVersion) {
+      throw new Error(`${h.api.name} handler serves versions the codec lacks`);
+    }
+    m.set(h.api.apiKey, h);
+  }
+  return m;
+}

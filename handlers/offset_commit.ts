@@ -1,0 +1,85 @@
+/**
+ * OffsetCommit (key 8), versions 2-9: stores a group's consumed positions.
+ * A member's commit is checked against the group: its member id (and static
+ * instance id, v7+, KIP-345) must be known and its generation current
+ * (ILLEGAL_GENERATION otherwise), and not while the group completes a
+ * rebalance (REBALANCE_IN_PROGRESS). A commit with generation -1 and no member
+ * comes from an admin tool or a consumer that assigns partitions itself: it
+ * creates the group if needed and is accepted while the group is Empty.
+ * Metadata (up to offset.metadata.max.bytes, 4096) is kept and returned by
+ * OffsetFetch; leader epochs (v6+) likewise. Retention times (v2-4) are
+ * ignored: offsets live as long as their group.
+ *
+ * The check reads the group record and the offsets are then written apart
+ * from it: a rebalance that lands between the two lets one last commit of
+ * the old generation through, as a commit in flight on a Kafka broker would.
+ */
+
+import {
+  OFFSET_COMMIT_API,
+  type OffsetCommitResponsePartition,
+  type OffsetCommitResponseTopic,
+} from "../protocol/generated/mod.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { CommittedOffset } from "../stores/types.ts";
+import { groupErrorCode } from "./_groups.ts";
+import { defineHandler } from "./types.ts";
+
+/** offset.metadata.max.bytes */
+const MAX_METADATA_CHARS = 4096;
+
+export const offsetCommit = defineHandler({
+  api: OFFSET_COMMIT_API,
+  minVersion: 2,
+  maxVersion: 9,
+  async handle(req, ctx) {
+    const now = Date.now();
+    const topics: OffsetCommitResponseTopic[] = [];
+    /** Partitions waiting for the group's verdict. */
+    const accepted: OffsetCommitResponsePartition[] = [];
+    const offsets: CommittedOffset[] = [];
+    for (const t of req.topics) {
+      const info = req.groupId === "" ? null : await ctx.broker.topics.byTopicName(t.name);
+      const partitions: OffsetCommitResponsePartition[] = [];
+      for (const p of t.partitions) {
+        const out: OffsetCommitResponsePartition = {
+          partitionIndex: p.partitionIndex,
+          errorCode: ErrorCode.NONE,
+        };
+        partitions.push(out);
+        if (req.groupId === "") out.errorCode = ErrorCode.INVALID_GROUP_ID;
+        else if (!info || p.partitionIndex < 0) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        } else if ((p.committedMetadata?.length ?? 0) > MAX_METADATA_CHARS) {
+          out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        } else {
+          accepted.push(out);
+          offsets.push({
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+            leaderEpoch: ctx.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
+            metadata: p.committedMetadata,
+            commitTimestamp: now,
+          });
+        }
+      }
+      topics.push({ name: t.name, partitions });
+    }
+    if (req.groupId !== "") {
+      let code: number;
+      try {
+        code = await ctx.broker.groups.commitOffsets(req.groupId, {
+          generationId: req.generationIdOrMemberEpoch,
+          memberId: req.memberId,
+          groupInstanceId: ctx.apiVersion >= 7 ? req.groupInstanceId : null,
+          apiVersion: ctx.apiVersion,
+        }, offsets);
+      } catch (e) {
+        code = groupErrorCode(e, ctx, req.groupId);
+      }
+      for (const p of accepted) p.errorCode = code;
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+});

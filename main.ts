@@ -1,0 +1,387 @@
+/**
+ * The command line: `deno run -A main.ts [flags]`. Parses flags (each also
+ * settable by an environment variable), opens and pings the two stores,
+ * starts the broker, prints `listening on host:port`, and shuts down
+ * gracefully on SIGINT or SIGTERM.
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { getLogger, type LogLevel } from "@logtape/logtape";
+import { configureLogging, redactSecrets } from "./broker/logging.ts";
+import { openLogStore, openMetaStore, redactUrl } from "./stores/registry.ts";
+import { startBroker } from "./broker/broker.ts";
+import { DEFAULT_BROKER_CONFIG } from "./broker/config.ts";
+import { VERSION } from "./version.ts";
+
+/** One flag: its type, environment variable, default and help line. */
+interface FlagSpec {
+  type: "string" | "boolean";
+  env: string;
+  help: string;
+  default?: string;
+}
+
+const FLAGS: Record<string, FlagSpec> = {
+  "host": { type: "string", env: "SKB_HOST", help: "Address to listen on", default: "0.0.0.0" },
+  "port": { type: "string", env: "SKB_PORT", help: "Port to listen on", default: "9092" },
+  "advertised-host": {
+    type: "string",
+    env: "SKB_ADVERTISED_HOST",
+    help: "Host clients are told to connect to (default: the address each client used)",
+  },
+  "advertised-port": {
+    type: "string",
+    env: "SKB_ADVERTISED_PORT",
+    help: "Port clients are told to connect to (default: the port each client used)",
+  },
+  "node-id": { type: "string", env: "SKB_NODE_ID", help: "This broker's node id", default: "0" },
+  "cluster-id": {
+    type: "string",
+    env: "SKB_CLUSTER_ID",
+    help: "Cluster id recorded at first start (default: random)",
+  },
+  "cluster-shape": {
+    type: "string",
+    env: "SKB_CLUSTER_SHAPE",
+    help:
+      "load-balanced: all brokers share one advertised address; addressable: each registers and is listed",
+    default: "load-balanced",
+  },
+  "rack": {
+    type: "string",
+    env: "SKB_RACK",
+    help: "Rack id listed in Metadata (addressable shape)",
+  },
+  "meta": {
+    type: "string",
+    env: "SKB_META",
+    help:
+      "Meta store URL: memory:, sqlite:///abs/meta.db, sqlite:rel.db, redis://host:6379/0, rediss://..., upstash: or https://... (token in UPSTASH_REDIS_REST_TOKEN) (default: <data-dir>/meta.db)",
+  },
+  "log": {
+    type: "string",
+    env: "SKB_LOG",
+    help:
+      "Log store URL: memory:, file:///abs/dir, file:rel/dir, s3://bucket/prefix?endpoint=...&region=...&force_path_style=true (AWS_* credentials) (default: <data-dir>/log)",
+  },
+  "data-dir": {
+    type: "string",
+    env: "SKB_DATA_DIR",
+    help: "Directory for the default stores",
+    default: "./data",
+  },
+  "auto-create-topics": {
+    type: "string",
+    env: "SKB_AUTO_CREATE_TOPICS",
+    help: "Create unknown topics on Metadata requests (true/false)",
+    default: "true",
+  },
+  "default-partitions": {
+    type: "string",
+    env: "SKB_DEFAULT_PARTITIONS",
+    help: "Partitions of auto-created topics and of CreateTopics with -1",
+    default: "1",
+  },
+  "message-max-bytes": {
+    type: "string",
+    env: "SKB_MESSAGE_MAX_BYTES",
+    help: "Largest record batch accepted (message.max.bytes)",
+    default: String(DEFAULT_BROKER_CONFIG.messageMaxBytes),
+  },
+  "linger-ms": {
+    type: "string",
+    env: "SKB_LINGER_MS",
+    help:
+      "How long a flush waits to gather more batches (default 50 with an s3: log store, where each flush is one object; else 0)",
+  },
+  "group-initial-rebalance-delay-ms": {
+    type: "string",
+    env: "SKB_GROUP_INITIAL_REBALANCE_DELAY_MS",
+    help: "How long a new classic group's first rebalance waits for more members",
+    default: String(DEFAULT_BROKER_CONFIG.groupInitialRebalanceDelayMs),
+  },
+  "group-consumer-heartbeat-interval-ms": {
+    type: "string",
+    env: "SKB_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS",
+    help:
+      "How often KIP-848 consumer group members heartbeat (group.consumer.heartbeat.interval.ms)",
+    default: String(DEFAULT_BROKER_CONFIG.groupConsumerHeartbeatIntervalMs),
+  },
+  "group-consumer-session-timeout-ms": {
+    type: "string",
+    env: "SKB_GROUP_CONSUMER_SESSION_TIMEOUT_MS",
+    help:
+      "A KIP-848 member silent this long is removed and its partitions reassigned (group.consumer.session.timeout.ms)",
+    default: String(DEFAULT_BROKER_CONFIG.groupConsumerSessionTimeoutMs),
+  },
+  "store-timeout-ms": {
+    type: "string",
+    env: "SKB_STORE_TIMEOUT_MS",
+    help:
+      "A store call (log write or read, meta commit) with no answer after this long fails with a retriable error",
+    default: String(DEFAULT_BROKER_CONFIG.storeTimeoutMs),
+  },
+  "shutdown-timeout": {
+    type: "string",
+    env: "SKB_SHUTDOWN_TIMEOUT",
+    help: "Milliseconds to finish in-flight work after SIGTERM",
+    default: "30000",
+  },
+  "log-level": {
+    type: "string",
+    env: "SKB_LOG_LEVEL",
+    help: "trace, debug, info, warning, error",
+    default: "info",
+  },
+  "log-format": { type: "string", env: "SKB_LOG_FORMAT", help: "text or json", default: "text" },
+  "http-port": {
+    type: "string",
+    env: "SKB_HTTP_PORT",
+    help: "Port for /metrics, /healthz and /readyz on --host (off unless set)",
+  },
+  "help": { type: "boolean", env: "", help: "Show this help" },
+  "version": { type: "boolean", env: "", help: "Show the version" },
+};
+
+/** A bad command line or setting: printed as one line, exit 2. */
+class UsageError extends Error {}
+
+function usage(): string {
+  const lines = [
+    "stateless-kafka-broker: a Kafka-compatible broker that keeps its state in two stores.",
+    "",
+    "Usage: deno run -A main.ts [flags]",
+    "",
+    "Flags (each also read from the environment variable shown):",
+  ];
+  for (const [name, f] of Object.entries(FLAGS)) {
+    const arg = f.type === "string" ? ` <value>` : "";
+    const env = f.env ? `  [${f.env}]` : "";
+    const def = f.default !== undefined ? ` (default ${f.default})` : "";
+    lines.push(`  --${name}${arg}`.padEnd(34) + ` ${f.help}${def}${env}`);
+  }
+  return lines.join("\n");
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(
+      `--${name} ${JSON.stringify(value)} must be a whole number in ${min}..${max}`,
+    );
+  }
+  return n;
+}
+
+function bool(name: string, value: string): boolean {
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  throw new UsageError(`--${name} ${JSON.stringify(value)} must be true or false`);
+}
+
+function clusterShape(value: string): "load-balanced" | "addressable" {
+  if (value === "load-balanced" || value === "addressable") return value;
+  throw new UsageError(
+    `--cluster-shape ${JSON.stringify(value)} must be load-balanced or addressable`,
+  );
+}
+
+/**
+ * The KIP-848 heartbeat interval and session timeout: positive int32s (the
+ * interval goes on the wire as one), the interval below the session timeout,
+ * as Kafka requires of group.consumer.heartbeat.interval.ms, or members would
+ * expire between two heartbeats.
+ */
+function consumerGroupSettings(interval: string, session: string) {
+  const groupConsumerHeartbeatIntervalMs = integer(
+    "group-consumer-heartbeat-interval-ms",
+    interval,
+    1,
+    2 ** 31 - 1,
+  );
+  const groupConsumerSessionTimeoutMs = integer(
+    "group-consumer-session-timeout-ms",
+    session,
+    1,
+    2 ** 31 - 1,
+  );
+  if (groupConsumerHeartbeatIntervalMs >= groupConsumerSessionTimeoutMs) {
+    throw new UsageError(
+      `--group-consumer-heartbeat-interval-ms ${groupConsumerHeartbeatIntervalMs} must be less than --group-consumer-session-timeout-ms ${groupConsumerSessionTimeoutMs}`,
+    );
+  }
+  return { groupConsumerHeartbeatIntervalMs, groupConsumerSessionTimeoutMs };
+}
+
+/** Flags over environment over defaults. */
+function settings(args: string[]): Record<string, string | boolean | undefined> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type }]),
+      ) as Record<string, { type: "string" | "boolean" }>,
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}; see --help`);
+  }
+  const out: Record<string, string | boolean | undefined> = {};
+  for (const [name, f] of Object.entries(FLAGS)) {
+    const v = parsed.values[name];
+    out[name] = v !== undefined ? v : (f.env && Deno.env.get(f.env)) || f.default;
+  }
+  return out;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let s;
+  try {
+    s = settings(args);
+  } catch (e) {
+    console.error(`error: ${redactSecrets((e as Error).message)}`);
+    return 2;
+  }
+  if (s.help) {
+    console.log(usage());
+    return 0;
+  }
+  if (s.version) {
+    console.log(VERSION.describe());
+    return 0;
+  }
+  const str = (k: string) => s[k] as string | undefined;
+  let jsonLogs = false;
+  /** Reports a failure to start: a plain line, or a JSON log line with --log-format json. */
+  const fail = (message: string) => {
+    const m = redactSecrets(message);
+    if (jsonLogs) {
+      getLogger(["skb", "main"]).error(m.replaceAll("{", "{{").replaceAll("}", "}}"));
+    } else console.error(`error: ${m}`);
+  };
+  let options;
+  try {
+    const level = str("log-level")!;
+    if (!["trace", "debug", "info", "warning", "error", "fatal"].includes(level)) {
+      throw new UsageError(
+        `--log-level ${JSON.stringify(level)} must be trace, debug, info, warning or error`,
+      );
+    }
+    const format = str("log-format")!;
+    if (format !== "text" && format !== "json") {
+      throw new UsageError(`--log-format ${JSON.stringify(format)} must be text or json`);
+    }
+    await configureLogging(level as LogLevel, format);
+    jsonLogs = format === "json";
+    const dataDir = str("data-dir")!;
+    const metaUrl = str("meta") ?? `sqlite:${join(dataDir, "meta.db")}`;
+    const logUrl = str("log") ?? `file:${join(dataDir, "log")}`;
+    if (!str("meta") || !str("log")) await Deno.mkdir(dataDir, { recursive: true });
+    options = {
+      host: str("host")!,
+      port: integer("port", str("port")!, 0, 65535),
+      advertisedHost: str("advertised-host") ?? null,
+      advertisedPort: str("advertised-port")
+        ? integer("advertised-port", str("advertised-port")!, 1, 65535)
+        : null,
+      nodeId: integer("node-id", str("node-id")!, 0, 2 ** 31 - 1),
+      clusterId: str("cluster-id") ?? null,
+      autoCreateTopics: bool("auto-create-topics", str("auto-create-topics")!),
+      defaultPartitions: integer("default-partitions", str("default-partitions")!, 1, 10000),
+      messageMaxBytes: integer("message-max-bytes", str("message-max-bytes")!, 1024, 2 ** 30),
+      lingerMs: integer(
+        "linger-ms",
+        str("linger-ms") ?? (/^s3:/i.test(logUrl) ? "50" : "0"),
+        0,
+        60000,
+      ),
+      clusterShape: clusterShape(str("cluster-shape")!),
+      rack: str("rack") ?? null,
+      metaUrl,
+      logUrl,
+      groupInitialRebalanceDelayMs: integer(
+        "group-initial-rebalance-delay-ms",
+        str("group-initial-rebalance-delay-ms")!,
+        0,
+        3600000,
+      ),
+      ...consumerGroupSettings(
+        str("group-consumer-heartbeat-interval-ms")!,
+        str("group-consumer-session-timeout-ms")!,
+      ),
+      storeTimeoutMs: integer("store-timeout-ms", str("store-timeout-ms")!, 1, 3600000),
+      shutdownTimeoutMs: integer("shutdown-timeout", str("shutdown-timeout")!, 0, 3600000),
+      httpPort: str("http-port") ? integer("http-port", str("http-port")!, 0, 65535) : null,
+    };
+  } catch (e) {
+    fail((e as Error).message);
+    return 2;
+  }
+
+  const log = getLogger(["skb", "main"]);
+  let meta, logStore;
+  try {
+    meta = openMetaStore(options.metaUrl);
+    logStore = openLogStore(options.logUrl, { timeoutMs: options.storeTimeoutMs });
+  } catch (e) {
+    fail((e as Error).message);
+    return 2;
+  }
+  let broker;
+  try {
+    broker = await startBroker({ ...options, meta, log: logStore });
+  } catch (e) {
+    fail(
+      `cannot start: ${(e as Error).message} (meta ${redactUrl(options.metaUrl)}, log ${
+        redactUrl(options.logUrl)
+      })`,
+    );
+    await meta.close().catch(() => {});
+    await logStore.close().catch(() => {});
+    return 1;
+  }
+  log.info("Meta store {meta}, log store {log}, cluster {cluster}, node {node}", {
+    meta: redactUrl(options.metaUrl),
+    log: redactUrl(options.logUrl),
+    cluster: broker.clusterId,
+    node: options.nodeId,
+  });
+  // Tests and scripts wait for these lines, whatever the log level; in JSON mode they are
+  // JSON lines shaped like LogTape's.
+  const announce = (line: string) =>
+    console.log(
+      jsonLogs
+        ? JSON.stringify({
+          "@timestamp": new Date().toISOString(),
+          level: "INFO",
+          message: line,
+          logger: "skb.main",
+          properties: {},
+        })
+        : line,
+    );
+  announce(`listening on ${broker.hostname}:${broker.port}`);
+  if (broker.httpPort !== null) {
+    announce(`http on ${broker.hostname}:${broker.httpPort} (/metrics /healthz /readyz)`);
+  }
+
+  const stopped = new Promise<string>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      try {
+        Deno.addSignalListener(sig, () => resolve(sig));
+      } catch { /* SIGTERM is not available on Windows */ }
+    }
+  });
+  const sig = await stopped;
+  log.info("{signal}: finishing in-flight requests, then exiting", { signal: sig });
+  await broker.close(options.shutdownTimeoutMs);
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,229 @@
+/**
+ * `file:` log store: each broker process appends its flushes to its own
+ * segment files in one directory (never a file per flush), so several processes
+ * may share the directory without interleaving writes. A blob's key is
+ * `<segment>@<start>`; a segment is removed once no committed blob lives in it.
+ */
+
+import { type FileHandle, open } from "node:fs/promises";
+import { writeSync, writevSync } from "node:fs";
+import { join } from "node:path";
+import type { LogStore } from "../types.ts";
+
+const SEGMENT_SUFFIX = ".seg";
+/** Ranges of one segment at most this far apart are read together (the gap is read and dropped). */
+const MERGE_GAP = 64 * 1024;
+/** The most one merged read covers. */
+const MAX_MERGED_READ = 8 * 1024 * 1024;
+
+/** A read waiting to be served together with the reads asked for beside it. */
+interface QueuedRead {
+  start: number;
+  end: number;
+  resolve: (data: Uint8Array) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Options for {@link FileLogStore}. */
+export interface FileLogStoreOptions {
+  /** Roll to a new segment once the active one reaches this size. */
+  segmentBytes?: number;
+  /** fsync after every flush (off by default, like Kafka's log.flush.interval.messages). */
+  fsync?: boolean;
+}
+
+/** The file log store. */
+export class FileLogStore implements LogStore {
+  private readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly fsync: boolean;
+  /** Names this process's segments: several processes may share the directory. */
+  private readonly writerId = crypto.randomUUID().slice(0, 8);
+  private segmentSeq = 0;
+  private active: { name: string; handle: FileHandle; size: number } | null = null;
+  private readers = new Map<string, Promise<FileHandle>>();
+  private writeChain: Promise<unknown> = Promise.resolve();
+  /** Reads asked for and not yet started, by segment (see read()). */
+  private queuedReads = new Map<string, QueuedRead[]>();
+  private readsScheduled = false;
+
+  constructor(dir: string, opts: FileLogStoreOptions = {}) {
+    this.dir = dir;
+    this.segmentBytes = opts.segmentBytes ?? 256 * 1024 * 1024;
+    this.fsync = opts.fsync ?? false;
+  }
+
+  async ping(): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    const probe = join(this.dir, `.probe-${this.writerId}`);
+    await Deno.writeFile(probe, new Uint8Array([1]));
+    await Deno.remove(probe);
+  }
+
+  async close(): Promise<void> {
+    await this.writeChain.catch(() => {});
+    if (this.active) await this.active.handle.close();
+    this.active = null;
+    for (const h of this.readers.values()) await (await h).close().catch(() => {});
+    this.readers.clear();
+  }
+
+  private async roll(): Promise<{ name: string; handle: FileHandle; size: number }> {
+    if (this.active) await this.active.handle.close();
+    const name = `${Date.now().toString().padStart(15, "0")}-${this.writerId}-${
+      String(this.segmentSeq++).padStart(6, "0")
+    }${SEGMENT_SUFFIX}`;
+    const handle = await open(join(this.dir, name), "wx");
+    this.active = { name, handle, size: 0 };
+    return this.active;
+  }
+
+  write(chunks: Uint8Array[]): Promise<string> {
+    // Writes are chained so each one's position is known before it starts.
+    const run = async () => {
+      let seg = this.active;
+      if (!seg || seg.size >= this.segmentBytes) seg = await this.roll();
+      const start = seg.size;
+      let size = 0;
+      for (const c of chunks) size += c.length;
+      // A synchronous write: it only copies into the page cache, which costs less
+      // than handing the chunks to a worker thread and waiting for it (no fsync here).
+      let written = 0;
+      while (written < size) {
+        const rest = sliceChunks(chunks, written);
+        // One chunk goes as it is; several are gathered into one write.
+        written += rest.length === 1
+          ? writeSync(seg.handle.fd, rest[0], 0, rest[0].length, start + written)
+          : writevSync(seg.handle.fd, rest, start + written);
+      }
+      if (this.fsync) await seg.handle.datasync();
+      seg.size = start + size;
+      return `${seg.name}@${start}`;
+    };
+    const p = this.writeChain.then(run, run);
+    this.writeChain = p.catch(() => {});
+    return p;
+  }
+
+  private reader(segment: string): Promise<FileHandle> {
+    let h = this.readers.get(segment);
+    if (!h) {
+      if (segment.includes("/") || segment.includes("\\") || !segment.endsWith(SEGMENT_SUFFIX)) {
+        return Promise.reject(new Error(`Blob segment ${JSON.stringify(segment)} is not ours`));
+      }
+      h = open(join(this.dir, segment), "r");
+      this.readers.set(segment, h);
+      h.catch(() => this.readers.delete(segment));
+    }
+    return h;
+  }
+
+  /**
+   * Reads asked for together (before the caller first waits, as a fetch asks
+   * for all its ranges at once) are served together: ranges of one segment
+   * that touch or nearly touch become one file read. A consumer's fetch spans
+   * many small blobs, one per flush, lying back to back in a segment.
+   */
+  read(blob: string, position: number, length: number): Promise<Uint8Array> {
+    const at = blob.lastIndexOf("@");
+    const segment = blob.slice(0, at);
+    const start = Number(blob.slice(at + 1)) + position;
+    if (at < 0 || !Number.isSafeInteger(start) || position < 0 || !(length >= 0)) {
+      return Promise.reject(new Error(`No bytes ${position}+${length} in blob ${blob}`));
+    }
+    return new Promise((resolve, reject) => {
+      let queue = this.queuedReads.get(segment);
+      if (!queue) this.queuedReads.set(segment, queue = []);
+      queue.push({ start, end: start + length, resolve, reject });
+      if (!this.readsScheduled) {
+        this.readsScheduled = true;
+        queueMicrotask(() => this.startReads());
+      }
+    });
+  }
+
+  private startReads(): void {
+    this.readsScheduled = false;
+    const queued = this.queuedReads;
+    this.queuedReads = new Map();
+    for (const [segment, reads] of queued) {
+      reads.sort((a, b) => a.start - b.start);
+      let first = 0;
+      let end = reads[0].end;
+      for (let i = 1; i <= reads.length; i++) {
+        if (
+          i < reads.length && reads[i].start <= end + MERGE_GAP &&
+          Math.max(end, reads[i].end) - reads[first].start <= MAX_MERGED_READ
+        ) {
+          end = Math.max(end, reads[i].end);
+          continue;
+        }
+        this.readRun(segment, reads.slice(first, i), end);
+        if (i < reads.length) {
+          first = i;
+          end = reads[i].end;
+        }
+      }
+    }
+  }
+
+  /** One file read covering `reads` (sorted by start, ending at `end`), shared out as views. */
+  private async readRun(segment: string, reads: QueuedRead[], end: number): Promise<void> {
+    const from = reads[0].start;
+    let out: Uint8Array;
+    let got = 0;
+    try {
+      const handle = await this.reader(segment);
+      out = new Uint8Array(end - from);
+      while (got < out.length) {
+        const { bytesRead } = await handle.read(out, got, out.length - got, from + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } catch (e) {
+      for (const r of reads) r.reject(e);
+      return;
+    }
+    for (const r of reads) {
+      if (r.end - from <= got) r.resolve(out.subarray(r.start - from, r.end - from));
+      else r.reject(new Error(`Segment ${segment} ends before byte ${r.end}`));
+    }
+  }
+
+  async sweep(referenced: Set<string>, graceMs: number): Promise<number> {
+    const live = new Set<string>();
+    for (const key of referenced) live.add(key.slice(0, key.lastIndexOf("@")));
+    const cutoff = Date.now() - graceMs;
+    let removed = 0;
+    for await (const e of Deno.readDir(this.dir)) {
+      if (!e.isFile || !e.name.endsWith(SEGMENT_SUFFIX)) continue;
+      if (live.has(e.name) || e.name === this.active?.name) continue;
+      const path = join(this.dir, e.name);
+      const st = await Deno.stat(path);
+      if ((st.mtime?.getTime() ?? Date.now()) >= cutoff) continue;
+      // Another process may still be appending to its active segment: its mtime
+      // is recent, so the grace period protects it.
+      const r = this.readers.get(e.name);
+      this.readers.delete(e.name);
+      if (r) await (await r).close().catch(() => {});
+      await Deno.remove(path).catch(() => {});
+      removed++;
+    }
+    return removed;
+  }
+}
+
+/** The chunks from byte `skip` on (after a short write). */
+function sliceChunks(chunks: Uint8Array[], skip: number): Uint8Array[] {
+  if (skip === 0) return chunks;
+  const out: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    out.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
+  }
+  return out;
+}

@@ -1,0 +1,417 @@
+/**
+ * `s3://` log store: one object per flush in an S3 bucket (or any
+ * S3-compatible server: MinIO, R2, Tigris, moto...), through
+ * `@aws-sdk/client-s3`. Objects are written with `If-None-Match: *`, so an
+ * object is never overwritten; reads are ranged GETs; the sweep lists the
+ * prefix and deletes objects no index entry points to once they are older than
+ * the grace period.
+ *
+ * URL: `s3://bucket[/prefix][?endpoint=https://...&region=...&force_path_style=true]`.
+ * The region defaults to AWS_REGION (then us-east-1), the endpoint to
+ * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (then AWS). Credentials come from the
+ * standard AWS environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), else from the SDK's default chain (profiles, roles).
+ *
+ * Object keys are `<prefix>/<15-digit ms>-<16 hex>`; the blob key a flush returns
+ * is the part after the prefix. The sweep touches nothing else under the prefix.
+ *
+ * Every call has one deadline (`timeoutMs`, the broker's store timeout): the
+ * SDK's retries (503 SlowDown, 500, a timed-out attempt) happen within it, and
+ * the requests still open when it passes are aborted, so a server that stops
+ * answering costs a failed call, never a request left open.
+ */
+
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { LogStore } from "../types.ts";
+import { redactUrl } from "../redact.ts";
+
+/** Settings read from an `s3://` URL. */
+export interface S3UrlOptions {
+  bucket: string;
+  /** Key prefix without a trailing slash ("" for the bucket's root). */
+  prefix: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+}
+
+/** Explicit credentials (the environment's are used when absent). */
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Tunables of the S3 client. */
+export interface S3Options {
+  credentials?: S3Credentials;
+  /**
+   * A store call (a PUT, a ranged GET and its body, a HEAD, a LIST page, a
+   * DELETE), the SDK's retries included, that has not ended after this long
+   * fails and its request is aborted (default 10 s; the broker passes its
+   * store timeout). Without it a request the server never answers stays open
+   * for good: the SDK's requestTimeout alone only logs a warning.
+   */
+  timeoutMs?: number;
+  /**
+   * An attempt with no response after this long fails and is retried within
+   * timeoutMs (default: half of timeoutMs).
+   */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Attempts per request, retries included (the SDK's default is 3). */
+  maxAttempts?: number;
+}
+
+/** The default of {@link S3Options.timeoutMs}. */
+export const DEFAULT_S3_TIMEOUT_MS = 10_000;
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/** Reads `s3://bucket/prefix?endpoint=...&region=...&force_path_style=true`. */
+export function parseS3Url(url: string): S3UrlOptions {
+  const shown = JSON.stringify(redactUrl(url));
+  const m = /^s3:\/\/([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url);
+  if (!m) {
+    throw new Error(`S3 URL ${shown} does not parse; write s3://bucket/prefix?region=...`);
+  }
+  const bucket = m[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new Error(
+      `S3 URL ${shown}: ${JSON.stringify(bucket)} is not a bucket name (3-63 of a-z 0-9 . -)`,
+    );
+  }
+  const params = new URLSearchParams(m[3] ?? "");
+  const known = new Set(["endpoint", "region", "force_path_style"]);
+  for (const k of params.keys()) {
+    if (!known.has(k)) {
+      throw new Error(
+        `S3 URL ${shown}: unknown parameter ${JSON.stringify(k)}; known: ${[...known].join(", ")}`,
+      );
+    }
+  }
+  const fps = params.get("force_path_style");
+  if (fps !== null && !/^(true|false)$/.test(fps)) {
+    throw new Error(`S3 URL ${shown}: force_path_style must be true or false`);
+  }
+  const endpoint = params.get("endpoint") ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL");
+  if (endpoint !== undefined) {
+    try {
+      new URL(endpoint);
+    } catch {
+      throw new Error(`S3 URL ${shown}: endpoint ${JSON.stringify(endpoint)} is not a URL`);
+    }
+  }
+  return {
+    bucket,
+    prefix: decodeURIComponent(m[2] ?? "").replace(/^\/+|\/+$/g, ""),
+    region: params.get("region") ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1",
+    endpoint,
+    forcePathStyle: fps === "true",
+  };
+}
+
+/** The credentials in the standard AWS environment variables, if any. */
+export function credentialsFromEnv(): S3Credentials | undefined {
+  const accessKeyId = env("AWS_ACCESS_KEY_ID");
+  const secretAccessKey = env("AWS_SECRET_ACCESS_KEY");
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken: env("AWS_SESSION_TOKEN") };
+}
+
+const BLOB = /^(\d{15})-[0-9a-f]{16}$/;
+
+function newBlobKey(): string {
+  const rnd = crypto.getRandomValues(new Uint8Array(8));
+  return `${String(Date.now()).padStart(15, "0")}-${
+    [...rnd].map((b) => b.toString(16).padStart(2, "0")).join("")
+  }`;
+}
+
+type Sdk = typeof import("@aws-sdk/client-s3");
+
+interface S3Error {
+  name?: string;
+  $metadata?: { httpStatusCode?: number };
+  message?: string;
+}
+
+/** A deadline for one store call: its signal aborts the SDK's requests when it passes. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+
+  constructor(readonly ms: number) {
+    this.timer = setTimeout(
+      () => this.controller.abort(new Error(`no successful answer within ${ms} ms`)),
+      ms,
+    );
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get passed(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  /** `p`, or a rejection once the deadline passes (for a response body being read). */
+  race<T>(p: Promise<T>): Promise<T> {
+    const signal = this.controller.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    return Promise.race([p, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** The S3 log store. */
+export class S3LogStore implements LogStore {
+  readonly opts: S3UrlOptions;
+  private readonly options: S3Options;
+  private readonly timeoutMs: number;
+  private client: Promise<{ sdk: Sdk; s3: S3Client }> | null = null;
+  private closed = false;
+
+  constructor(url: string, options: S3Options = {}) {
+    this.opts = parseS3Url(url);
+    this.options = options;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
+  }
+
+  /** The SDK is imported on first use: it takes about a second to load. */
+  private connection(): Promise<{ sdk: Sdk; s3: S3Client }> {
+    if (this.closed) return Promise.reject(new Error("The S3 log store is closed"));
+    this.client ??= import("@aws-sdk/client-s3").then((sdk) => {
+      const s3 = new sdk.S3Client({
+        region: this.opts.region,
+        endpoint: this.opts.endpoint,
+        forcePathStyle: this.opts.forcePathStyle,
+        credentials: this.options.credentials ?? credentialsFromEnv(),
+        maxAttempts: this.options.maxAttempts ?? 3,
+        // Checksums only where S3 requires them: S3-compatible servers differ in
+        // what they accept, and record batches carry their own CRC-32C.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        requestHandler: {
+          requestTimeout: this.options.requestTimeoutMs ?? Math.ceil(this.timeoutMs / 2),
+          // Else the SDK only logs a warning and keeps waiting.
+          throwOnRequestTimeout: true,
+          connectionTimeout: this.options.connectTimeoutMs ?? Math.min(5000, this.timeoutMs),
+        },
+      });
+      return { sdk, s3 };
+    });
+    return this.client;
+  }
+
+  private key(blob: string): string {
+    return this.opts.prefix ? `${this.opts.prefix}/${blob}` : blob;
+  }
+
+  /**
+   * The SDK's error with what was being done and where (its messages name
+   * neither); or, once the call's deadline passed, that it timed out.
+   */
+  private failure(what: string, e: unknown, deadline?: Deadline): Error {
+    const err = e as S3Error;
+    const status = err?.$metadata?.httpStatusCode;
+    const where = `S3 ${what} in bucket ${JSON.stringify(this.opts.bucket)}${
+      this.opts.endpoint ? ` at ${this.opts.endpoint}` : ""
+    }`;
+    if (deadline?.passed) {
+      return new Error(
+        `${where} timed out: no successful answer within ${deadline.ms} ms`,
+        { cause: e },
+      );
+    }
+    return new Error(
+      `${where} failed: ${err?.name && err.name !== "Error" ? err.name + ": " : ""}${
+        err?.message || "no message"
+      }${status ? ` (HTTP ${status})` : ""}`,
+      { cause: e },
+    );
+  }
+
+  async ping(): Promise<void> {
+    const { sdk, s3 } = await this.connection();
+    const deadline = new Deadline(this.timeoutMs);
+    try {
+      await s3.send(new sdk.HeadBucketCommand({ Bucket: this.opts.bucket }), {
+        abortSignal: deadline.signal,
+      });
+    } catch (e) {
+      if (deadline.passed) throw this.failure("HeadBucket", e, deadline);
+      const err = e as S3Error;
+      const status = err.$metadata?.httpStatusCode;
+      if (status === 404) {
+        throw new Error(`S3 bucket ${JSON.stringify(this.opts.bucket)} does not exist; create it`);
+      }
+      if (status === 403) {
+        throw new Error(
+          `S3 bucket ${
+            JSON.stringify(this.opts.bucket)
+          } refuses these credentials (403); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+        );
+      }
+      throw this.failure("HeadBucket", e);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.client;
+    this.client = null;
+    if (c) (await c.catch(() => null))?.s3.destroy();
+  }
+
+  async write(chunks: Uint8Array[]): Promise<string> {
+    const { sdk, s3 } = await this.connection();
+    let size = 0;
+    for (const c of chunks) size += c.length;
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      body.set(c, at);
+      at += c.length;
+    }
+    // One deadline for the whole write, the SDK's retries and a fresh key's included.
+    const deadline = new Deadline(this.timeoutMs);
+    try {
+      return await this.put(sdk, s3, body, deadline);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private async put(
+    sdk: Sdk,
+    s3: S3Client,
+    body: Uint8Array,
+    deadline: Deadline,
+  ): Promise<string> {
+    for (let attempt = 0;; attempt++) {
+      const blob = newBlobKey();
+      try {
+        await s3.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.opts.bucket,
+            Key: this.key(blob),
+            Body: body,
+            ContentLength: body.length,
+            ContentType: "application/octet-stream",
+            // Never overwrite: a key taken (or a retried PUT that already landed)
+            // answers 412, and the flush goes to a fresh key instead.
+            IfNoneMatch: "*",
+          }),
+          { abortSignal: deadline.signal },
+        );
+        return blob;
+      } catch (e) {
+        const err = e as S3Error;
+        const status = err.$metadata?.httpStatusCode;
+        if ((status === 412 || status === 409) && attempt < 3 && !deadline.passed) continue;
+        throw this.failure(`PUT ${this.key(blob)}`, e, deadline);
+      }
+    }
+  }
+
+  async read(blob: string, position: number, length: number): Promise<Uint8Array> {
+    if (!BLOB.test(blob)) throw new Error(`Blob ${JSON.stringify(blob)} is not an S3 log blob`);
+    if (length === 0) return new Uint8Array(0);
+    const { sdk, s3 } = await this.connection();
+    let bytes: Uint8Array;
+    const deadline = new Deadline(this.timeoutMs);
+    try {
+      const out = await s3.send(
+        new sdk.GetObjectCommand({
+          Bucket: this.opts.bucket,
+          Key: this.key(blob),
+          Range: `bytes=${position}-${position + length - 1}`,
+        }),
+        { abortSignal: deadline.signal },
+      );
+      // The deadline covers the body too; a body left unread when it passes is dropped.
+      const reading = out.Body!.transformToByteArray();
+      bytes = await deadline.race(reading).catch((e) => {
+        reading.catch(() => {});
+        (out.Body as { destroy?: () => void }).destroy?.();
+        throw e;
+      });
+    } catch (e) {
+      throw this.failure(`GET ${this.key(blob)} bytes ${position}+${length}`, e, deadline);
+    } finally {
+      deadline.clear();
+    }
+    if (bytes.length !== length) {
+      throw new Error(
+        `Blob ${blob} ends before byte ${
+          position + length
+        } (got ${bytes.length} of ${length} bytes)`,
+      );
+    }
+    return bytes;
+  }
+
+  async sweep(referenced: Set<string>, graceMs: number): Promise<number> {
+    const { sdk, s3 } = await this.connection();
+    const cutoff = Date.now() - graceMs;
+    const base = this.opts.prefix ? `${this.opts.prefix}/` : "";
+    const doomed: string[] = [];
+    let token: string | undefined;
+    do {
+      const deadline = new Deadline(this.timeoutMs);
+      const page = await s3.send(
+        new sdk.ListObjectsV2Command({
+          Bucket: this.opts.bucket,
+          Prefix: base,
+          ContinuationToken: token,
+        }),
+        { abortSignal: deadline.signal },
+      ).catch((e) => {
+        throw this.failure(`LIST ${base}`, e, deadline);
+      }).finally(() => deadline.clear());
+      for (const o of page.Contents ?? []) {
+        const name = o.Key?.slice(base.length) ?? "";
+        const m = BLOB.exec(name);
+        if (!m || referenced.has(name)) continue;
+        // Young by either clock (the writer's in the key, the server's) means keep:
+        // its commit may still be in flight.
+        if (Number(m[1]) >= cutoff) continue;
+        if ((o.LastModified?.getTime() ?? Date.now()) >= cutoff) continue;
+        doomed.push(o.Key!);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    // One DELETE per object (every S3-compatible server has it), a few at a time.
+    let removed = 0;
+    for (let i = 0; i < doomed.length; i += 8) {
+      const deadline = new Deadline(this.timeoutMs);
+      const done = await Promise.allSettled(
+        doomed.slice(i, i + 8).map((Key) =>
+          s3.send(new sdk.DeleteObjectCommand({ Bucket: this.opts.bucket, Key }), {
+            abortSignal: deadline.signal,
+          })
+        ),
+      ).finally(() => deadline.clear());
+      removed += done.filter((r) => r.status === "fulfilled").length;
+    }
+    return removed;
+  }
+}

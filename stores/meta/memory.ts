@@ -1,0 +1,473 @@
+/**
+ * `memory:` meta store: everything in this process's memory, gone at exit. Each
+ * operation runs to completion without awaiting, which makes it atomic.
+ */
+
+import { ErrorCode } from "../../protocol/errors.ts";
+import { afterAppend, checkSequence, type ProducerPartitionState } from "../producer_state.ts";
+import type {
+  BatchToCommit,
+  BrokerRegistration,
+  CommitResult,
+  CommittedOffset,
+  IndexEntry,
+  InitProducerIdInput,
+  MetaStore,
+  NewTopic,
+  PartitionState,
+  ProducerIdentity,
+  TopicInfo,
+  VersionedGroup,
+} from "../types.ts";
+import { newTopicId } from "../ids.ts";
+
+interface PartitionData {
+  state: PartitionState;
+  entries: IndexEntry[];
+  producers: Map<number, ProducerPartitionState>;
+}
+
+interface TopicData {
+  info: TopicInfo;
+  partitions: PartitionData[];
+}
+
+function newPartition(): PartitionData {
+  return {
+    state: { logStartOffset: 0, highWatermark: 0, lastStableOffset: 0 },
+    entries: [],
+    producers: new Map(),
+  };
+}
+
+/** Index of the first entry whose lastOffset >= offset (entries are in offset order). */
+export function firstEntryAtOrAfter(entries: IndexEntry[], offset: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid].lastOffset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The memory store's whole state in plain JSON-able form, for a store that
+ * persists it (`file:`). It shares objects with the live store: serialize it
+ * before the next change.
+ */
+export interface MemorySnapshot {
+  cluster: string | null;
+  nextProducerId: number;
+  topics: {
+    info: TopicInfo;
+    partitions: {
+      state: PartitionState;
+      entries: IndexEntry[];
+      producers: [number, ProducerPartitionState][];
+    }[];
+  }[];
+  transactional: [string, { producerId: number; epoch: number }][];
+  producerEpochs: [number, number][];
+  groups: [string, VersionedGroup][];
+  brokers: BrokerRegistration[];
+  heartbeats: [string, [string, number][]][];
+  offsets: [string, [string, CommittedOffset][]][];
+}
+
+/** The memory meta store. */
+export class MemoryMetaStore implements MetaStore {
+  private topics = new Map<string, TopicData>();
+  private byId = new Map<string, TopicData>();
+  private nextProducerId = 1000;
+  private transactional = new Map<string, { producerId: number; epoch: number }>();
+  private producerEpochs = new Map<number, number>();
+  private cluster: string | null = null;
+  private groups = new Map<string, VersionedGroup>();
+  private brokers = new Map<number, BrokerRegistration>();
+  private heartbeats = new Map<string, Map<string, number>>();
+  private offsets = new Map<string, Map<string, CommittedOffset>>();
+
+  /** The whole state (see MemorySnapshot). */
+  snapshot(): MemorySnapshot {
+    return {
+      cluster: this.cluster,
+      nextProducerId: this.nextProducerId,
+      topics: [...this.topics.values()].map((t) => ({
+        info: t.info,
+        partitions: t.partitions.map((p) => ({
+          state: p.state,
+          entries: p.entries,
+          producers: [...p.producers],
+        })),
+      })),
+      transactional: [...this.transactional],
+      producerEpochs: [...this.producerEpochs],
+      groups: [...this.groups],
+      brokers: [...this.brokers.values()],
+      heartbeats: [...this.heartbeats].map(([g, m]) => [g, [...m]]),
+      offsets: [...this.offsets].map(([g, m]) => [g, [...m]]),
+    };
+  }
+
+  /** A store holding a snapshot's state (which it takes over). */
+  static fromSnapshot(s: MemorySnapshot): MemoryMetaStore {
+    const m = new MemoryMetaStore();
+    m.cluster = s.cluster;
+    m.nextProducerId = s.nextProducerId;
+    for (const t of s.topics) {
+      const data: TopicData = {
+        info: t.info,
+        partitions: t.partitions.map((p) => ({ ...p, producers: new Map(p.producers) })),
+      };
+      m.topics.set(t.info.name, data);
+      m.byId.set(t.info.id, data);
+    }
+    m.transactional = new Map(s.transactional);
+    m.producerEpochs = new Map(s.producerEpochs);
+    m.groups = new Map(s.groups);
+    m.brokers = new Map(s.brokers.map((b) => [b.nodeId, b]));
+    m.heartbeats = new Map(s.heartbeats.map(([g, h]) => [g, new Map(h)]));
+    m.offsets = new Map(s.offsets.map(([g, o]) => [g, new Map(o)]));
+    return m;
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  clusterId(proposed: string): Promise<string> {
+    this.cluster ??= proposed;
+    return Promise.resolve(this.cluster);
+  }
+
+  createTopic(t: NewTopic): Promise<TopicInfo | null> {
+    return this.createTopicWithId(t, newTopicId());
+  }
+
+  /** createTopic with the id chosen by the caller, so a journal replays to the same id. */
+  createTopicWithId(t: NewTopic, id: string): Promise<TopicInfo | null> {
+    if (this.topics.has(t.name)) return Promise.resolve(null);
+    const info: TopicInfo = {
+      id,
+      name: t.name,
+      partitions: t.partitions,
+      configs: { ...t.configs },
+    };
+    const data: TopicData = {
+      info,
+      partitions: Array.from({ length: t.partitions }, newPartition),
+    };
+    this.topics.set(t.name, data);
+    this.byId.set(info.id, data);
+    return Promise.resolve(structuredClone(info));
+  }
+
+  deleteTopic(name: string): Promise<boolean> {
+    const t = this.topics.get(name);
+    if (!t) return Promise.resolve(false);
+    this.topics.delete(name);
+    this.byId.delete(t.info.id);
+    return Promise.resolve(true);
+  }
+
+  createPartitions(name: string, count: number): Promise<TopicInfo | null> {
+    const t = this.topics.get(name);
+    if (!t) return Promise.resolve(null);
+    while (t.partitions.length < count) t.partitions.push(newPartition());
+    t.info.partitions = t.partitions.length;
+    return Promise.resolve(structuredClone(t.info));
+  }
+
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<boolean> {
+    const t = this.topics.get(name);
+    if (!t) return Promise.resolve(false);
+    t.info.configs = { ...configs };
+    return Promise.resolve(true);
+  }
+
+  getTopic(name: string): Promise<TopicInfo | null> {
+    const t = this.topics.get(name);
+    return Promise.resolve(t ? structuredClone(t.info) : null);
+  }
+  getTopicById(id: string): Promise<TopicInfo | null> {
+    const t = this.byId.get(id);
+    return Promise.resolve(t ? structuredClone(t.info) : null);
+  }
+  listTopics(): Promise<TopicInfo[]> {
+    return Promise.resolve([...this.topics.values()].map((t) => structuredClone(t.info)));
+  }
+
+  private partition(topicId: string, partition: number): PartitionData | undefined {
+    return this.byId.get(topicId)?.partitions[partition];
+  }
+
+  commitBatches(blob: string, batches: BatchToCommit[]): Promise<CommitResult[]> {
+    const results: CommitResult[] = [];
+    for (const b of batches) {
+      const p = this.partition(b.topicId, b.partition);
+      if (!p) {
+        results.push({
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          baseOffset: -1,
+          logStartOffset: -1,
+          duplicate: false,
+        });
+        continue;
+      }
+      if (b.producerId >= 0) {
+        const prior = p.producers.get(b.producerId) ?? null;
+        const verdict = checkSequence(prior, b.producerEpoch, b.baseSequence, b.recordCount);
+        if (verdict.kind === "error") {
+          results.push({
+            errorCode: verdict.errorCode,
+            baseOffset: -1,
+            logStartOffset: p.state.logStartOffset,
+            duplicate: false,
+          });
+          continue;
+        }
+        if (verdict.kind === "duplicate") {
+          results.push({
+            errorCode: ErrorCode.NONE,
+            baseOffset: verdict.baseOffset,
+            logStartOffset: p.state.logStartOffset,
+            duplicate: true,
+          });
+          continue;
+        }
+        p.producers.set(
+          b.producerId,
+          afterAppend(prior, b.producerEpoch, b.baseSequence, b.recordCount, p.state.highWatermark),
+        );
+      }
+      const baseOffset = p.state.highWatermark;
+      p.entries.push({
+        baseOffset,
+        lastOffset: baseOffset + b.recordCount - 1,
+        blob,
+        position: b.position,
+        length: b.length,
+        maxTimestamp: b.maxTimestamp,
+      });
+      p.state.highWatermark += b.recordCount;
+      p.state.lastStableOffset = p.state.highWatermark;
+      results.push({
+        errorCode: ErrorCode.NONE,
+        baseOffset,
+        logStartOffset: p.state.logStartOffset,
+        duplicate: false,
+      });
+    }
+    return Promise.resolve(results);
+  }
+
+  partitionState(topicId: string, partition: number): Promise<PartitionState | null> {
+    const p = this.partition(topicId, partition);
+    return Promise.resolve(p ? { ...p.state } : null);
+  }
+
+  readIndex(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    maxBytes: number,
+  ): Promise<IndexEntry[]> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve([]);
+    const out: IndexEntry[] = [];
+    let bytes = 0;
+    for (let i = firstEntryAtOrAfter(p.entries, fromOffset); i < p.entries.length; i++) {
+      const e = p.entries[i];
+      if (out.length > 0 && bytes + e.length > maxBytes) break;
+      out.push(e);
+      bytes += e.length;
+    }
+    return Promise.resolve(out);
+  }
+
+  findByTimestamp(topicId: string, partition: number, ts: number): Promise<IndexEntry | null> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve(null);
+    const start = firstEntryAtOrAfter(p.entries, p.state.logStartOffset);
+    for (let i = start; i < p.entries.length; i++) {
+      if (p.entries[i].maxTimestamp >= ts) return Promise.resolve(p.entries[i]);
+    }
+    return Promise.resolve(null);
+  }
+
+  maxTimestampEntry(topicId: string, partition: number): Promise<IndexEntry | null> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve(null);
+    let best: IndexEntry | null = null;
+    const start = firstEntryAtOrAfter(p.entries, p.state.logStartOffset);
+    for (let i = start; i < p.entries.length; i++) {
+      const e = p.entries[i];
+      if (best === null || e.maxTimestamp > best.maxTimestamp) best = e;
+    }
+    return Promise.resolve(best);
+  }
+
+  advanceLogStart(topicId: string, partition: number, offset: number): Promise<number> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve(-1);
+    const target = Math.min(offset, p.state.highWatermark);
+    if (target > p.state.logStartOffset) {
+      p.state.logStartOffset = target;
+      // Drop entries wholly below the new start; their bytes become unreferenced.
+      const keepFrom = firstEntryAtOrAfter(p.entries, target);
+      p.entries.splice(0, keepFrom);
+    }
+    return Promise.resolve(p.state.logStartOffset);
+  }
+
+  initProducerId(input: InitProducerIdInput): Promise<ProducerIdentity> {
+    if (input.transactionalId === null) {
+      if (input.producerId >= 0) {
+        // KIP-360: an idempotent producer bumping its own epoch after an error.
+        const current = this.producerEpochs.get(input.producerId);
+        if (current === undefined || current !== input.producerEpoch) {
+          return Promise.resolve({
+            errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+            producerId: -1,
+            producerEpoch: -1,
+          });
+        }
+        return Promise.resolve(this.bump(input.producerId, current));
+      }
+      const producerId = this.nextProducerId++;
+      this.producerEpochs.set(producerId, 0);
+      return Promise.resolve({ errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 });
+    }
+    const existing = this.transactional.get(input.transactionalId);
+    if (!existing) {
+      const producerId = this.nextProducerId++;
+      this.transactional.set(input.transactionalId, { producerId, epoch: 0 });
+      this.producerEpochs.set(producerId, 0);
+      return Promise.resolve({ errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 });
+    }
+    const bumped = this.bump(existing.producerId, existing.epoch);
+    this.transactional.set(input.transactionalId, {
+      producerId: bumped.producerId,
+      epoch: bumped.producerEpoch,
+    });
+    return Promise.resolve(bumped);
+  }
+
+  /** A higher epoch for the same id; a fresh id once the epoch would overflow int16. */
+  private bump(producerId: number, epoch: number): ProducerIdentity {
+    if (epoch >= 32766) {
+      const fresh = this.nextProducerId++;
+      this.producerEpochs.set(fresh, 0);
+      return { errorCode: ErrorCode.NONE, producerId: fresh, producerEpoch: 0 };
+    }
+    this.producerEpochs.set(producerId, epoch + 1);
+    return { errorCode: ErrorCode.NONE, producerId, producerEpoch: epoch + 1 };
+  }
+
+  referencedBlobs(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const t of this.topics.values()) {
+      for (const p of t.partitions) for (const e of p.entries) out.add(e.blob);
+    }
+    return Promise.resolve(out);
+  }
+
+  registerBroker(reg: BrokerRegistration): Promise<void> {
+    this.brokers.set(reg.nodeId, { ...reg });
+    return Promise.resolve();
+  }
+
+  unregisterBroker(nodeId: number): Promise<void> {
+    this.brokers.delete(nodeId);
+    return Promise.resolve();
+  }
+
+  liveBrokers(nowMs: number): Promise<BrokerRegistration[]> {
+    return Promise.resolve(
+      [...this.brokers.values()].filter((b) => b.expiresAtMs > nowMs).sort((a, b) =>
+        a.nodeId - b.nodeId
+      )
+        .map((b) => ({ ...b })),
+    );
+  }
+
+  getGroup(groupId: string): Promise<VersionedGroup | null> {
+    const g = this.groups.get(groupId);
+    return Promise.resolve(g ? { ...g } : null);
+  }
+
+  putGroup(groupId: string, expectedVersion: number, state: string | null): Promise<number | null> {
+    const current = this.groups.get(groupId)?.version ?? 0;
+    if (current !== expectedVersion) return Promise.resolve(null);
+    if (state === null) {
+      this.groups.delete(groupId);
+      this.heartbeats.delete(groupId);
+      this.offsets.delete(groupId);
+      return Promise.resolve(current + 1);
+    }
+    this.groups.set(groupId, { version: current + 1, state });
+    return Promise.resolve(current + 1);
+  }
+
+  listGroups(): Promise<{ groupId: string; group: VersionedGroup }[]> {
+    return Promise.resolve(
+      [...this.groups].map(([groupId, g]) => ({ groupId, group: { ...g } })),
+    );
+  }
+
+  touchMember(groupId: string, memberId: string, atMs: number): Promise<void> {
+    let m = this.heartbeats.get(groupId);
+    if (!m) this.heartbeats.set(groupId, m = new Map());
+    m.set(memberId, atMs);
+    return Promise.resolve();
+  }
+
+  memberHeartbeats(groupId: string): Promise<Map<string, number>> {
+    return Promise.resolve(new Map(this.heartbeats.get(groupId) ?? []));
+  }
+
+  forgetMembers(groupId: string, memberIds: string[]): Promise<void> {
+    const m = this.heartbeats.get(groupId);
+    if (m) {
+      for (const id of memberIds) m.delete(id);
+      if (m.size === 0) this.heartbeats.delete(groupId);
+    }
+    return Promise.resolve();
+  }
+
+  commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+    let m = this.offsets.get(groupId);
+    if (!m) this.offsets.set(groupId, m = new Map());
+    for (const o of offsets) m.set(`${o.topic}\u0000${o.partition}`, { ...o });
+    return Promise.resolve();
+  }
+
+  fetchOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[] | null,
+  ): Promise<CommittedOffset[]> {
+    const m = this.offsets.get(groupId);
+    if (!m) return Promise.resolve([]);
+    if (partitions === null) return Promise.resolve([...m.values()].map((o) => ({ ...o })));
+    const out: CommittedOffset[] = [];
+    for (const p of partitions) {
+      const o = m.get(`${p.topic}\u0000${p.partition}`);
+      if (o) out.push({ ...o });
+    }
+    return Promise.resolve(out);
+  }
+
+  deleteOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[],
+  ): Promise<void> {
+    const m = this.offsets.get(groupId);
+    for (const p of partitions) m?.delete(`${p.topic}\u0000${p.partition}`);
+    return Promise.resolve();
+  }
+}

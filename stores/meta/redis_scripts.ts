@@ -1,0 +1,922 @@
+/**
+ * The Redis meta store's logic, shared by `redis:` (TCP, ioredis) and
+ * `upstash:` (Upstash's REST API): every operation is one Lua script run
+ * through a tiny {@link RedisEval} adapter, so both backends run the very same
+ * scripts and a change that touches several keys is atomic on the server. Two
+ * brokers can never assign the same offset or producer id.
+ *
+ * The key layout is documented at the top of `redis.ts`. Scripts build key
+ * names from the prefix (ARGV[1]); KEYS[1] is always `<prefix>cluster`, which
+ * routes the script on a cluster-aware proxy. On Redis Cluster put a hash tag in
+ * the prefix (`?prefix={skb}:`) so every key lives in one slot.
+ *
+ * Numbers cross the Lua boundary as decimal strings (`string.format('%d')`),
+ * never through `tostring` or cjson, which print 14 significant digits.
+ */
+
+import { ErrorCode } from "../../protocol/errors.ts";
+import { RECENT_BATCHES } from "../producer_state.ts";
+import type {
+  BatchToCommit,
+  BrokerRegistration,
+  CommitResult,
+  CommittedOffset,
+  IndexEntry,
+  InitProducerIdInput,
+  MetaStore,
+  NewTopic,
+  PartitionState,
+  ProducerIdentity,
+  TopicInfo,
+  VersionedGroup,
+} from "../types.ts";
+import { newTopicId } from "../ids.ts";
+
+/** What a backend must offer: EVALSHA and EVAL with keys and string arguments. */
+export interface RedisEval {
+  /** Runs a cached script; rejects with a message containing NOSCRIPT when it is not cached. */
+  evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
+  /** Runs (and caches) a script given in full. */
+  eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Helpers every script starts with. */
+const PRELUDE = `
+local P = ARGV[1]
+local function istr(n) return string.format('%d', n) end
+local function pkey(tid, p) return P .. 'p:' .. tid .. ':' .. p end
+local function idxkey(tid, p) return P .. 'idx:' .. tid .. ':' .. p end
+local function tskey(tid, p) return P .. 'ts:' .. tid .. ':' .. p end
+local function ppkey(tid, p) return P .. 'pp:' .. tid .. ':' .. p end
+local function entry_base(m) return tonumber(string.match(m, '^(%-?%d+)|')) end
+-- base|last|position|length|maxTimestamp|blob
+local function entry_fields(m)
+  local b, l, pos, len, ts, blob = string.match(m, '^(%-?%d+)|(%-?%d+)|(%-?%d+)|(%-?%d+)|(%-?%d+)|(.*)$')
+  return tonumber(b), tonumber(l), tonumber(pos), tonumber(len), tonumber(ts), blob
+end
+local function unref(blob)
+  if redis.call('HINCRBY', P .. 'blobs', blob, -1) <= 0 then redis.call('HDEL', P .. 'blobs', blob) end
+end
+`;
+
+/** Ports producer_state.ts (KIP-98 idempotence) to Lua: same verdicts, same state. */
+const PRODUCER_RULES = `
+local SEQ_MODULO = 2147483648
+local RECENT_BATCHES = ${RECENT_BATCHES}
+-- JavaScript's %: the sign follows the dividend.
+local function last_seq(base, count) return math.fmod(base + count - 1, SEQ_MODULO) end
+-- "epoch,lastSeq,first,last,offset,first,last,offset,..." -> table, or nil
+local function decode_producer(s)
+  if not s then return nil end
+  local n = {}
+  for x in string.gmatch(s, '[^,]+') do n[#n + 1] = tonumber(x) end
+  local st = { epoch = n[1], lastSeq = n[2], recent = {} }
+  for i = 3, #n, 3 do st.recent[#st.recent + 1] = { n[i], n[i + 1], n[i + 2] } end
+  return st
+end
+local function encode_producer(st)
+  local parts = { istr(st.epoch), istr(st.lastSeq) }
+  for _, b in ipairs(st.recent) do
+    parts[#parts + 1] = istr(b[1]); parts[#parts + 1] = istr(b[2]); parts[#parts + 1] = istr(b[3])
+  end
+  return table.concat(parts, ',')
+end
+-- checkSequence: returns 'append' | 'duplicate', baseOffset | 'error', code
+local function check_sequence(st, epoch, base_seq, count)
+  if st == nil then return 'append' end
+  if epoch < st.epoch then return 'error', ${ErrorCode.INVALID_PRODUCER_EPOCH} end
+  if epoch > st.epoch then
+    if base_seq == 0 then return 'append' end
+    return 'error', ${ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER}
+  end
+  local ls = last_seq(base_seq, count)
+  for _, b in ipairs(st.recent) do
+    if b[1] == base_seq and b[2] == ls then return 'duplicate', b[3] end
+  end
+  if base_seq ~= math.fmod(st.lastSeq + 1, SEQ_MODULO) then
+    return 'error', ${ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER}
+  end
+  return 'append'
+end
+-- afterAppend
+local function after_append(st, epoch, base_seq, count, base_offset)
+  local ls = last_seq(base_seq, count)
+  local recent = {}
+  if st ~= nil and st.epoch == epoch then
+    for _, b in ipairs(st.recent) do recent[#recent + 1] = b end
+  end
+  recent[#recent + 1] = { base_seq, ls, base_offset }
+  while #recent > RECENT_BATCHES do table.remove(recent, 1) end
+  return { epoch = epoch, lastSeq = ls, recent = recent }
+end
+`;
+
+/**
+ * commitBatches: ARGV = prefix, blob, then 9 fields per batch (topicId,
+ * partition, position, length, recordCount, maxTimestamp, producerId,
+ * producerEpoch, baseSequence). Returns {errorCode, baseOffset,
+ * logStartOffset, duplicate} per batch.
+ */
+const COMMIT_BATCHES = PRELUDE + PRODUCER_RULES + `
+local blob = ARGV[2]
+-- Redis does not roll a script back when it fails half-way: check every input
+-- before the first write.
+if (#ARGV - 2) % 9 ~= 0 then return redis.error_reply('ERR commitBatches: bad argument count') end
+for j = 3, #ARGV do
+  if (j - 3) % 9 ~= 0 and tonumber(ARGV[j]) == nil then
+    return redis.error_reply('ERR commitBatches: argument ' .. j .. ' is not a number')
+  end
+end
+local parts = {}     -- pkey -> { ls, hw, runningMaxTs, dirty }
+local producers = {} -- ppkey .. '|' .. pid -> state (false: none)
+local dirty_producers = {}
+local results = {}
+local appended = 0
+local function part(tid, p)
+  local k = pkey(tid, p)
+  local s = parts[k]
+  if s == nil then
+    local v = redis.call('HMGET', k, 'ls', 'hw')
+    if not v[1] then
+      s = false
+    else
+      local top = redis.call('ZREVRANGE', tskey(tid, p), 0, 0, 'WITHSCORES')
+      local maxts = nil
+      if #top > 0 then maxts = tonumber(top[2]) end
+      s = { ls = tonumber(v[1]), hw = tonumber(v[2]), maxts = maxts, tid = tid, p = p, dirty = false }
+    end
+    parts[k] = s
+  end
+  return s
+end
+local i = 3
+while i <= #ARGV do
+  local tid, p = ARGV[i], ARGV[i + 1]
+  local position, length = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local count, maxts = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+  local pid, epoch, base_seq = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7]), tonumber(ARGV[i + 8])
+  i = i + 9
+  local s = part(tid, p)
+  if not s then
+    results[#results + 1] = { ${ErrorCode.UNKNOWN_TOPIC_OR_PARTITION}, -1, -1, 0 }
+  else
+    local verdict, value = 'append', nil
+    local prk, prior
+    if pid >= 0 then
+      prk = ppkey(tid, p) .. '|' .. istr(pid)
+      prior = producers[prk]
+      if prior == nil then
+        prior = decode_producer(redis.call('HGET', ppkey(tid, p), istr(pid))) or false
+        producers[prk] = prior
+      end
+      verdict, value = check_sequence(prior or nil, epoch, base_seq, count)
+    end
+    if verdict == 'error' then
+      results[#results + 1] = { value, -1, s.ls, 0 }
+    elseif verdict == 'duplicate' then
+      results[#results + 1] = { ${ErrorCode.NONE}, value, s.ls, 1 }
+    else
+      local base = s.hw
+      if pid >= 0 then
+        producers[prk] = after_append(prior or nil, epoch, base_seq, count, base)
+        dirty_producers[prk] = { ppkey(tid, p), istr(pid) }
+      end
+      local last = base + count - 1
+      redis.call('ZADD', idxkey(tid, p), istr(base),
+        istr(base) .. '|' .. istr(last) .. '|' .. istr(position) .. '|' .. istr(length) .. '|' ..
+        istr(maxts) .. '|' .. blob)
+      -- The timestamp index keeps the batches that raise the running maximum.
+      if s.maxts == nil or maxts > s.maxts then
+        redis.call('ZADD', tskey(tid, p), istr(maxts), istr(base))
+        s.maxts = maxts
+      end
+      s.hw = base + count
+      s.dirty = true
+      appended = appended + 1
+      results[#results + 1] = { ${ErrorCode.NONE}, base, s.ls, 0 }
+    end
+  end
+end
+for k, s in pairs(parts) do
+  if s and s.dirty then redis.call('HSET', k, 'hw', istr(s.hw), 'lso', istr(s.hw)) end
+end
+for prk, at in pairs(dirty_producers) do
+  redis.call('HSET', at[1], at[2], encode_producer(producers[prk]))
+end
+if appended > 0 then redis.call('HINCRBY', P .. 'blobs', blob, appended) end
+return results
+`;
+
+/** readIndex: ARGV = prefix, topicId, partition, fromOffset, maxBytes, maxEntries. */
+const READ_INDEX = PRELUDE + `
+local idx = idxkey(ARGV[2], ARGV[3])
+local from, max_bytes, max_entries = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+-- The entry holding fromOffset starts at or before it.
+local before = redis.call('ZREVRANGEBYSCORE', idx, istr(from), '-inf', 'LIMIT', 0, 1)
+local min = istr(from)
+if #before > 0 then min = istr(entry_base(before[1])) end
+local out, bytes = {}, 0
+while true do
+  local chunk = redis.call('ZRANGEBYSCORE', idx, min, '+inf', 'LIMIT', 0, 100)
+  for _, m in ipairs(chunk) do
+    local b, l, _, len = entry_fields(m)
+    if l >= from then
+      if #out > 0 and (bytes + len > max_bytes or #out >= max_entries) then return out end
+      out[#out + 1] = m
+      bytes = bytes + len
+    end
+    min = '(' .. istr(b)
+  end
+  if #chunk < 100 then return out end
+end
+`;
+
+/** findByTimestamp: ARGV = prefix, topicId, partition, timestamp. */
+const FIND_BY_TIMESTAMP = PRELUDE + `
+local hit = redis.call('ZRANGEBYSCORE', tskey(ARGV[2], ARGV[3]), ARGV[4], '+inf', 'LIMIT', 0, 1)
+if #hit == 0 then return false end
+local e = redis.call('ZRANGEBYSCORE', idxkey(ARGV[2], ARGV[3]), hit[1], hit[1])
+return e[1] or false
+`;
+
+/** maxTimestampEntry: ARGV = prefix, topicId, partition. */
+const MAX_TIMESTAMP_ENTRY = PRELUDE + `
+local top = redis.call('ZREVRANGE', tskey(ARGV[2], ARGV[3]), 0, 0)
+if #top == 0 then return false end
+local e = redis.call('ZRANGEBYSCORE', idxkey(ARGV[2], ARGV[3]), top[1], top[1])
+return e[1] or false
+`;
+
+/**
+ * advanceLogStart: ARGV = prefix, topicId, partition, offset. Drops entries
+ * wholly below the new start and repairs the timestamp index: records that
+ * survive stay records; new ones can only appear before the first survivor.
+ */
+const ADVANCE_LOG_START = PRELUDE + `
+local tid, p = ARGV[2], ARGV[3]
+local k = pkey(tid, p)
+local v = redis.call('HMGET', k, 'ls', 'hw')
+if not v[1] then return -1 end
+local ls, hw = tonumber(v[1]), tonumber(v[2])
+local target = math.min(tonumber(ARGV[4]), hw)
+if target <= ls then return ls end
+redis.call('HSET', k, 'ls', istr(target))
+local idx, ts = idxkey(tid, p), tskey(tid, p)
+while true do
+  local chunk = redis.call('ZRANGEBYSCORE', idx, '-inf', '(' .. istr(target), 'LIMIT', 0, 100)
+  local removed = 0
+  for _, m in ipairs(chunk) do
+    local b, l, _, _, _, blob = entry_fields(m)
+    if l < target then
+      redis.call('ZREM', idx, m)
+      unref(blob)
+      removed = removed + 1
+    end
+  end
+  if removed < 100 then break end
+end
+local first = redis.call('ZRANGE', idx, 0, 0)
+if #first == 0 then
+  redis.call('DEL', ts)
+  return target
+end
+local first_base = entry_base(first[1])
+-- Old records below the first remaining entry are gone.
+while true do
+  local head = redis.call('ZRANGE', ts, 0, 0)
+  if #head == 0 or tonumber(head[1]) >= first_base then break end
+  redis.call('ZREM', ts, head[1])
+end
+local survivor = redis.call('ZRANGE', ts, 0, 0)
+local stop = '+inf'
+if #survivor > 0 then stop = '(' .. survivor[1] end
+local running = nil
+local min = istr(first_base)
+while true do
+  local chunk = redis.call('ZRANGEBYSCORE', idx, min, stop, 'LIMIT', 0, 100)
+  for _, m in ipairs(chunk) do
+    local b, _, _, _, mt = entry_fields(m)
+    if running == nil or mt > running then
+      redis.call('ZADD', ts, istr(mt), istr(b))
+      running = mt
+    end
+    min = '(' .. istr(b)
+  end
+  if #chunk < 100 then break end
+end
+return target
+`;
+
+/** partitionState: ARGV = prefix, topicId, partition. */
+const PARTITION_STATE = PRELUDE + `
+local v = redis.call('HMGET', pkey(ARGV[2], ARGV[3]), 'ls', 'hw', 'lso')
+if not v[1] then return false end
+return { tonumber(v[1]), tonumber(v[2]), tonumber(v[3]) }
+`;
+
+/** createTopic: ARGV = prefix, name, id, partitions, configs (JSON). */
+const CREATE_TOPIC = PRELUDE + `
+if redis.call('HSETNX', P .. 'topics', ARGV[2], ARGV[3]) == 0 then return 0 end
+redis.call('HSET', P .. 'topic:' .. ARGV[3], 'name', ARGV[2], 'partitions', ARGV[4], 'configs', ARGV[5])
+for p = 0, tonumber(ARGV[4]) - 1 do
+  redis.call('HSET', pkey(ARGV[3], istr(p)), 'ls', '0', 'hw', '0', 'lso', '0')
+end
+return 1
+`;
+
+/** deleteTopic: ARGV = prefix, name. Removes the partitions' index, producer state and blob references. */
+const DELETE_TOPIC = PRELUDE + `
+local id = redis.call('HGET', P .. 'topics', ARGV[2])
+if not id then return 0 end
+local n = tonumber(redis.call('HGET', P .. 'topic:' .. id, 'partitions') or '0')
+for p = 0, n - 1 do
+  local idx = idxkey(id, istr(p))
+  local start = 0
+  while true do
+    local chunk = redis.call('ZRANGE', idx, start, start + 499)
+    for _, m in ipairs(chunk) do
+      local _, _, _, _, _, blob = entry_fields(m)
+      unref(blob)
+    end
+    if #chunk < 500 then break end
+    start = start + 500
+  end
+  redis.call('DEL', idx, tskey(id, istr(p)), ppkey(id, istr(p)), pkey(id, istr(p)))
+end
+redis.call('DEL', P .. 'topic:' .. id)
+redis.call('HDEL', P .. 'topics', ARGV[2])
+return 1
+`;
+
+/** createPartitions: ARGV = prefix, name, count. Returns the topic like GET_TOPIC, or false. */
+const CREATE_PARTITIONS = PRELUDE + `
+local id = redis.call('HGET', P .. 'topics', ARGV[2])
+if not id then return false end
+local tk = P .. 'topic:' .. id
+local n = tonumber(redis.call('HGET', tk, 'partitions'))
+local want = tonumber(ARGV[3])
+for p = n, want - 1 do
+  redis.call('HSET', pkey(id, istr(p)), 'ls', '0', 'hw', '0', 'lso', '0')
+end
+if want > n then redis.call('HSET', tk, 'partitions', istr(want)) end
+local v = redis.call('HMGET', tk, 'name', 'partitions', 'configs')
+return { id, v[1], v[2], v[3] }
+`;
+
+/** setTopicConfigs: ARGV = prefix, name, configs (JSON). */
+const SET_TOPIC_CONFIGS = PRELUDE + `
+local id = redis.call('HGET', P .. 'topics', ARGV[2])
+if not id then return 0 end
+redis.call('HSET', P .. 'topic:' .. id, 'configs', ARGV[3])
+return 1
+`;
+
+/** getTopic: ARGV = prefix, name or '', id or ''. Returns {id, name, partitions, configs} or false. */
+const GET_TOPIC = PRELUDE + `
+local id = ARGV[3]
+if id == '' then
+  id = redis.call('HGET', P .. 'topics', ARGV[2])
+  if not id then return false end
+end
+local v = redis.call('HMGET', P .. 'topic:' .. id, 'name', 'partitions', 'configs')
+if not v[1] then return false end
+return { id, v[1], v[2], v[3] }
+`;
+
+/** listTopics: ARGV = prefix. Flat {id, name, partitions, configs, ...}. */
+const LIST_TOPICS = PRELUDE + `
+local ids = redis.call('HVALS', P .. 'topics')
+local out = {}
+for _, id in ipairs(ids) do
+  local v = redis.call('HMGET', P .. 'topic:' .. id, 'name', 'partitions', 'configs')
+  if v[1] then
+    out[#out + 1] = id; out[#out + 1] = v[1]; out[#out + 1] = v[2]; out[#out + 1] = v[3]
+  end
+end
+return out
+`;
+
+/** clusterId: ARGV = prefix, proposed. */
+const CLUSTER_ID = PRELUDE + `
+redis.call('SET', P .. 'cluster', ARGV[2], 'NX')
+return redis.call('GET', P .. 'cluster')
+`;
+
+/**
+ * initProducerId: ARGV = prefix, hasTransactionalId ('1'/'0'),
+ * transactionalId, producerId, producerEpoch. Returns {errorCode, id, epoch}.
+ */
+const INIT_PRODUCER_ID = PRELUDE + `
+local producers = P .. 'producers'
+local function allocate()
+  redis.call('SETNX', P .. 'next_pid', '999')
+  local id = redis.call('INCR', P .. 'next_pid')
+  redis.call('HSET', producers, istr(id), '0')
+  return id
+end
+-- A higher epoch for the same id; a fresh id once the epoch would overflow int16.
+local function bump(id, epoch)
+  if epoch >= 32766 then return { 0, allocate(), 0 } end
+  redis.call('HSET', producers, istr(id), istr(epoch + 1))
+  return { 0, id, epoch + 1 }
+end
+local pid, pepoch = tonumber(ARGV[4]), tonumber(ARGV[5])
+if ARGV[2] == '0' then
+  if pid >= 0 then
+    -- KIP-360: an idempotent producer bumping its own epoch after an error.
+    local cur = redis.call('HGET', producers, istr(pid))
+    if not cur or tonumber(cur) ~= pepoch then
+      return { ${ErrorCode.INVALID_PRODUCER_EPOCH}, -1, -1 }
+    end
+    return bump(pid, tonumber(cur))
+  end
+  return { 0, allocate(), 0 }
+end
+local txn = P .. 'txn'
+local existing = redis.call('HGET', txn, ARGV[3])
+local out
+if existing then
+  local id, epoch = string.match(existing, '^(%d+),(%d+)$')
+  out = bump(tonumber(id), tonumber(epoch))
+else
+  out = { 0, allocate(), 0 }
+end
+redis.call('HSET', txn, ARGV[3], istr(out[2]) .. ',' .. istr(out[3]))
+return out
+`;
+
+/** referencedBlobs: ARGV = prefix. */
+const REFERENCED_BLOBS = PRELUDE + `
+return redis.call('HKEYS', P .. 'blobs')
+`;
+
+/** registerBroker: ARGV = prefix, nodeId, registration (JSON). */
+const REGISTER_BROKER = PRELUDE + `
+redis.call('HSET', P .. 'brokers', ARGV[2], ARGV[3])
+return 1
+`;
+
+/** unregisterBroker: ARGV = prefix, nodeId. */
+const UNREGISTER_BROKER = PRELUDE + `
+redis.call('HDEL', P .. 'brokers', ARGV[2])
+return 1
+`;
+
+/** liveBrokers: ARGV = prefix. Every registration (JSON); the caller drops expired ones. */
+const LIST_BROKERS = PRELUDE + `
+return redis.call('HVALS', P .. 'brokers')
+`;
+
+/** getGroup: ARGV = prefix, groupId. Returns {version, state} or false. */
+const GET_GROUP = PRELUDE + `
+local v = redis.call('HMGET', P .. 'group:' .. ARGV[2], 'version', 'state')
+if not v[1] then return false end
+return { tonumber(v[1]), v[2] }
+`;
+
+/**
+ * putGroup (compare-and-set): ARGV = prefix, groupId, expectedVersion,
+ * delete ('1'/'0'), state. Returns the new version, or false.
+ */
+const PUT_GROUP = PRELUDE + `
+local gk = P .. 'group:' .. ARGV[2]
+local current = tonumber(redis.call('HGET', gk, 'version') or '0')
+if current ~= tonumber(ARGV[3]) then return false end
+if ARGV[4] == '1' then
+  redis.call('DEL', gk, P .. 'hb:' .. ARGV[2], P .. 'off:' .. ARGV[2])
+  redis.call('SREM', P .. 'groups', ARGV[2])
+  return current + 1
+end
+redis.call('HSET', gk, 'version', istr(current + 1), 'state', ARGV[5])
+redis.call('SADD', P .. 'groups', ARGV[2])
+return current + 1
+`;
+
+/** listGroups: ARGV = prefix. Flat {groupId, version, state, ...}. */
+const LIST_GROUPS = PRELUDE + `
+local out = {}
+for _, g in ipairs(redis.call('SMEMBERS', P .. 'groups')) do
+  local v = redis.call('HMGET', P .. 'group:' .. g, 'version', 'state')
+  if v[1] then
+    out[#out + 1] = g; out[#out + 1] = tonumber(v[1]); out[#out + 1] = v[2]
+  end
+end
+return out
+`;
+
+/** touchMember: ARGV = prefix, groupId, memberId, atMs. */
+const TOUCH_MEMBER = PRELUDE + `
+redis.call('HSET', P .. 'hb:' .. ARGV[2], ARGV[3], ARGV[4])
+return 1
+`;
+
+/** memberHeartbeats: ARGV = prefix, groupId. Flat {member, atMs, ...}. */
+const MEMBER_HEARTBEATS = PRELUDE + `
+return redis.call('HGETALL', P .. 'hb:' .. ARGV[2])
+`;
+
+/** forgetMembers: ARGV = prefix, groupId, then member ids (the hash goes with its last field). */
+const FORGET_MEMBERS = PRELUDE + `
+local k = P .. 'hb:' .. ARGV[2]
+for i = 3, #ARGV do redis.call('HDEL', k, ARGV[i]) end
+return 1
+`;
+
+/** commitOffsets: ARGV = prefix, groupId, then field, value pairs. */
+const COMMIT_OFFSETS = PRELUDE + `
+local k = P .. 'off:' .. ARGV[2]
+for i = 3, #ARGV, 2 do redis.call('HSET', k, ARGV[i], ARGV[i + 1]) end
+return 1
+`;
+
+/** fetchOffsets: ARGV = prefix, groupId, then fields (none: all). Returns values (false when absent). */
+const FETCH_OFFSETS = PRELUDE + `
+local k = P .. 'off:' .. ARGV[2]
+if #ARGV == 2 then return redis.call('HVALS', k) end
+local out = {}
+for i = 3, #ARGV do out[#out + 1] = redis.call('HGET', k, ARGV[i]) end
+return out
+`;
+
+/** deleteOffsets: ARGV = prefix, groupId, then fields. */
+const DELETE_OFFSETS = PRELUDE + `
+local k = P .. 'off:' .. ARGV[2]
+for i = 3, #ARGV do redis.call('HDEL', k, ARGV[i]) end
+return 1
+`;
+
+/** ping: proves the server runs scripts, which this store needs. */
+const PING = `return 'PONG'`;
+
+/** Every script by name, as `SCRIPT LOAD` would cache it. */
+export const SCRIPTS = {
+  commitBatches: COMMIT_BATCHES,
+  readIndex: READ_INDEX,
+  findByTimestamp: FIND_BY_TIMESTAMP,
+  maxTimestampEntry: MAX_TIMESTAMP_ENTRY,
+  advanceLogStart: ADVANCE_LOG_START,
+  partitionState: PARTITION_STATE,
+  createTopic: CREATE_TOPIC,
+  deleteTopic: DELETE_TOPIC,
+  createPartitions: CREATE_PARTITIONS,
+  setTopicConfigs: SET_TOPIC_CONFIGS,
+  getTopic: GET_TOPIC,
+  listTopics: LIST_TOPICS,
+  clusterId: CLUSTER_ID,
+  initProducerId: INIT_PRODUCER_ID,
+  referencedBlobs: REFERENCED_BLOBS,
+  registerBroker: REGISTER_BROKER,
+  unregisterBroker: UNREGISTER_BROKER,
+  listBrokers: LIST_BROKERS,
+  getGroup: GET_GROUP,
+  putGroup: PUT_GROUP,
+  listGroups: LIST_GROUPS,
+  touchMember: TOUCH_MEMBER,
+  memberHeartbeats: MEMBER_HEARTBEATS,
+  forgetMembers: FORGET_MEMBERS,
+  commitOffsets: COMMIT_OFFSETS,
+  fetchOffsets: FETCH_OFFSETS,
+  deleteOffsets: DELETE_OFFSETS,
+  ping: PING,
+} as const;
+
+/** A script's name. */
+export type ScriptName = keyof typeof SCRIPTS;
+
+const shas = new Map<ScriptName, Promise<string>>();
+
+/** The SHA-1 that EVALSHA names a script by. */
+export function scriptSha(name: ScriptName): Promise<string> {
+  let sha = shas.get(name);
+  if (!sha) {
+    sha = crypto.subtle.digest("SHA-1", new TextEncoder().encode(SCRIPTS[name])).then((d) =>
+      [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("")
+    );
+    shas.set(name, sha);
+  }
+  return sha;
+}
+
+/** Most index entries one readIndex returns (bounds the script's run time). */
+const MAX_INDEX_ENTRIES = 1000;
+
+function parseEntry(m: unknown): IndexEntry {
+  const s = String(m);
+  const fields: number[] = [];
+  let at = 0;
+  for (let i = 0; i < 5; i++) {
+    const bar = s.indexOf("|", at);
+    fields.push(Number(s.slice(at, bar)));
+    at = bar + 1;
+  }
+  return {
+    baseOffset: fields[0],
+    lastOffset: fields[1],
+    position: fields[2],
+    length: fields[3],
+    maxTimestamp: fields[4],
+    blob: s.slice(at),
+  };
+}
+
+function parseTopic(v: unknown): TopicInfo | null {
+  if (!Array.isArray(v)) return null;
+  return {
+    id: String(v[0]),
+    name: String(v[1]),
+    partitions: Number(v[2]),
+    configs: JSON.parse(String(v[3])),
+  };
+}
+
+/** A committed offset's hash field: the partition, then the topic (which may hold anything). */
+function offsetField(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
+}
+
+/**
+ * The meta store over Redis Lua scripts, whatever carries them (TCP or REST).
+ * See `redis.ts` for the key layout.
+ */
+export class LuaMetaStore implements MetaStore {
+  private readonly clusterKey: string;
+
+  constructor(private readonly redis: RedisEval, private readonly prefix: string) {
+    this.clusterKey = `${prefix}cluster`;
+  }
+
+  /** Runs a script by SHA, sending it in full once when the server has not cached it. */
+  protected async run(name: ScriptName, args: (string | number)[]): Promise<unknown> {
+    const argv = [this.prefix, ...args.map(String)];
+    const keys = [this.clusterKey];
+    const sha = await scriptSha(name);
+    try {
+      return await this.redis.evalsha(sha, keys, argv);
+    } catch (e) {
+      if (!/NOSCRIPT/i.test(String((e as Error)?.message ?? e))) throw e;
+      return await this.redis.eval(SCRIPTS[name], keys, argv);
+    }
+  }
+
+  async ping(): Promise<void> {
+    const r = await this.run("ping", []);
+    if (r !== "PONG") throw new Error(`Redis answered ${JSON.stringify(r)} to a script ping`);
+  }
+
+  close(): Promise<void> {
+    return this.redis.close();
+  }
+
+  async clusterId(proposed: string): Promise<string> {
+    return String(await this.run("clusterId", [proposed]));
+  }
+
+  async createTopic(t: NewTopic): Promise<TopicInfo | null> {
+    const id = newTopicId();
+    const ok = await this.run("createTopic", [
+      t.name,
+      id,
+      t.partitions,
+      JSON.stringify(t.configs),
+    ]);
+    if (Number(ok) !== 1) return null;
+    return { id, name: t.name, partitions: t.partitions, configs: { ...t.configs } };
+  }
+
+  async deleteTopic(name: string): Promise<boolean> {
+    return Number(await this.run("deleteTopic", [name])) === 1;
+  }
+
+  async createPartitions(name: string, count: number): Promise<TopicInfo | null> {
+    return parseTopic(await this.run("createPartitions", [name, count]));
+  }
+
+  async setTopicConfigs(name: string, configs: Record<string, string>): Promise<boolean> {
+    return Number(await this.run("setTopicConfigs", [name, JSON.stringify(configs)])) === 1;
+  }
+
+  async getTopic(name: string): Promise<TopicInfo | null> {
+    return parseTopic(await this.run("getTopic", [name, ""]));
+  }
+
+  async getTopicById(id: string): Promise<TopicInfo | null> {
+    if (id === "") return null;
+    return parseTopic(await this.run("getTopic", ["", id]));
+  }
+
+  async listTopics(): Promise<TopicInfo[]> {
+    const flat = (await this.run("listTopics", [])) as unknown[];
+    const out: TopicInfo[] = [];
+    for (let i = 0; i < flat.length; i += 4) out.push(parseTopic(flat.slice(i, i + 4))!);
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async commitBatches(blob: string, batches: BatchToCommit[]): Promise<CommitResult[]> {
+    if (batches.length === 0) return [];
+    const args: (string | number)[] = [blob];
+    for (const b of batches) {
+      for (
+        const n of [
+          b.partition,
+          b.position,
+          b.length,
+          b.recordCount,
+          b.maxTimestamp,
+          b.producerId,
+          b.producerEpoch,
+          b.baseSequence,
+        ]
+      ) {
+        if (!Number.isSafeInteger(n)) {
+          throw new Error(`commitBatches: ${JSON.stringify(n)} is not an integer (${b.topicId})`);
+        }
+      }
+      args.push(
+        b.topicId,
+        b.partition,
+        b.position,
+        b.length,
+        b.recordCount,
+        b.maxTimestamp,
+        b.producerId,
+        b.producerEpoch,
+        b.baseSequence,
+      );
+    }
+    const rows = (await this.run("commitBatches", args)) as number[][];
+    if (!Array.isArray(rows) || rows.length !== batches.length) {
+      throw new Error(
+        `commitBatches script returned ${rows?.length} results for ${batches.length}`,
+      );
+    }
+    return rows.map((r) => ({
+      errorCode: Number(r[0]),
+      baseOffset: Number(r[1]),
+      logStartOffset: Number(r[2]),
+      duplicate: Number(r[3]) === 1,
+    }));
+  }
+
+  async partitionState(topicId: string, partition: number): Promise<PartitionState | null> {
+    const v = await this.run("partitionState", [topicId, partition]);
+    if (!Array.isArray(v)) return null;
+    return {
+      logStartOffset: Number(v[0]),
+      highWatermark: Number(v[1]),
+      lastStableOffset: Number(v[2]),
+    };
+  }
+
+  async readIndex(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    maxBytes: number,
+  ): Promise<IndexEntry[]> {
+    const v = (await this.run("readIndex", [
+      topicId,
+      partition,
+      fromOffset,
+      maxBytes,
+      MAX_INDEX_ENTRIES,
+    ])) as unknown[];
+    return v.map(parseEntry);
+  }
+
+  async findByTimestamp(
+    topicId: string,
+    partition: number,
+    timestamp: number,
+  ): Promise<IndexEntry | null> {
+    const v = await this.run("findByTimestamp", [topicId, partition, timestamp]);
+    return v === null || v === undefined ? null : parseEntry(v);
+  }
+
+  async maxTimestampEntry(topicId: string, partition: number): Promise<IndexEntry | null> {
+    const v = await this.run("maxTimestampEntry", [topicId, partition]);
+    return v === null || v === undefined ? null : parseEntry(v);
+  }
+
+  async advanceLogStart(topicId: string, partition: number, offset: number): Promise<number> {
+    return Number(await this.run("advanceLogStart", [topicId, partition, offset]));
+  }
+
+  async initProducerId(input: InitProducerIdInput): Promise<ProducerIdentity> {
+    const v = (await this.run("initProducerId", [
+      input.transactionalId === null ? "0" : "1",
+      input.transactionalId ?? "",
+      input.producerId,
+      input.producerEpoch,
+    ])) as number[];
+    return { errorCode: Number(v[0]), producerId: Number(v[1]), producerEpoch: Number(v[2]) };
+  }
+
+  async referencedBlobs(): Promise<Set<string>> {
+    const v = (await this.run("referencedBlobs", [])) as unknown[];
+    return new Set(v.map(String));
+  }
+
+  async registerBroker(reg: BrokerRegistration): Promise<void> {
+    const { nodeId, host, port, rack, expiresAtMs } = reg;
+    await this.run("registerBroker", [
+      nodeId,
+      JSON.stringify({ nodeId, host, port, rack, expiresAtMs }),
+    ]);
+  }
+
+  async unregisterBroker(nodeId: number): Promise<void> {
+    await this.run("unregisterBroker", [nodeId]);
+  }
+
+  async liveBrokers(nowMs: number): Promise<BrokerRegistration[]> {
+    const all = ((await this.run("listBrokers", [])) as unknown[])
+      .map((v) => JSON.parse(String(v)) as BrokerRegistration);
+    return all.filter((b) => b.expiresAtMs > nowMs).sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  async getGroup(groupId: string): Promise<VersionedGroup | null> {
+    const v = await this.run("getGroup", [groupId]);
+    if (!Array.isArray(v)) return null;
+    return { version: Number(v[0]), state: String(v[1]) };
+  }
+
+  async putGroup(
+    groupId: string,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    const v = await this.run("putGroup", [
+      groupId,
+      expectedVersion,
+      state === null ? "1" : "0",
+      state ?? "",
+    ]);
+    return v === null || v === undefined ? null : Number(v);
+  }
+
+  async listGroups(): Promise<{ groupId: string; group: VersionedGroup }[]> {
+    const flat = (await this.run("listGroups", [])) as unknown[];
+    const out: { groupId: string; group: VersionedGroup }[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      out.push({
+        groupId: String(flat[i]),
+        group: { version: Number(flat[i + 1]), state: String(flat[i + 2]) },
+      });
+    }
+    return out.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  }
+
+  async touchMember(groupId: string, memberId: string, atMs: number): Promise<void> {
+    await this.run("touchMember", [groupId, memberId, atMs]);
+  }
+
+  async memberHeartbeats(groupId: string): Promise<Map<string, number>> {
+    const flat = (await this.run("memberHeartbeats", [groupId])) as unknown[];
+    const out = new Map<string, number>();
+    for (let i = 0; i < flat.length; i += 2) out.set(String(flat[i]), Number(flat[i + 1]));
+    return out;
+  }
+
+  async forgetMembers(groupId: string, memberIds: string[]): Promise<void> {
+    if (memberIds.length === 0) return;
+    await this.run("forgetMembers", [groupId, ...memberIds]);
+  }
+
+  async commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const args: string[] = [groupId];
+    for (const o of offsets) {
+      args.push(offsetField(o.topic, o.partition), JSON.stringify(o));
+    }
+    await this.run("commitOffsets", args);
+  }
+
+  async fetchOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[] | null,
+  ): Promise<CommittedOffset[]> {
+    if (partitions !== null && partitions.length === 0) return [];
+    const fields = (partitions ?? []).map((p) => offsetField(p.topic, p.partition));
+    const values = (await this.run("fetchOffsets", [groupId, ...fields])) as unknown[];
+    const out = values.filter((v) => v !== null && v !== undefined)
+      .map((v) => JSON.parse(String(v)) as CommittedOffset);
+    if (partitions === null) {
+      out.sort((a, b) =>
+        a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition
+      );
+    }
+    return out;
+  }
+
+  async deleteOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[],
+  ): Promise<void> {
+    if (partitions.length === 0) return;
+    await this.run("deleteOffsets", [
+      groupId,
+      ...partitions.map((p) => offsetField(p.topic, p.partition)),
+    ]);
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * The contract every MetaStore backend must keep, as one suite each backend's
+ * test file runs (`metaStoreConformance("sqlite", open)`).
+ */
+
+import assert from "node:assert/strict";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { BatchToCommit, MetaStore } from "./types.ts";
+
+/** Opens a fresh, empty store; `reopen` (when the backend is durable) opens the same data again. */
+export interface MetaStoreFactory {
+  open(): Promise<MetaStore>;
+  reopen?: (previous: MetaStore) => Promise<MetaStore>;
+  cleanup?: () => Promise<void>;
+}
+
+/** A batch of 10 records for a commit, with `over` changing any field (also for backend tests). */
+export function batch(
+  topicId: string,
+  partition: number,
+  over: Partial<BatchToCommit> = {},
+): BatchToCommit {
+  return {
+    topicId,
+    partition,
+    position: 0,
+    length: 100,
+    recordCount: 10,
+    baseTimestamp: 1000,
+    maxTimestamp: 1009,
+    producerId: -1,
+    producerEpoch: -1,
+    baseSequence: -1,
+    isTransactional: false,
+    ...over,
+  };
+}
+
+/** Runs the meta store contract against one backend. */
+export function metaStoreConformance(name: string, factory: MetaStoreFactory): void {
+  groupConformance(name, factory);
+  const test = (what: string, fn: (s: MetaStore) => Promise<void>) =>
+    Deno.test(`${name} meta store: ${what}`, async () => {
+      const s = await factory.open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+        await factory.cleanup?.();
+      }
+    });
+
+  test("creates, lists, finds and deletes topics", async (s) => {
+    const t = await s.createTopic({
+      name: "orders",
+      partitions: 3,
+      configs: { "retention.ms": "1000" },
+    });
+    assert.ok(t);
+    assert.equal(t.partitions, 3);
+    assert.equal(await s.createTopic({ name: "orders", partitions: 1, configs: {} }), null);
+    assert.deepEqual((await s.getTopic("orders"))?.configs, { "retention.ms": "1000" });
+    assert.equal((await s.getTopicById(t.id))?.name, "orders");
+    assert.deepEqual((await s.listTopics()).map((x) => x.name), ["orders"]);
+    assert.equal(await s.deleteTopic("orders"), true);
+    assert.equal(await s.deleteTopic("orders"), false);
+    assert.equal(await s.getTopic("orders"), null);
+    assert.equal(await s.partitionState(t.id, 0), null);
+  });
+
+  test("keeps the first cluster id", async (s) => {
+    assert.equal(await s.clusterId("first"), "first");
+    assert.equal(await s.clusterId("second"), "first");
+  });
+
+  test("assigns contiguous offsets per partition in commit order", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 2, configs: {} }))!;
+    const r1 = await s.commitBatches("blob-1", [
+      batch(t.id, 0, { position: 0 }),
+      batch(t.id, 1, { position: 100, recordCount: 5 }),
+      batch(t.id, 0, { position: 200, recordCount: 3 }),
+    ]);
+    assert.deepEqual(r1.map((r) => [r.errorCode, r.baseOffset]), [[0, 0], [0, 0], [0, 10]]);
+    const r2 = await s.commitBatches("blob-2", [batch(t.id, 0)]);
+    assert.equal(r2[0].baseOffset, 13);
+    assert.deepEqual(await s.partitionState(t.id, 0), {
+      logStartOffset: 0,
+      highWatermark: 23,
+      lastStableOffset: 23,
+    });
+    const idx = await s.readIndex(t.id, 0, 11, 1 << 20);
+    assert.deepEqual(idx.map((e) => [e.baseOffset, e.lastOffset, e.blob, e.position]), [
+      [10, 12, "blob-1", 200],
+      [13, 22, "blob-2", 0],
+    ]);
+    // At least one entry even when it is larger than maxBytes (KIP-74).
+    assert.equal((await s.readIndex(t.id, 0, 0, 1)).length, 1);
+    assert.deepEqual(await s.referencedBlobs(), new Set(["blob-1", "blob-2"]));
+  });
+
+  test("refuses batches for unknown partitions without touching others", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const r = await s.commitBatches("b", [
+      batch(t.id, 5),
+      batch("AAAAAAAAAAAAAAAAAAAAAg", 0),
+      batch(t.id, 0),
+    ]);
+    assert.deepEqual(r.map((x) => x.errorCode), [
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.NONE,
+    ]);
+  });
+
+  test("acknowledges a retried idempotent batch with its original offset, stored once", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const id = await s.initProducerId({
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    assert.equal(id.errorCode, 0);
+    const p = { producerId: id.producerId, producerEpoch: id.producerEpoch };
+    const first = await s.commitBatches("a", [
+      batch(t.id, 0, { ...p, baseSequence: 0, recordCount: 10 }),
+    ]);
+    const second = await s.commitBatches("b", [
+      batch(t.id, 0, { ...p, baseSequence: 10, recordCount: 10 }),
+    ]);
+    const retry = await s.commitBatches("c", [
+      batch(t.id, 0, { ...p, baseSequence: 0, recordCount: 10 }),
+    ]);
+    assert.equal(first[0].baseOffset, 0);
+    assert.equal(second[0].baseOffset, 10);
+    assert.equal(retry[0].errorCode, 0);
+    assert.equal(retry[0].duplicate, true);
+    assert.equal(retry[0].baseOffset, 0);
+    assert.equal((await s.partitionState(t.id, 0))!.highWatermark, 20);
+    assert.ok(!(await s.referencedBlobs()).has("c"));
+
+    const gap = await s.commitBatches("d", [
+      batch(t.id, 0, { ...p, baseSequence: 25, recordCount: 1 }),
+    ]);
+    assert.equal(gap[0].errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+
+    const stale = await s.commitBatches("e", [
+      batch(t.id, 0, { ...p, producerEpoch: p.producerEpoch - 1, baseSequence: 20 }),
+    ]);
+    assert.equal(stale[0].errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+    assert.equal((await s.partitionState(t.id, 0))!.highWatermark, 20);
+  });
+
+  test("hands out distinct producer ids and bumps epochs (KIP-360)", async (s) => {
+    const a = await s.initProducerId({
+      transactionalId: null,
+      transactionTimeoutMs: 1,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    const b = await s.initProducerId({
+      transactionalId: null,
+      transactionTimeoutMs: 1,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    assert.notEqual(a.producerId, b.producerId);
+    const bumped = await s.initProducerId({
+      transactionalId: null,
+      transactionTimeoutMs: 1,
+      producerId: a.producerId,
+      producerEpoch: a.producerEpoch,
+    });
+    assert.deepEqual([bumped.producerId, bumped.producerEpoch], [
+      a.producerId,
+      a.producerEpoch + 1,
+    ]);
+    const wrong = await s.initProducerId({
+      transactionalId: null,
+      transactionTimeoutMs: 1,
+      producerId: a.producerId,
+      producerEpoch: 0,
+    });
+    assert.equal(wrong.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+    const tx1 = await s.initProducerId({
+      transactionalId: "tx",
+      transactionTimeoutMs: 1,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    const tx2 = await s.initProducerId({
+      transactionalId: "tx",
+      transactionTimeoutMs: 1,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    assert.equal(tx2.producerId, tx1.producerId);
+    assert.equal(tx2.producerEpoch, tx1.producerEpoch + 1);
+  });
+
+  test("finds offsets by timestamp and the max timestamp", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    await s.commitBatches("b", [
+      batch(t.id, 0, { maxTimestamp: 100 }),
+      batch(t.id, 0, { maxTimestamp: 300 }),
+      batch(t.id, 0, { maxTimestamp: 200 }),
+    ]);
+    assert.equal((await s.findByTimestamp(t.id, 0, 150))?.baseOffset, 10);
+    assert.equal(await s.findByTimestamp(t.id, 0, 301), null);
+    assert.equal((await s.maxTimestampEntry(t.id, 0))?.baseOffset, 10);
+  });
+
+  test("moves the log start forward and drops what lies wholly before it", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    await s.commitBatches("x", [batch(t.id, 0)]);
+    await s.commitBatches("y", [batch(t.id, 0)]);
+    assert.equal(await s.advanceLogStart(t.id, 0, 15), 15);
+    assert.equal(await s.advanceLogStart(t.id, 0, 5), 15);
+    assert.equal(await s.advanceLogStart(t.id, 0, 99), 20);
+    assert.deepEqual(await s.referencedBlobs(), new Set());
+  });
+
+  test("grows partitions and replaces configs", async (s) => {
+    await s.createTopic({ name: "t", partitions: 1, configs: {} });
+    const grown = await s.createPartitions("t", 4);
+    assert.equal(grown?.partitions, 4);
+    const state = await s.partitionState(grown!.id, 3);
+    assert.equal(state?.highWatermark, 0);
+    assert.equal(await s.setTopicConfigs("t", { "retention.ms": "5" }), true);
+    assert.deepEqual((await s.getTopic("t"))?.configs, { "retention.ms": "5" });
+    assert.equal(await s.createPartitions("nope", 4), null);
+  });
+
+  test("concurrent commits never assign the same offset", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const results = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) => s.commitBatches(`b${i}`, [batch(t.id, 0, { recordCount: 1 })]),
+      ),
+    );
+    const offsets = results.map((r) => r[0].baseOffset).sort((a, b) => a - b);
+    assert.deepEqual(offsets, Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  if (factory.reopen) {
+    const reopen = factory.reopen;
+    Deno.test(`${name} meta store: keeps everything across a reopen`, async () => {
+      const s = await factory.open();
+      const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+      await s.commitBatches("b", [batch(t.id, 0)]);
+      await s.close();
+      const again = await reopen(s);
+      try {
+        assert.equal((await again.getTopic("t"))?.id, t.id);
+        assert.equal((await again.partitionState(t.id, 0))?.highWatermark, 10);
+      } finally {
+        await again.close();
+        await factory.cleanup?.();
+      }
+    });
+  }
+}
+
+/** The group and offset part of the contract (run by metaStoreConformance). */
+export function groupConformance(name: string, factory: MetaStoreFactory): void {
+  const test = (what: string, fn: (s: MetaStore) => Promise<void>) =>
+    Deno.test(`${name} meta store: ${what}`, async () => {
+      const s = await factory.open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+        await factory.cleanup?.();
+      }
+    });
+
+  test("group records change only by compare-and-set", async (s) => {
+    assert.equal(await s.getGroup("g"), null);
+    const v1 = await s.putGroup("g", 0, '{"a":1}');
+    assert.equal(v1, 1);
+    assert.equal(await s.putGroup("g", 0, '{"a":2}'), null, "creating twice must lose");
+    const v2 = await s.putGroup("g", 1, '{"a":3}');
+    assert.equal(v2, 2);
+    assert.equal(await s.putGroup("g", 1, '{"a":4}'), null, "a stale version must lose");
+    assert.deepEqual(await s.getGroup("g"), { version: 2, state: '{"a":3}' });
+    assert.deepEqual((await s.listGroups()).map((g) => g.groupId), ["g"]);
+  });
+
+  test("two racing writers: exactly one wins each version", async (s) => {
+    await s.putGroup("g", 0, "0");
+    const results = await Promise.all([s.putGroup("g", 1, "a"), s.putGroup("g", 1, "b")]);
+    assert.equal(results.filter((r) => r === 2).length, 1);
+    assert.equal(results.filter((r) => r === null).length, 1);
+  });
+
+  test("broker leases: renewed, expired and ended", async (s) => {
+    await s.registerBroker({ nodeId: 2, host: "b", port: 2, rack: null, expiresAtMs: 1000 });
+    await s.registerBroker({ nodeId: 1, host: "a", port: 1, rack: "r1", expiresAtMs: 500 });
+    assert.deepEqual((await s.liveBrokers(100)).map((b) => [b.nodeId, b.host, b.rack]), [[
+      1,
+      "a",
+      "r1",
+    ], [2, "b", null]]);
+    assert.deepEqual((await s.liveBrokers(600)).map((b) => b.nodeId), [2]);
+    await s.registerBroker({ nodeId: 1, host: "a2", port: 1, rack: null, expiresAtMs: 2000 });
+    assert.deepEqual((await s.liveBrokers(1500)).map((b) => [b.nodeId, b.host]), [[1, "a2"]]);
+    await s.unregisterBroker(1);
+    assert.deepEqual(await s.liveBrokers(0), [{
+      nodeId: 2,
+      host: "b",
+      port: 2,
+      rack: null,
+      expiresAtMs: 1000,
+    }]);
+  });
+
+  test("heartbeat rows of members that are gone are forgotten, in that group only", async (s) => {
+    await s.putGroup("g", 0, "{}");
+    await s.touchMember("g", "m1", 10);
+    await s.touchMember("g", "m2", 20);
+    await s.touchMember("g", "m3", 30);
+    await s.touchMember("other", "m1", 5);
+    await s.forgetMembers("g", ["m1", "never-seen"]);
+    assert.deepEqual(await s.memberHeartbeats("g"), new Map([["m2", 20], ["m3", 30]]));
+    assert.deepEqual(await s.memberHeartbeats("other"), new Map([["m1", 5]]));
+    await s.forgetMembers("g", []);
+    await s.forgetMembers("no-such-group", ["m2"]);
+    await s.forgetMembers("g", ["m2", "m3"]);
+    assert.equal((await s.memberHeartbeats("g")).size, 0);
+    // A member heard from again (a KIP-848 member rejoins under its id) has a row again.
+    await s.touchMember("g", "m2", 40);
+    assert.deepEqual(await s.memberHeartbeats("g"), new Map([["m2", 40]]));
+  });
+
+  test("committed offsets are kept with metadata and removed with the group", async (s) => {
+    await s.putGroup("g", 0, "{}");
+    const now = Date.now();
+    await s.commitOffsets("g", [
+      { topic: "t", partition: 0, offset: 5, leaderEpoch: -1, metadata: "m", commitTimestamp: now },
+      { topic: "t", partition: 1, offset: 7, leaderEpoch: 3, metadata: null, commitTimestamp: now },
+    ]);
+    await s.commitOffsets("g", [
+      { topic: "t", partition: 0, offset: 6, leaderEpoch: -1, metadata: "n", commitTimestamp: now },
+    ]);
+    const got = await s.fetchOffsets("g", [{ topic: "t", partition: 0 }, {
+      topic: "t",
+      partition: 9,
+    }]);
+    assert.deepEqual(got.map((o) => [o.partition, o.offset, o.metadata]), [[0, 6, "n"]]);
+    assert.equal((await s.fetchOffsets("g", null)).length, 2);
+    await s.deleteOffsets("g", [{ topic: "t", partition: 1 }]);
+    assert.equal((await s.fetchOffsets("g", null)).length, 1);
+    await s.touchMember("g", "m1", 42);
+    assert.deepEqual(await s.memberHeartbeats("g"), new Map([["m1", 42]]));
+    const v = (await s.getGroup("g"))!.version;
+    assert.notEqual(await s.putGroup("g", v, null), null);
+    assert.equal(await s.getGroup("g"), null);
+    assert.equal((await s.fetchOffsets("g", null)).length, 0);
+    assert.equal((await s.memberHeartbeats("g")).size, 0);
+  });
+}

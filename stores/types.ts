@@ -1,0 +1,226 @@
+/**
+ * The two stores a broker keeps everything in. A broker process holds no state
+ * of its own: any number of brokers may share one MetaStore and one LogStore.
+ */
+
+/** A topic as the meta store keeps it. */
+export interface TopicInfo {
+  /** Kafka's topic id (KIP-516), in Kafka's base64 form. */
+  id: string;
+  name: string;
+  partitions: number;
+  /** Configs set at creation or altered since; the rest take broker defaults. */
+  configs: Record<string, string>;
+}
+
+/** Offsets that bound a partition's log. */
+export interface PartitionState {
+  logStartOffset: number;
+  highWatermark: number;
+  /** read_committed consumers stop here (KIP-98); equals the high watermark without open transactions. */
+  lastStableOffset: number;
+}
+
+/** One batch of a flush, as the produce path hands it to the meta store. */
+export interface BatchToCommit {
+  topicId: string;
+  partition: number;
+  /** Where the batch starts in the flushed blob, and its size. */
+  position: number;
+  length: number;
+  recordCount: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+}
+
+/** The outcome of committing one batch. */
+export interface CommitResult {
+  errorCode: number;
+  /** Offset assigned to the batch's first record (-1 on error). */
+  baseOffset: number;
+  logStartOffset: number;
+  /** A retried batch already in the log: acknowledged with its original offsets, stored once. */
+  duplicate: boolean;
+}
+
+/** Where a committed batch lives, and the offsets it holds. */
+export interface IndexEntry {
+  baseOffset: number;
+  lastOffset: number;
+  blob: string;
+  position: number;
+  length: number;
+  maxTimestamp: number;
+}
+
+/** A producer id and epoch handed out by InitProducerId (KIP-98, KIP-360). */
+export interface ProducerIdentity {
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** Input to InitProducerId. */
+export interface InitProducerIdInput {
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  /** KIP-360: a producer that already has an id asks for its epoch to be bumped. */
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** A topic to create. */
+export interface NewTopic {
+  name: string;
+  partitions: number;
+  configs: Record<string, string>;
+}
+
+/** A committed consumer offset (OffsetCommit), kept per group, topic and partition. */
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+  commitTimestamp: number;
+}
+
+/**
+ * A consumer group's state as one versioned record. The coordinator logic owns
+ * its shape; the store only keeps it and swaps it by compare-and-set, so every
+ * broker can coordinate every group.
+ */
+export interface VersionedGroup {
+  version: number;
+  /** The group's state, as JSON. */
+  state: string;
+}
+
+/** A live broker's lease in the registry (the addressable cluster shape). */
+export interface BrokerRegistration {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  /** The lease ends here unless renewed; expired brokers are not listed. */
+  expiresAtMs: number;
+}
+
+/**
+ * Small, strongly consistent state with atomic semantic operations. Each
+ * backend uses its own native atomicity; callers never lock.
+ */
+export interface MetaStore {
+  /** Fails when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** The cluster id recorded at first start, or `proposed` if none was recorded yet. */
+  clusterId(proposed: string): Promise<string>;
+
+  /** Creates a topic; null when the name is taken. */
+  createTopic(topic: NewTopic): Promise<TopicInfo | null>;
+  /** Deletes a topic, its partitions' index and producer state; false when it did not exist. */
+  deleteTopic(name: string): Promise<boolean>;
+  /** Grows a topic to `count` partitions; returns the topic, or null when it does not exist. */
+  createPartitions(name: string, count: number): Promise<TopicInfo | null>;
+  /** Replaces a topic's configs; returns false when it does not exist. */
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<boolean>;
+  getTopic(name: string): Promise<TopicInfo | null>;
+  getTopicById(id: string): Promise<TopicInfo | null>;
+  listTopics(): Promise<TopicInfo[]>;
+
+  /**
+   * Commits a flush: for every batch in order, checks the producer's epoch and
+   * sequence (KIP-98 idempotence), assigns offsets from the partition's high
+   * watermark and records where the batch lives. All or nothing.
+   */
+  commitBatches(blob: string, batches: BatchToCommit[]): Promise<CommitResult[]>;
+
+  partitionState(topicId: string, partition: number): Promise<PartitionState | null>;
+  /** Index entries holding offsets >= `fromOffset`, in offset order, up to about `maxBytes`. */
+  readIndex(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    maxBytes: number,
+  ): Promise<IndexEntry[]>;
+  /** The first batch whose max timestamp is >= `timestamp`, or null. */
+  findByTimestamp(
+    topicId: string,
+    partition: number,
+    timestamp: number,
+  ): Promise<IndexEntry | null>;
+  /** The batch holding the greatest timestamp (ListOffsets -3, KIP-734), or null when empty. */
+  maxTimestampEntry(topicId: string, partition: number): Promise<IndexEntry | null>;
+  /** Moves the log start offset forward (DeleteRecords, retention); returns the new one. */
+  advanceLogStart(topicId: string, partition: number, offset: number): Promise<number>;
+
+  /** InitProducerId: a new producer id, or the epoch of an existing one bumped. */
+  initProducerId(input: InitProducerIdInput): Promise<ProducerIdentity>;
+
+  /** Every blob a committed index entry points to, for the log store's sweep. */
+  referencedBlobs(): Promise<Set<string>>;
+
+  /** Creates or renews a broker's lease (keyed by node id). */
+  registerBroker(reg: BrokerRegistration): Promise<void>;
+  /** Ends a broker's lease at once (clean shutdown). */
+  unregisterBroker(nodeId: number): Promise<void>;
+  /** Brokers whose lease has not expired at `nowMs`, by node id. */
+  liveBrokers(nowMs: number): Promise<BrokerRegistration[]>;
+
+  /** The group's record and its version, or null when the group does not exist. */
+  getGroup(groupId: string): Promise<VersionedGroup | null>;
+  /**
+   * Replaces the group's record if its version is still `expectedVersion` (0:
+   * the group must not exist yet); `state` null deletes it, its offsets and
+   * its members' heartbeat rows.
+   * Returns the new version, or null when another broker changed it first.
+   */
+  putGroup(groupId: string, expectedVersion: number, state: string | null): Promise<number | null>;
+  /** Every group id with its record. */
+  listGroups(): Promise<{ groupId: string; group: VersionedGroup }[]>;
+  /** Member liveness, kept apart from the record so heartbeats do not bump its version. */
+  touchMember(groupId: string, memberId: string, atMs: number): Promise<void>;
+  /** Last heartbeat of every member of a group that has sent one. */
+  memberHeartbeats(groupId: string): Promise<Map<string, number>>;
+  /**
+   * Removes the heartbeat rows of members that left, expired or were replaced
+   * (ids without a row are ignored), so that rows do not pile up over a
+   * long-lived group's generations of members.
+   */
+  forgetMembers(groupId: string, memberIds: string[]): Promise<void>;
+  /** Stores committed offsets (all or none). */
+  commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>;
+  /** Committed offsets of a group: all of them, or only the partitions asked for. */
+  fetchOffsets(
+    groupId: string,
+    partitions: { topic: string; partition: number }[] | null,
+  ): Promise<CommittedOffset[]>;
+  /** Removes committed offsets of some partitions (OffsetDelete). */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void>;
+}
+
+/**
+ * Immutable bytes. A write becomes whatever the backend likes (an object per
+ * flush, an append to a segment file); written bytes never change.
+ */
+export interface LogStore {
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Stores the chunks back to back as one blob and returns its key. */
+  write(chunks: Uint8Array[]): Promise<string>;
+  /** Reads `length` bytes at `position` of a blob. */
+  read(blob: string, position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Removes what no committed index entry needs: `referenced` holds the live
+   * blob keys; anything younger than `graceMs` is kept (its commit may be in
+   * flight). Returns how many blobs or segments were removed.
+   */
+  sweep(referenced: Set<string>, graceMs: number): Promise<number>;
+}

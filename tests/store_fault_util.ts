@@ -1,0 +1,258 @@
+/**
+ * Helpers of the tests where a store fails under running brokers
+ * (shared_stores_kill_test.ts, log_store_fault_test.ts): broker command lines,
+ * driver runs read as they go, exact Produce / Fetch / ListOffsets requests,
+ * and bounded waits.
+ */
+
+import assert from "node:assert/strict";
+import { ROOT } from "./broker_util.ts";
+import { type ClientDriver, DRIVERS, runDriver } from "./client_drivers.ts";
+import { type Consumed, contractRecord, parseLines, type Produced } from "./contract_records.ts";
+import type { WireClient } from "./wire_client.ts";
+import {
+  CREATE_TOPICS_API,
+  defaultCreateTopicsRequest,
+  defaultCreateTopicsRequestTopic,
+  defaultListOffsetsRequest,
+  FETCH_API,
+  type FetchResponsePartition,
+  LIST_OFFSETS_API,
+  PRODUCE_API,
+} from "../protocol/generated/mod.ts";
+import { buildBatch, decodeRecords } from "../protocol/record_batch.ts";
+import { fetchRequest, flattenRecords, produceRequest } from "./wire_requests.ts";
+
+/** `deno run main.ts` arguments for a broker on the two store URLs (5 ms linger). */
+export function brokerArgs(port: number, meta: string, log: string, extra: string[] = []) {
+  return [
+    "run",
+    "-A",
+    new URL("main.ts", ROOT).pathname,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--meta",
+    meta,
+    "--log",
+    log,
+    "--linger-ms",
+    "5",
+    "--log-level",
+    "warning",
+    ...extra,
+  ];
+}
+
+/** Rejects when `p` takes longer than `ms`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) =>
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)
+    ),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function b64(b: Uint8Array | null): string | null {
+  if (b === null) return null;
+  let s = "";
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s);
+}
+
+/** Checks one consumed record is byte for byte contract record i. */
+export function assertRecord(c: Consumed, i: number, label: string) {
+  const want = contractRecord(i);
+  assert.equal(c.k, b64(want.key), `${label}: key of record ${i}`);
+  assert.equal(c.v, b64(want.value), `${label}: value of record ${i}`);
+  assert.deepEqual(c.h, want.headers.map(([k, v]) => [k, b64(v)]), `${label}: headers of ${i}`);
+}
+
+/** A driver run whose stdout is read as it comes, counting acknowledgement lines. */
+export interface Run {
+  acks: number;
+  done: Promise<{ stdout: string; stderr: string; code: number }>;
+}
+
+/** Runs a driver and returns its stdout and exit code, whatever the code. */
+export function runAny(d: ClientDriver, args: string[], timeoutMs: number): Run {
+  const child = new Deno.Command(d.command[0], {
+    args: [...d.command.slice(1), ...args],
+    stdout: "piped",
+    stderr: "piped",
+    cwd: new URL(".", ROOT).pathname,
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+  }, timeoutMs);
+  const run: Run = { acks: 0, done: null! };
+  const read = async (s: ReadableStream<Uint8Array>, count: boolean) => {
+    let text = "";
+    for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
+      if (count) run.acks += chunk.split('{"i":').length - 1;
+      text += chunk;
+    }
+    return text;
+  };
+  run.done = Promise.all([read(child.stdout, true), read(child.stderr, false), child.status])
+    .then(([stdout, stderr, status]) => ({ stdout, stderr, code: status.code }))
+    .finally(() => clearTimeout(timer));
+  return run;
+}
+
+/** Waits until a driver run has `acks` acknowledgements or ended (at most `ms`). */
+export async function untilAcks(run: Run, acks: number, ms: number): Promise<void> {
+  let ended = false;
+  run.done.finally(() => (ended = true));
+  for (let waited = 0; run.acks < acks && !ended && waited < ms; waited += 10) await sleep(10);
+}
+
+/** A driver command line's start: `cmd --bootstrap <bootstrap> --topic <topic>`. */
+const on = (
+  cmd: string,
+  bootstrap: string,
+  topic: string,
+) => [cmd, "--bootstrap", bootstrap, "--topic", topic];
+
+/** Each partition's earliest and latest offsets, as librdkafka's driver lists them. */
+export async function topicOffsets(bootstrap: string, topic: string) {
+  const rdk = DRIVERS.find((d) => d.name === "librdkafka")!;
+  return parseLines<{ p: number; earliest: number; latest: number }>(
+    await runDriver(rdk, [...on("offsets", bootstrap, topic), "--timestamp", "0"], 60_000),
+  ).records;
+}
+
+/**
+ * librdkafka's driver producing `count` contract records to a new
+ * 3-partition topic through `bootstrap`, and `disturb` (a store going away and
+ * coming back) run from its 1000th acknowledgement. The producer must succeed
+ * and every acknowledged record be in the log at the offset its
+ * acknowledgement named; with `exactlyOnce`, the log must hold nothing else.
+ * Returns how many records were acknowledged when the disturbance began.
+ */
+export async function produceAcross(
+  bootstrap: string,
+  topic: string,
+  count: number,
+  disturb: () => Promise<void>,
+  label: string,
+  exactlyOnce: boolean,
+): Promise<number> {
+  const rdk = DRIVERS.find((d) => d.name === "librdkafka")!;
+  await rdk.check();
+  const run = runAny(
+    rdk,
+    [
+      ...on("produce", bootstrap, topic),
+      ...["--count", String(count), "--create-partitions", "3", "--timeout-ms", "60000"],
+    ],
+    90_000,
+  );
+  await untilAcks(run, 1000, 30_000);
+  const acksAtStart = run.acks;
+  await disturb();
+  const o = await run.done;
+  assert.equal(o.code, 0, `${label}:\n${o.stderr.slice(-2000)}`);
+  assert.ok(acksAtStart < count, `${label}: the disturbance began while librdkafka produced`);
+  const acked = parseLines<Produced>(o.stdout).records;
+  assert.equal(acked.length, count);
+  const consumed = parseLines<Consumed>(
+    await runDriver(rdk, [
+      ...on("consume", bootstrap, topic),
+      ...["--count", String(count), "--timeout-ms", "30000"],
+    ], 60_000),
+  ).records;
+  const at = new Map(consumed.map((x) => [`${x.p}/${x.o}`, x]));
+  for (const r of acked) {
+    const got = at.get(`${r.p}/${r.o}`);
+    assert.ok(got, `${label}: record ${r.i} acknowledged at ${r.p}/${r.o} is not in the log`);
+    assertRecord(got, r.i, label);
+  }
+  if (exactlyOnce) {
+    const offsets = await topicOffsets(bootstrap, topic);
+    const total = offsets.reduce((n, x) => n + x.latest - x.earliest, 0);
+    assert.equal(total, count, `${label}: the log holds ${total} records for ${count} sent`);
+  }
+  return acksAtStart;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Records `k<i>`/`v<i>` for i in from..from+n-1, in one batch. */
+export const batchOf = (from: number, n: number) =>
+  buildBatch(Array.from({ length: n }, (_, j) => ({
+    key: enc.encode(`k${from + j}`),
+    value: enc.encode(`v${from + j}`),
+    headers: [],
+  })));
+
+/** Creates a topic (CreateTopics v7); its id. */
+export async function createTopic(c: WireClient, name: string, partitions: number) {
+  const create = defaultCreateTopicsRequest();
+  create.timeoutMs = 5000;
+  create.topics = [{
+    ...defaultCreateTopicsRequestTopic(),
+    name,
+    numPartitions: partitions,
+    replicationFactor: -1,
+  }];
+  const created = (await within(c.call(CREATE_TOPICS_API, 7, create), 30_000, "create")).topics[0];
+  assert.equal(created.errorCode, 0, `create ${name}`);
+  return created.topicId;
+}
+
+/** One Produce v12 (acks=all) of batchOf(from, n) to every partition; the per-partition answers. */
+export async function produceAll(
+  c: WireClient,
+  topic: string,
+  partitions: number,
+  from: number,
+  n = 10,
+) {
+  const req = produceRequest(topic, batchOf(from, n), partitions);
+  const res = await within(c.call(PRODUCE_API, 12, req), 30_000, "produce");
+  return res.responses[0].partitionResponses;
+}
+
+/** One Fetch v17 of one partition from `offset` (up to 1 MiB). */
+export async function fetchPartition(
+  c: WireClient,
+  topic: { name: string; id: string },
+  partition: number,
+  offset: number,
+  maxWaitMs = 0,
+): Promise<FetchResponsePartition> {
+  const req = fetchRequest(topic, partition, offset, maxWaitMs);
+  return (await within(c.call(FETCH_API, 17, req), 30_000, "fetch")).responses[0].partitions[0];
+}
+
+/** A fetched partition's records as [offset, key, value]. */
+export function fetchedRecords(p: FetchResponsePartition): [number, string, string][] {
+  return decodeRecords(flattenRecords(p.records))
+    .map((r) => [r.offset, dec.decode(r.key!), dec.decode(r.value!)]);
+}
+
+/** ListOffsets v7 latest (-1) of every partition: [errorCode, offset] each. */
+export async function listLatest(c: WireClient, topic: string, partitions: number) {
+  const req = defaultListOffsetsRequest();
+  req.replicaId = -1;
+  req.topics = [{
+    name: topic,
+    partitions: Array.from(
+      { length: partitions },
+      (_, p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: -1 }),
+    ),
+  }];
+  const res = await within(c.call(LIST_OFFSETS_API, 7, req), 30_000, "list offsets");
+  return res.topics[0].partitions
+    .sort((a, b) => a.partitionIndex - b.partitionIndex)
+    .map((p) => [p.errorCode, Number(p.offset)]);
+}
