@@ -57,7 +57,7 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     env: "SKB_META",
     help:
-      "Meta store URL: memory:, sqlite:///abs/meta.db, sqlite:rel.db, redis://host:6379/0, rediss://..., upstash: or https://... (token in UPSTASH_REDIS_REST_TOKEN) (default: <data-dir>/meta.db)",
+      "Meta store URL: memory:, sqlite:///abs/meta.db, sqlite:rel.db, file:dir (one process), redis://host:6379/0, rediss://..., upstash: or https://... (token in UPSTASH_REDIS_REST_TOKEN) (default: <data-dir>/meta.db)",
   },
   "log": {
     type: "string",

@@ -22,6 +22,7 @@ export { openLogStore, openMetaStore, redactUrl, StoreUrlError } from "./stores/
 export type * from "./stores/types.ts";
 export { MemoryMetaStore } from "./stores/meta/memory.ts";
 export { SqliteMetaStore } from "./stores/meta/sqlite.ts";
+export { FileMetaStore } from "./stores/meta/file.ts";
 export { MemoryLogStore } from "./stores/log/memory.ts";
 export { FileLogStore } from "./stores/log/file.ts";
 export { RedisMetaStore } from "./stores/meta/redis.ts";

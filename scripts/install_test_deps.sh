@@ -146,24 +146,29 @@ FRANZGO_DIR=tests/clients/franzgo
 FRANZGO_BIN=.tools/bin/franzgo-driver
 # version_ge A B: whether Go version A (1.26.0, 1.19.8, ...) is B or later.
 version_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$2" ]; }
-if [ -x "$FRANZGO_BIN" ] && [ -z "$(find "$FRANZGO_DIR" -newer "$FRANZGO_BIN" -print -quit)" ]; then
-  say "franz-go driver: up to date ($FRANZGO_BIN)"
-else
+# pick_go NEED: sets GO to a command running a Go that can build modules needing Go NEED.
+pick_go() {
   command -v go >/dev/null || apt_install golang-go
-  go_need="$(sed -n 's/^go \([0-9][0-9.]*\)$/\1/p' "$FRANZGO_DIR/go.mod")"
-  [ -n "$go_need" ] || fail "no go line in $FRANZGO_DIR/go.mod"
+  local go_have toolchain dir
   go_have="$(go version | sed -n 's/^go version go\([0-9][0-9.]*\).*/\1/p')"
   GO=(env GOTOOLCHAIN=auto go)
   if ! version_ge "${go_have:-0}" 1.21; then
-    toolchain="golang.org/toolchain@v0.0.1-go${go_need}.$(go env GOHOSTOS)-$(go env GOHOSTARCH)"
+    toolchain="golang.org/toolchain@v0.0.1-go$1.$(go env GOHOSTOS)-$(go env GOHOSTARCH)"
     say "go ${go_have:-?} cannot switch toolchains: downloading $toolchain with it"
     dir="$(cd / && go mod download -json "$toolchain" |
       sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || fail "go mod download $toolchain failed"
     [ -f "$dir/bin/go" ] || fail "go mod download $toolchain gave no bin/go"
     # Module zips keep no file modes: make the toolchain's programs executable again.
     find "$dir/bin" "$dir/pkg/tool" -type f -exec chmod u+x {} +
-    GO=(env -u GOROOT GOTOOLCHAIN=local "$dir/bin/go")
+    GO=(env -u GOROOT GOTOOLCHAIN=auto "$dir/bin/go")
   fi
+}
+go_need="$(sed -n 's/^go \([0-9][0-9.]*\)$/\1/p' "$FRANZGO_DIR/go.mod")"
+[ -n "$go_need" ] || fail "no go line in $FRANZGO_DIR/go.mod"
+if [ -x "$FRANZGO_BIN" ] && [ -z "$(find "$FRANZGO_DIR" -newer "$FRANZGO_BIN" -print -quit)" ]; then
+  say "franz-go driver: up to date ($FRANZGO_BIN)"
+else
+  pick_go "$go_need"
   mkdir -p "$(dirname "$FRANZGO_BIN")"
   franzgo_tmp="$(pwd)/$FRANZGO_BIN.tmp"
   (
@@ -202,10 +207,11 @@ if [ "$WITH_MINIO" -eq 1 ]; then
   if [ -x .tools/bin/minio ] && .tools/bin/minio --version >/dev/null 2>&1; then
     say "minio: present (.tools/bin/minio)"
   else
-    command -v go >/dev/null || apt_install golang-go
+    # MinIO needs a recent Go too; from the bootstrapped one, GOTOOLCHAIN=auto fetches its own.
+    pick_go "$go_need"
     say "building minio with go install $MINIO_MODULE into .tools/bin (takes a few minutes)"
     mkdir -p .tools/bin
-    GOBIN="$(pwd)/.tools/bin" timeout 1800 go install "$MINIO_MODULE" || fail "go install minio failed"
+    GOBIN="$(pwd)/.tools/bin" timeout 1800 "${GO[@]}" install "$MINIO_MODULE" || fail "go install minio failed"
     .tools/bin/minio --version >/dev/null 2>&1 || fail ".tools/bin/minio does not run"
     say "minio: built (.tools/bin/minio)"
   fi

@@ -200,7 +200,7 @@ export class FileLogStore implements LogStore {
       if (live.has(e.name) || e.name === this.active?.name) continue;
       const path = join(this.dir, e.name);
       const st = await Deno.stat(path);
-      if ((st.mtime?.getTime() ?? Date.now()) >= cutoff) continue;
+      if ((st.mtime?.getTime() ?? Date.now()) > cutoff) continue;
       // Another process may still be appending to its active segment: its mtime
       // is recent, so the grace period protects it.
       const r = this.readers.get(e.name);

@@ -75,7 +75,7 @@ export class MemoryLogStore implements LogStore {
     const cutoff = Date.now() - graceMs;
     let removed = 0;
     for (const [key, b] of this.blobs) {
-      if (!referenced.has(key) && b.createdMs < cutoff) {
+      if (!referenced.has(key) && b.createdMs <= cutoff) {
         this.blobs.delete(key);
         removed++;
       }

@@ -393,8 +393,8 @@ export class S3LogStore implements LogStore {
         if (!m || referenced.has(name)) continue;
         // Young by either clock (the writer's in the key, the server's) means keep:
         // its commit may still be in flight.
-        if (Number(m[1]) >= cutoff) continue;
-        if ((o.LastModified?.getTime() ?? Date.now()) >= cutoff) continue;
+        if (Number(m[1]) > cutoff) continue;
+        if ((o.LastModified?.getTime() ?? Date.now()) > cutoff) continue;
         doomed.push(o.Key!);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
