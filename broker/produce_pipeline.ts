@@ -3,9 +3,15 @@
  * append validated batches in arrival order; a flush writes every buffered
  * batch, for all partitions, as one blob, then makes one atomic meta-store
  * commit that checks idempotence and assigns offsets. Producers are answered
- * only after that commit. Flushes run one at a time, so batches commit in the
- * order they arrived, and while one flush runs the next one fills up (group
- * commit).
+ * only after that commit.
+ *
+ * Commits run one at a time, in the order the flushes started, so batches get
+ * offsets (and idempotence checks) in the order they arrived. Writes need no
+ * order: with a linger (object stores, where a write takes tens of
+ * milliseconds) up to `maxInFlightFlushes` writes overlap, so a batch waits
+ * for its linger, its own write and the commits ahead of it, not for the
+ * write of the flush before it as well. Without a linger one flush runs at a
+ * time and the next fills up meanwhile (group commit).
  */
 
 import { ErrorCode } from "../protocol/errors.ts";
@@ -47,6 +53,8 @@ export interface PipelineOptions {
    * still land later: an idempotent producer's retry is then deduplicated.
    */
   storeTimeoutMs: number;
+  /** Flushes whose writes may overlap (default: 4 with a linger, else 1). */
+  maxInFlightFlushes?: number;
 }
 
 /** A store call that did not answer in time. */
@@ -73,11 +81,16 @@ export interface PipelineStats {
 export class ProducePipeline {
   private buffer: Pending[] = [];
   private bufferedBytes = 0;
-  private flushing: Promise<void> | null = null;
+  /** When the oldest buffered batch arrived (performance.now()), for the linger. */
+  private bufferedSince = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Settles when the last started flush has committed (or failed): the next commit waits for it. */
+  private commitTail: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private scheduled = false;
   /** Set by drain(): shutting down, so nothing waits for the linger time any more. */
   private draining = false;
+  private readonly maxInFlight: number;
   /** Called after every flush (metrics): bytes, batches, milliseconds, whether it failed. */
   onFlush: ((bytes: number, batches: number, ms: number, failed: boolean) => void) | null = null;
   readonly stats: PipelineStats = {
@@ -92,11 +105,14 @@ export class ProducePipeline {
     private readonly logStore: LogStore,
     private readonly notifier: Notifier,
     private readonly opts: PipelineOptions,
-  ) {}
+  ) {
+    this.maxInFlight = Math.max(1, opts.maxInFlightFlushes ?? (opts.lingerMs > 0 ? 4 : 1));
+  }
 
   /** Queues a request's batches; resolves once they are committed (or refused). */
   append(parts: PartitionAppend[]): Promise<PartitionOutcome[]> {
     return new Promise((resolve) => {
+      if (this.buffer.length === 0) this.bufferedSince = performance.now();
       this.buffer.push({ parts, resolve });
       for (const p of parts) for (const b of p.batches) this.bufferedBytes += b.bytes.length;
       this.schedule();
@@ -104,13 +120,19 @@ export class ProducePipeline {
   }
 
   private schedule(): void {
-    if (this.flushing) return; // the running flush picks the buffer up when it ends
-    if (this.bufferedBytes >= this.opts.flushBytes) {
+    if (this.buffer.length === 0) return;
+    // At the limit, the flush that ends next calls schedule() again.
+    if (this.inFlight.size >= this.maxInFlight) return;
+    if (this.bufferedBytes >= this.opts.flushBytes || this.draining) {
       this.startFlush();
       return;
     }
-    if (this.opts.lingerMs > 0 && !this.draining) {
-      this.timer ??= setTimeout(() => this.startFlush(), this.opts.lingerMs);
+    if (this.opts.lingerMs > 0) {
+      // The linger counts from the oldest buffered batch's arrival, even while
+      // earlier flushes are still writing.
+      const left = this.bufferedSince + this.opts.lingerMs - performance.now();
+      if (left <= 0) this.startFlush();
+      else this.timer ??= setTimeout(() => this.startFlush(), left);
     } else if (!this.scheduled) {
       // Let the requests already read from sockets join this flush.
       this.scheduled = true;
@@ -126,14 +148,15 @@ export class ProducePipeline {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.flushing || this.buffer.length === 0) return;
+    if (this.inFlight.size >= this.maxInFlight || this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
     this.bufferedBytes = 0;
-    this.flushing = this.flush(batch).finally(() => {
-      this.flushing = null;
-      if (this.buffer.length > 0) this.schedule();
+    const flushing: Promise<void> = this.flush(batch).finally(() => {
+      this.inFlight.delete(flushing);
+      this.schedule();
     });
+    this.inFlight.add(flushing);
   }
 
   private async flush(pending: Pending[]): Promise<void> {
@@ -162,6 +185,10 @@ export class ProducePipeline {
         }
       }
     }
+    // This flush's commit waits for the one before it; the next waits for this one.
+    const previousCommit = this.commitTail;
+    let committed!: () => void;
+    this.commitTail = new Promise((resolve) => (committed = resolve));
     let results: CommitResult[] | null = null;
     let failure: { code: number; message: string } | null = null;
     try {
@@ -170,6 +197,7 @@ export class ProducePipeline {
         this.opts.storeTimeoutMs,
         "Log store write",
       );
+      await previousCommit;
       try {
         results = await withTimeout(
           this.meta.commitBatches(blob, entries),
@@ -188,6 +216,8 @@ export class ProducePipeline {
         code: ErrorCode.KAFKA_STORAGE_ERROR,
         message: `Log store write failed: ${(e as Error).message}`,
       };
+    } finally {
+      previousCommit.then(committed);
     }
     if (failure) {
       log.warn("Flush of {batches} batches failed: {message}", {
@@ -249,9 +279,9 @@ export class ProducePipeline {
   /** Flushes what is buffered and waits for every flush to end. */
   async drain(): Promise<void> {
     this.draining = true;
-    while (this.flushing || this.buffer.length > 0) {
-      if (!this.flushing) this.startFlush();
-      await this.flushing;
+    while (this.inFlight.size > 0 || this.buffer.length > 0) {
+      this.schedule();
+      await Promise.race(this.inFlight);
     }
   }
 }
