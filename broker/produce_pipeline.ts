@@ -12,6 +12,15 @@
  * for its linger, its own write and the commits ahead of it, not for the
  * write of the flush before it as well. Without a linger one flush runs at a
  * time and the next fills up meanwhile (group commit).
+ *
+ * The linger ends early once nothing more can arrive: an idempotent producer
+ * keeps at most five requests in flight on a connection (KIP-98: the broker
+ * remembers the last five batches of each producer and partition, so clients
+ * cap `max.in.flight.requests.per.connection` at 5). When every connection
+ * with a request in the buffer has five waiting on us, that producer sends
+ * nothing until we answer, and lingering on would add latency without adding
+ * a single batch. Sparse traffic still waits out the linger, so it never costs
+ * more object-store writes.
  */
 
 import { ErrorCode } from "../protocol/errors.ts";
@@ -38,9 +47,17 @@ export interface PartitionOutcome {
   errorMessage: string | null;
 }
 
+/**
+ * The most requests an idempotent producer keeps in flight on one connection
+ * (KIP-98; Java and librdkafka refuse a larger max.in.flight with idempotence).
+ */
+export const IDEMPOTENT_PRODUCER_WINDOW = 5;
+
 interface Pending {
   parts: PartitionAppend[];
   resolve: (r: PartitionOutcome[]) => void;
+  /** The connection, when it is an idempotent producer's awaiting an answer. */
+  window: object | null;
 }
 
 /** Tunables of the flush buffer. */
@@ -91,6 +108,8 @@ export class ProducePipeline {
   /** Set by drain(): shutting down, so nothing waits for the linger time any more. */
   private draining = false;
   private readonly maxInFlight: number;
+  /** Requests awaiting their answer, per idempotent producer connection. */
+  private readonly waiting = new Map<object, number>();
   /** Called after every flush (metrics): bytes, batches, milliseconds, whether it failed. */
   onFlush: ((bytes: number, batches: number, ms: number, failed: boolean) => void) | null = null;
   readonly stats: PipelineStats = {
@@ -109,14 +128,38 @@ export class ProducePipeline {
     this.maxInFlight = Math.max(1, opts.maxInFlightFlushes ?? (opts.lingerMs > 0 ? 4 : 1));
   }
 
-  /** Queues a request's batches; resolves once they are committed (or refused). */
-  append(parts: PartitionAppend[]): Promise<PartitionOutcome[]> {
+  /**
+   * Queues a request's batches; resolves once they are committed (or refused).
+   * `window` identifies the connection when the request comes from an
+   * idempotent producer that waits for the answer (acks 1 or -1), whose
+   * requests in flight are bounded by {@link IDEMPOTENT_PRODUCER_WINDOW}.
+   */
+  append(parts: PartitionAppend[], window: object | null = null): Promise<PartitionOutcome[]> {
     return new Promise((resolve) => {
       if (this.buffer.length === 0) this.bufferedSince = performance.now();
-      this.buffer.push({ parts, resolve });
+      if (window !== null) {
+        this.waiting.set(window, (this.waiting.get(window) ?? 0) + 1);
+        const done = resolve;
+        resolve = (r) => {
+          const left = this.waiting.get(window)! - 1;
+          if (left === 0) this.waiting.delete(window);
+          else this.waiting.set(window, left);
+          done(r);
+        };
+      }
+      this.buffer.push({ parts, resolve, window });
       for (const p of parts) for (const b of p.batches) this.bufferedBytes += b.bytes.length;
       this.schedule();
     });
+  }
+
+  /** Whether every producer with a buffered request has its whole window waiting on us. */
+  private windowsFull(): boolean {
+    for (const p of this.buffer) {
+      if (p.window === null) return false;
+      if ((this.waiting.get(p.window) ?? 0) < IDEMPOTENT_PRODUCER_WINDOW) return false;
+    }
+    return true;
   }
 
   private schedule(): void {
@@ -131,7 +174,7 @@ export class ProducePipeline {
       // The linger counts from the oldest buffered batch's arrival, even while
       // earlier flushes are still writing.
       const left = this.bufferedSince + this.opts.lingerMs - performance.now();
-      if (left <= 0) this.startFlush();
+      if (left <= 0 || this.windowsFull()) this.startFlush();
       else this.timer ??= setTimeout(() => this.startFlush(), left);
     } else if (!this.scheduled) {
       // Let the requests already read from sockets join this flush.

@@ -112,3 +112,33 @@ Deno.test("pipeline: without a linger one flush runs at a time; drain waits for 
   assert.equal(logStore.maxRunning, 1);
   assert.equal((await meta.partitionState(topic.id, 0))!.highWatermark, 4);
 });
+
+Deno.test("pipeline: the linger ends once every producer's in-flight window waits on us", async () => {
+  const { pipeline, append } = await setup([], 1_000);
+  const producer = {};
+  const started = performance.now();
+  const firstFour = [1, 2, 3, 4].map(() => pipeline.append(append(1), producer));
+  await sleep(100);
+  // Four of five: the producer may still send one more request, so we linger.
+  let settled = false;
+  Promise.all(firstFour).then(() => (settled = true));
+  await sleep(0);
+  assert.equal(settled, false);
+  const fifth = pipeline.append(append(1), producer);
+  const outcomes = await Promise.all([...firstFour, fifth]);
+  assert.ok(performance.now() - started < 500, "flushed without waiting out the 1 s linger");
+  assert.deepEqual(outcomes.map((o) => o[0].baseOffset), [0, 1, 2, 3, 4]);
+  await pipeline.drain();
+});
+
+Deno.test("pipeline: a producer whose window is unknown keeps the linger", async () => {
+  const { pipeline, append } = await setup([], 300);
+  const producer = {};
+  const started = performance.now();
+  const all = [1, 2, 3, 4, 5].map(() => pipeline.append(append(1), producer));
+  // Not idempotent (or acks=0): it could send any number more, so the buffer waits.
+  all.push(pipeline.append(append(1)));
+  await Promise.all(all);
+  assert.ok(performance.now() - started >= 290, "waited for the linger");
+  await pipeline.drain();
+});

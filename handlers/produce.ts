@@ -91,7 +91,13 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
       slots.push({ topic: topicIndex, response, append });
     }
   }
-  const committed = appends.length > 0 ? broker.pipeline.append(appends) : null;
+  // An idempotent producer waiting for answers has a bounded window of
+  // requests in flight, which lets the flush buffer stop lingering early.
+  const idempotent = req.acks !== 0 &&
+    appends.every((a) => a.batches.every((b) => b.producerId >= 0));
+  const committed = appends.length > 0
+    ? broker.pipeline.append(appends, idempotent ? ctx.connection : null)
+    : null;
   return { responses, slots, appends, committed };
 }
 
