@@ -6,7 +6,7 @@
  */
 
 import { type FileHandle, open } from "node:fs/promises";
-import { writeSync, writevSync } from "node:fs";
+import { readSync, writeSync, writevSync } from "node:fs";
 import { join } from "node:path";
 import type { LogStore } from "../types.ts";
 
@@ -175,8 +175,11 @@ export class FileLogStore implements LogStore {
     try {
       const handle = await this.reader(segment);
       out = new Uint8Array(end - from);
+      // Synchronously: what consumers read was written moments ago and is in
+      // the page cache, and a worker-thread round trip per read cost more
+      // than the copy itself (as on the write path).
       while (got < out.length) {
-        const { bytesRead } = await handle.read(out, got, out.length - got, from + got);
+        const bytesRead = readSync(handle.fd, out, got, out.length - got, from + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
