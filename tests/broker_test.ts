@@ -519,3 +519,56 @@ Deno.test("a failing or hung store gives producers retriable errors, never a par
     assert.deepEqual([r.errorCode, r.baseOffset], [0, 0]);
   });
 });
+
+Deno.test("linger: ends once an idempotent producer's five requests in flight all wait on it", async () => {
+  await using broker = await testBroker({ lingerMs: 1500 });
+  await using c = await WireClient.connect(broker.port);
+  await createTopic(c, "window", 1);
+  const pid = await c.call(INIT_PRODUCER_ID_API, 4, {
+    transactionalId: null,
+    transactionTimeoutMs: 60000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  /** Sends `n` one-record produce requests back to back; ms until every answer came. */
+  const pipelined = async (n: number, from: number, idempotent: boolean) => {
+    const started = performance.now();
+    for (let i = 0; i < n; i++) {
+      const req = defaultProduceRequest();
+      req.acks = -1;
+      req.timeoutMs = 5000;
+      const batch = buildBatch(
+        records(1, from + i),
+        idempotent
+          ? { producerId: pid.producerId, producerEpoch: pid.producerEpoch, baseSequence: from + i }
+          : {},
+      );
+      req.topicData = [{
+        ...defaultProduceRequestTopic(),
+        name: "window",
+        partitionData: [{ ...defaultProduceRequestPartition(), index: 0, records: batch }],
+      }];
+      await c.send(PRODUCE_API, 12, req);
+    }
+    const offsets: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const { body } = await c.receive(PRODUCE_API, 12);
+      const p = body.responses[0].partitionResponses[0];
+      assert.equal(p.errorCode, ErrorCode.NONE);
+      offsets.push(Number(p.baseOffset));
+    }
+    return { ms: performance.now() - started, offsets };
+  };
+  // Five idempotent requests: the producer can send no more until answered.
+  const full = await pipelined(5, 0, true);
+  assert.deepEqual(full.offsets, [0, 1, 2, 3, 4]);
+  assert.ok(full.ms < 1000, `answered in ${full.ms} ms, not after the 1.5 s linger`);
+  // Four: a fifth may still come, so the flush waits out the linger.
+  const partial = await pipelined(4, 5, true);
+  assert.deepEqual(partial.offsets, [5, 6, 7, 8]);
+  assert.ok(partial.ms >= 1400, `answered in ${partial.ms} ms, before the linger`);
+  // Not idempotent: no known window, so the linger holds.
+  const plain = await pipelined(5, 9, false);
+  assert.deepEqual(plain.offsets, [9, 10, 11, 12, 13]);
+  assert.ok(plain.ms >= 1400, `answered in ${plain.ms} ms, before the linger`);
+});
