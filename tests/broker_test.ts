@@ -75,6 +75,18 @@ async function produce(
   return res.responses[0].partitionResponses[0];
 }
 
+/** A new idempotent producer id and epoch (InitProducerId v4, no transactional id). */
+async function initProducer(c: WireClient) {
+  const pid = await c.call(INIT_PRODUCER_ID_API, 4, {
+    transactionalId: null,
+    transactionTimeoutMs: 60000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  assert.equal(pid.errorCode, 0);
+  return pid;
+}
+
 async function fetchFrom(
   c: WireClient,
   topic: { name: string; id: string },
@@ -212,13 +224,7 @@ Deno.test("idempotent produce: a retried batch is stored once and keeps its offs
   await using broker = await testBroker();
   await using c = await WireClient.connect(broker.port);
   await createTopic(c, "idem", 1);
-  const pid = await c.call(INIT_PRODUCER_ID_API, 4, {
-    transactionalId: null,
-    transactionTimeoutMs: 60000,
-    producerId: -1,
-    producerEpoch: -1,
-  });
-  assert.equal(pid.errorCode, 0);
+  const pid = await initProducer(c);
   const opts = { producerId: pid.producerId, producerEpoch: pid.producerEpoch };
   const first = buildBatch(records(5), { ...opts, baseSequence: 0 });
   const a = await produce(c, "idem", 0, first);
@@ -524,12 +530,7 @@ Deno.test("linger: ends once an idempotent producer's five requests in flight al
   await using broker = await testBroker({ lingerMs: 1500 });
   await using c = await WireClient.connect(broker.port);
   await createTopic(c, "window", 1);
-  const pid = await c.call(INIT_PRODUCER_ID_API, 4, {
-    transactionalId: null,
-    transactionTimeoutMs: 60000,
-    producerId: -1,
-    producerEpoch: -1,
-  });
+  const pid = await initProducer(c);
   /** Sends `n` one-record produce requests back to back; ms until every answer came. */
   const pipelined = async (n: number, from: number, idempotent: boolean) => {
     const started = performance.now();
