@@ -93,7 +93,7 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     env: "SKB_LINGER_MS",
     help:
-      "How long a flush waits to gather more batches (default 50 with an s3: log store, where each flush is one object; else 0)",
+      "The longest a flush waits to gather more batches; it ends early once every idempotent producer in it has 5 requests waiting (default 50 with an s3: log store, where each flush is one object; else 0)",
   },
   "group-initial-rebalance-delay-ms": {
     type: "string",

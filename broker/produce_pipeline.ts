@@ -56,7 +56,7 @@ export const IDEMPOTENT_PRODUCER_WINDOW = 5;
 interface Pending {
   parts: PartitionAppend[];
   resolve: (r: PartitionOutcome[]) => void;
-  /** The connection, when it is an idempotent producer's awaiting an answer. */
+  /** The connection, when an idempotent producer on it waits for this answer. */
   window: object | null;
 }
 
@@ -137,16 +137,7 @@ export class ProducePipeline {
   append(parts: PartitionAppend[], window: object | null = null): Promise<PartitionOutcome[]> {
     return new Promise((resolve) => {
       if (this.buffer.length === 0) this.bufferedSince = performance.now();
-      if (window !== null) {
-        this.waiting.set(window, (this.waiting.get(window) ?? 0) + 1);
-        const done = resolve;
-        resolve = (r) => {
-          const left = this.waiting.get(window)! - 1;
-          if (left === 0) this.waiting.delete(window);
-          else this.waiting.set(window, left);
-          done(r);
-        };
-      }
+      if (window !== null) this.waiting.set(window, (this.waiting.get(window) ?? 0) + 1);
       this.buffer.push({ parts, resolve, window });
       for (const p of parts) for (const b of p.batches) this.bufferedBytes += b.bytes.length;
       this.schedule();
@@ -308,6 +299,11 @@ export class ProducePipeline {
           }
         }
         outcomes.push(outcome!);
+      }
+      if (p.window !== null) {
+        const left = this.waiting.get(p.window)! - 1;
+        if (left === 0) this.waiting.delete(p.window);
+        else this.waiting.set(p.window, left);
       }
       p.resolve(outcomes);
     }

@@ -55,14 +55,8 @@ async function createTopic(c: WireClient, name: string, partitions: number, vers
   return res.topics[0];
 }
 
-async function produce(
-  c: WireClient,
-  topic: string,
-  partition: number,
-  batch: Uint8Array,
-  version = 12,
-  acks = -1,
-) {
+/** A Produce request carrying one batch for one partition. */
+function produceRequest(topic: string, partition: number, batch: Uint8Array, acks = -1) {
   const req = defaultProduceRequest();
   req.acks = acks;
   req.timeoutMs = 5000;
@@ -71,7 +65,18 @@ async function produce(
     name: topic,
     partitionData: [{ ...defaultProduceRequestPartition(), index: partition, records: batch }],
   }];
-  const res = await c.call(PRODUCE_API, version, req);
+  return req;
+}
+
+async function produce(
+  c: WireClient,
+  topic: string,
+  partition: number,
+  batch: Uint8Array,
+  version = 12,
+  acks = -1,
+) {
+  const res = await c.call(PRODUCE_API, version, produceRequest(topic, partition, batch, acks));
   return res.responses[0].partitionResponses[0];
 }
 
@@ -535,21 +540,13 @@ Deno.test("linger: ends once an idempotent producer's five requests in flight al
   const pipelined = async (n: number, from: number, idempotent: boolean) => {
     const started = performance.now();
     for (let i = 0; i < n; i++) {
-      const req = defaultProduceRequest();
-      req.acks = -1;
-      req.timeoutMs = 5000;
       const batch = buildBatch(
         records(1, from + i),
         idempotent
           ? { producerId: pid.producerId, producerEpoch: pid.producerEpoch, baseSequence: from + i }
           : {},
       );
-      req.topicData = [{
-        ...defaultProduceRequestTopic(),
-        name: "window",
-        partitionData: [{ ...defaultProduceRequestPartition(), index: 0, records: batch }],
-      }];
-      await c.send(PRODUCE_API, 12, req);
+      await c.send(PRODUCE_API, 12, produceRequest("window", 0, batch));
     }
     const offsets: number[] = [];
     for (let i = 0; i < n; i++) {
