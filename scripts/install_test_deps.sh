@@ -114,6 +114,23 @@ bash tests/clients/java/driver.sh --build || fail "building tests/clients/java f
 bash tests/clients/java/driver.sh --check || fail "the Java driver does not run"
 say "java driver: built"
 
+# ---- Kafka's own command-line tools (kafka-tools from Maven Central) ----
+# tests/kafka_tools.ts runs them (kafka-topics, kafka-configs, kafka-log-dirs, ...) against us.
+STEP="kafka tools"
+TOOLS_LIB=".tools/kafka-tools/lib"
+tools_want="$(sha256sum bench/kafka-tools/pom.xml | cut -d' ' -f1)"
+if [ -f "$TOOLS_LIB/.stamp" ] && [ "$(cat "$TOOLS_LIB/.stamp")" = "$tools_want" ]; then
+  say "kafka tools: present ($TOOLS_LIB)"
+else
+  say "resolving org.apache.kafka:kafka-tools into $TOOLS_LIB with Maven"
+  rm -rf "$TOOLS_LIB"
+  mkdir -p "$TOOLS_LIB"
+  mvn -q -B -Dstyle.color=never -f bench/kafka-tools/pom.xml dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$(pwd)/$TOOLS_LIB" || fail "Maven could not resolve kafka-tools"
+  echo "$tools_want" >"$TOOLS_LIB/.stamp"
+  say "kafka tools: resolved"
+fi
+
 # ---- Apache Kafka jars (optional) ----
 if [ "$WITH_APACHE_KAFKA" -eq 1 ]; then
   STEP="apache kafka jars"
