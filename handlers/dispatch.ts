@@ -28,6 +28,11 @@ import { deleteGroups } from "./delete_groups.ts";
 import { offsetDelete } from "./offset_delete.ts";
 import { consumerGroupHeartbeat } from "./consumer_group_heartbeat.ts";
 import { consumerGroupDescribe } from "./consumer_group_describe.ts";
+import { describeTopicPartitions } from "./describe_topic_partitions.ts";
+import { alterReplicaLogDirs } from "./alter_replica_log_dirs.ts";
+import { electLeaders } from "./elect_leaders.ts";
+import { alterPartitionReassignments } from "./alter_partition_reassignments.ts";
+import { listPartitionReassignments } from "./list_partition_reassignments.ts";
 
 const HANDLERS: Handler[] = [
   apiVersions,
@@ -59,6 +64,12 @@ const HANDLERS: Handler[] = [
   offsetDelete,
   consumerGroupHeartbeat,
   consumerGroupDescribe,
+  // Admin APIs: partitions and replicas (leadership and replicas never move).
+  describeTopicPartitions,
+  alterReplicaLogDirs,
+  electLeaders,
+  alterPartitionReassignments,
+  listPartitionReassignments,
 ];
 
 /** A fresh table (each broker gets its own map). */
