@@ -30,6 +30,7 @@ import { consumerGroupHeartbeat } from "./consumer_group_heartbeat.ts";
 import { consumerGroupDescribe } from "./consumer_group_describe.ts";
 import { describeTopicPartitions } from "./describe_topic_partitions.ts";
 import { alterReplicaLogDirs } from "./alter_replica_log_dirs.ts";
+import { describeLogDirs } from "./describe_log_dirs.ts";
 import { electLeaders } from "./elect_leaders.ts";
 import { alterPartitionReassignments } from "./alter_partition_reassignments.ts";
 import { listPartitionReassignments } from "./list_partition_reassignments.ts";
@@ -67,6 +68,7 @@ const HANDLERS: Handler[] = [
   // Admin APIs: partitions and replicas (leadership and replicas never move).
   describeTopicPartitions,
   alterReplicaLogDirs,
+  describeLogDirs,
   electLeaders,
   alterPartitionReassignments,
   listPartitionReassignments,

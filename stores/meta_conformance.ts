@@ -220,6 +220,47 @@ export function metaStoreConformance(name: string, factory: MetaStoreFactory): v
     assert.deepEqual(await s.referencedBlobs(), new Set());
   });
 
+  test("counts each partition's batch bytes from the log start to the high watermark", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 3, configs: {} }))!;
+    assert.deepEqual(await s.partitionSizes(t.id, 3), [0, 0, 0]);
+    await s.commitBatches("x", [
+      batch(t.id, 0, { length: 100 }),
+      batch(t.id, 1, { position: 100, length: 40 }),
+      batch(t.id, 0, { position: 140, length: 250 }),
+    ]);
+    await s.commitBatches("y", [batch(t.id, 0, { length: 7 })]);
+    assert.deepEqual(await s.partitionSizes(t.id, 3), [357, 40, 0]);
+    // A retried idempotent batch is stored once, so it is counted once.
+    const id = await s.initProducerId({
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    const idem = batch(t.id, 2, {
+      length: 33,
+      producerId: id.producerId,
+      producerEpoch: id.producerEpoch,
+      baseSequence: 0,
+    });
+    await s.commitBatches("z", [idem]);
+    await s.commitBatches("z2", [idem]);
+    assert.deepEqual(await s.partitionSizes(t.id, 3), [357, 40, 33]);
+    // Past the first batch (offsets 0-9): it goes, the one holding offset 15 stays whole.
+    assert.equal(await s.advanceLogStart(t.id, 0, 15), 15);
+    assert.deepEqual(await s.partitionSizes(t.id, 3), [257, 40, 33]);
+    assert.equal(await s.advanceLogStart(t.id, 0, 30), 30);
+    assert.deepEqual(await s.partitionSizes(t.id, 3), [0, 40, 33]);
+    // Partitions past the topic's count, and unknown or deleted topics, hold nothing.
+    assert.deepEqual(await s.partitionSizes(t.id, 4), [0, 40, 33, 0]);
+    assert.deepEqual(await s.partitionSizes("AAAAAAAAAAAAAAAAAAAAAg", 2), [0, 0]);
+    const grown = await s.createPartitions("t", 4);
+    await s.commitBatches("w", [batch(grown!.id, 3, { length: 5 })]);
+    assert.deepEqual(await s.partitionSizes(t.id, 4), [0, 40, 33, 5]);
+    assert.equal(await s.deleteTopic("t"), true);
+    assert.deepEqual(await s.partitionSizes(t.id, 4), [0, 0, 0, 0]);
+  });
+
   test("grows partitions and replaces configs", async (s) => {
     await s.createTopic({ name: "t", partitions: 1, configs: {} });
     const grown = await s.createPartitions("t", 4);
@@ -254,6 +295,7 @@ export function metaStoreConformance(name: string, factory: MetaStoreFactory): v
       try {
         assert.equal((await again.getTopic("t"))?.id, t.id);
         assert.equal((await again.partitionState(t.id, 0))?.highWatermark, 10);
+        assert.deepEqual(await again.partitionSizes(t.id, 1), [100]);
       } finally {
         await again.close();
         await factory.cleanup?.();

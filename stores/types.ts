@@ -160,6 +160,8 @@ export interface MetaStore {
   maxTimestampEntry(topicId: string, partition: number): Promise<IndexEntry | null>;
   /** Moves the log start offset forward (DeleteRecords, retention); returns the new one. */
   advanceLogStart(topicId: string, partition: number, offset: number): Promise<number>;
+  /** Bytes of record batches each partition of a topic holds, from its log start offset to its high watermark (DescribeLogDirs). */
+  partitionSizes(topicId: string, partitions: number): Promise<number[]>;
 
   /** InitProducerId: a new producer id, or the epoch of an existing one bumped. */
   initProducerId(input: InitProducerIdInput): Promise<ProducerIdentity>;

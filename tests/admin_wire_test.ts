@@ -15,6 +15,7 @@ import {
   type AlterPartitionReassignmentsRequest,
   defaultDescribeTopicPartitionsRequest,
   defaultMetadataRequest,
+  DESCRIBE_LOG_DIRS_API,
   DESCRIBE_TOPIC_PARTITIONS_API,
   type DescribeTopicPartitionsRequest,
   type DescribeTopicPartitionsResponsePartition,
@@ -29,7 +30,7 @@ import { MemoryMetaStore } from "../stores/meta/memory.ts";
 import type { MetaStore } from "../stores/types.ts";
 import { topicAuthorizedOperations } from "../handlers/cluster.ts";
 import { testBroker } from "./broker_util.ts";
-import { createTopic } from "./store_fault_util.ts";
+import { batchOf, createTopic, produceAll } from "./store_fault_util.ts";
 import { WireClient } from "./wire_client.ts";
 
 /** Every topic operation allowed (KIP-430 bits 3-8, 10, 11), as Kafka answers without ACLs. */
@@ -537,6 +538,55 @@ Deno.test("AlterReplicaLogDirs: the one log dir is NONE, any other LOG_DIR_NOT_F
   }
 });
 
+Deno.test("DescribeLogDirs: the one log dir and every partition's size in it", async () => {
+  const { broker, c } = await adminBroker();
+  await using _b = broker;
+  await using _c = c;
+  for (const p of await produceAll(c, "ta", 3, 0)) assert.equal(p.errorCode, 0);
+  const size = batchOf(0, 10).length;
+  const part = (i: number, partitionSize: number) => ({
+    partitionIndex: i,
+    partitionSize,
+    offsetLag: 0,
+    isFutureKey: false,
+  });
+  const dir = (topics: unknown) => ({
+    throttleTimeMs: 0,
+    errorCode: 0,
+    results: [{
+      errorCode: 0,
+      logDir: "memory:",
+      topics,
+      totalBytes: -1,
+      usableBytes: -1,
+      isCordoned: false,
+    }],
+  });
+  for (const v of [1, 5]) {
+    assert.deepEqual(
+      await c.call(DESCRIBE_LOG_DIRS_API, v, { topics: null }),
+      dir([
+        { name: "ta", partitions: [part(0, size), part(1, size), part(2, size)] },
+        { name: "tb", partitions: [part(0, 0)] },
+        { name: "tc", partitions: [part(0, 0), part(1, 0)] },
+      ]),
+      `v${v} every topic`,
+    );
+    // As in Kafka: unknown topics and partitions, and topics with none asked for, are left out.
+    assert.deepEqual(
+      await c.call(DESCRIBE_LOG_DIRS_API, v, {
+        topics: [
+          { topic: "ta", partitions: [0, 7] },
+          { topic: "nope", partitions: [0] },
+          { topic: "tc", partitions: [] },
+        ],
+      }),
+      dir([{ name: "ta", partitions: [part(0, size)] }]),
+      `v${v} named`,
+    );
+  }
+});
+
 /** A memory meta store whose named operations throw while `failing` holds them. */
 function faultyMeta() {
   const failing = new Set<string>();
@@ -606,6 +656,19 @@ Deno.test("a failing meta store answers KAFKA_STORAGE_ERROR and keeps the connec
     topicName: "ta",
     partitions: [{ partitionIndex: 0, errorCode: storage }],
   }]);
+
+  const dirs = await c.call(DESCRIBE_LOG_DIRS_API, 5, { topics: null });
+  assert.deepEqual(dirs.results, [{
+    errorCode: storage,
+    logDir: "memory:",
+    topics: [],
+    totalBytes: -1,
+    usableBytes: -1,
+    isCordoned: false,
+  }]);
+  failing.delete("listTopics");
+  const sizes = await c.call(DESCRIBE_LOG_DIRS_API, 1, { topics: null });
+  assert.equal(sizes.results[0].errorCode, storage);
 
   // The connection still answers, and once the store is back, so do the APIs.
   failing.clear();

@@ -188,6 +188,11 @@ export class FileMetaStore implements T.MetaStore {
     return this.change("advanceLogStart", topicId, partition, offset);
   }
 
+  /** The memory store's sum of index entries (nothing to journal: a read). */
+  partitionSizes(topicId: string, partitions: number): Promise<number[]> {
+    return this.read(() => this.mem.partitionSizes(topicId, partitions));
+  }
+
   initProducerId(input: T.InitProducerIdInput): Promise<T.ProducerIdentity> {
     return this.change("initProducerId", input);
   }

@@ -325,6 +325,20 @@ export class MemoryMetaStore implements MetaStore {
     return Promise.resolve(p.state.logStartOffset);
   }
 
+  /**
+   * Sums the index entries: advanceLogStart drops entries wholly below the log
+   * start, so every entry left is counted (the one holding the log start too,
+   * as Kafka counts the whole segment holding it).
+   */
+  partitionSizes(topicId: string, partitions: number): Promise<number[]> {
+    const t = this.byId.get(topicId);
+    return Promise.resolve(Array.from({ length: partitions }, (_, i) => {
+      let bytes = 0;
+      for (const e of t?.partitions[i]?.entries ?? []) bytes += e.length;
+      return bytes;
+    }));
+  }
+
   initProducerId(input: InitProducerIdInput): Promise<ProducerIdentity> {
     if (input.transactionalId === null) {
       if (input.producerId >= 0) {

@@ -14,6 +14,8 @@
  *   P topics             hash    topic name -> topic id
  *   P topic:<t>          hash    name, partitions, configs (JSON)
  *   P p:<t>:<p>          hash    ls (log start offset), hw (high watermark), lso (last stable offset)
+ *                                bytes (batch bytes from the log start to hw; absent on partitions
+ *                                made before it existed, until partitionSizes counts them)
  *   P idx:<t>:<p>        zset    the partition's index: score = base offset, member =
  *                                "base|last|position|length|maxTimestamp|blob"
  *   P ts:<t>:<p>         zset    the index entries that raise the running maximum timestamp:

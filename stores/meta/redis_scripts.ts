@@ -137,14 +137,16 @@ local function part(tid, p)
   local k = pkey(tid, p)
   local s = parts[k]
   if s == nil then
-    local v = redis.call('HMGET', k, 'ls', 'hw')
+    local v = redis.call('HMGET', k, 'ls', 'hw', 'bytes')
     if not v[1] then
       s = false
     else
       local top = redis.call('ZREVRANGE', tskey(tid, p), 0, 0, 'WITHSCORES')
       local maxts = nil
       if #top > 0 then maxts = tonumber(top[2]) end
-      s = { ls = tonumber(v[1]), hw = tonumber(v[2]), maxts = maxts, tid = tid, p = p, dirty = false }
+      -- bytes: nil until partitionSizes has counted a partition from before the count existed.
+      s = { ls = tonumber(v[1]), hw = tonumber(v[2]), bytes = tonumber(v[3]), maxts = maxts,
+        tid = tid, p = p, dirty = false }
     end
     parts[k] = s
   end
@@ -192,6 +194,7 @@ while i <= #ARGV do
         s.maxts = maxts
       end
       s.hw = base + count
+      if s.bytes then s.bytes = s.bytes + length end
       s.dirty = true
       appended = appended + 1
       results[#results + 1] = { ${ErrorCode.NONE}, base, s.ls, 0 }
@@ -199,7 +202,10 @@ while i <= #ARGV do
   end
 end
 for k, s in pairs(parts) do
-  if s and s.dirty then redis.call('HSET', k, 'hw', istr(s.hw), 'lso', istr(s.hw)) end
+  if s and s.dirty then
+    redis.call('HSET', k, 'hw', istr(s.hw), 'lso', istr(s.hw))
+    if s.bytes then redis.call('HSET', k, 'bytes', istr(s.bytes)) end
+  end
 end
 for prk, at in pairs(dirty_producers) do
   redis.call('HSET', at[1], at[2], encode_producer(producers[prk]))
@@ -263,19 +269,22 @@ local target = math.min(tonumber(ARGV[4]), hw)
 if target <= ls then return ls end
 redis.call('HSET', k, 'ls', istr(target))
 local idx, ts = idxkey(tid, p), tskey(tid, p)
+local removed_bytes = 0
 while true do
   local chunk = redis.call('ZRANGEBYSCORE', idx, '-inf', '(' .. istr(target), 'LIMIT', 0, 100)
   local removed = 0
   for _, m in ipairs(chunk) do
-    local b, l, _, _, _, blob = entry_fields(m)
+    local b, l, _, len, _, blob = entry_fields(m)
     if l < target then
       redis.call('ZREM', idx, m)
       unref(blob)
       removed = removed + 1
+      removed_bytes = removed_bytes + len
     end
   end
   if removed < 100 then break end
 end
+if redis.call('HEXISTS', k, 'bytes') == 1 then redis.call('HINCRBY', k, 'bytes', istr(-removed_bytes)) end
 local first = redis.call('ZRANGE', idx, 0, 0)
 if #first == 0 then
   redis.call('DEL', ts)
@@ -308,6 +317,40 @@ end
 return target
 `;
 
+/**
+ * partitionSizes: ARGV = prefix, topicId, partitions. Each partition's hash
+ * keeps a running byte count ('bytes'), raised by commitBatches and lowered by
+ * advanceLogStart, so this reads one field per partition. A partition from
+ * before the count existed has no field: its index is summed once here and the
+ * count kept from then on.
+ */
+const PARTITION_SIZES = PRELUDE + `
+local out = {}
+for p = 0, tonumber(ARGV[3]) - 1 do
+  local k = pkey(ARGV[2], istr(p))
+  local v = redis.call('HMGET', k, 'ls', 'bytes')
+  local bytes = 0
+  if v[1] and v[2] then
+    bytes = tonumber(v[2])
+  elseif v[1] then
+    local idx = idxkey(ARGV[2], istr(p))
+    local start = 0
+    while true do
+      local chunk = redis.call('ZRANGE', idx, start, start + 499)
+      for _, m in ipairs(chunk) do
+        local _, _, _, len = entry_fields(m)
+        bytes = bytes + len
+      end
+      if #chunk < 500 then break end
+      start = start + 500
+    end
+    redis.call('HSET', k, 'bytes', istr(bytes))
+  end
+  out[#out + 1] = istr(bytes)
+end
+return out
+`;
+
 /** partitionState: ARGV = prefix, topicId, partition. */
 const PARTITION_STATE = PRELUDE + `
 local v = redis.call('HMGET', pkey(ARGV[2], ARGV[3]), 'ls', 'hw', 'lso')
@@ -320,7 +363,7 @@ const CREATE_TOPIC = PRELUDE + `
 if redis.call('HSETNX', P .. 'topics', ARGV[2], ARGV[3]) == 0 then return 0 end
 redis.call('HSET', P .. 'topic:' .. ARGV[3], 'name', ARGV[2], 'partitions', ARGV[4], 'configs', ARGV[5])
 for p = 0, tonumber(ARGV[4]) - 1 do
-  redis.call('HSET', pkey(ARGV[3], istr(p)), 'ls', '0', 'hw', '0', 'lso', '0')
+  redis.call('HSET', pkey(ARGV[3], istr(p)), 'ls', '0', 'hw', '0', 'lso', '0', 'bytes', '0')
 end
 return 1
 `;
@@ -357,7 +400,7 @@ local tk = P .. 'topic:' .. id
 local n = tonumber(redis.call('HGET', tk, 'partitions'))
 local want = tonumber(ARGV[3])
 for p = n, want - 1 do
-  redis.call('HSET', pkey(id, istr(p)), 'ls', '0', 'hw', '0', 'lso', '0')
+  redis.call('HSET', pkey(id, istr(p)), 'ls', '0', 'hw', '0', 'lso', '0', 'bytes', '0')
 end
 if want > n then redis.call('HSET', tk, 'partitions', istr(want)) end
 local v = redis.call('HMGET', tk, 'name', 'partitions', 'configs')
@@ -557,6 +600,7 @@ export const SCRIPTS = {
   maxTimestampEntry: MAX_TIMESTAMP_ENTRY,
   advanceLogStart: ADVANCE_LOG_START,
   partitionState: PARTITION_STATE,
+  partitionSizes: PARTITION_SIZES,
   createTopic: CREATE_TOPIC,
   deleteTopic: DELETE_TOPIC,
   createPartitions: CREATE_PARTITIONS,
@@ -800,6 +844,12 @@ export class LuaMetaStore implements MetaStore {
 
   async advanceLogStart(topicId: string, partition: number, offset: number): Promise<number> {
     return Number(await this.run("advanceLogStart", [topicId, partition, offset]));
+  }
+
+  async partitionSizes(topicId: string, partitions: number): Promise<number[]> {
+    if (partitions <= 0) return [];
+    const v = (await this.run("partitionSizes", [topicId, partitions])) as unknown[];
+    return v.map(Number);
   }
 
   async initProducerId(input: InitProducerIdInput): Promise<ProducerIdentity> {
