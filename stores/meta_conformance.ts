@@ -284,18 +284,81 @@ export function metaStoreConformance(name: string, factory: MetaStoreFactory): v
     assert.deepEqual(offsets, Array.from({ length: 20 }, (_, i) => i));
   });
 
+  test("entity configs: set, removed, listed by type and name, swapped by version", async (s) => {
+    assert.deepEqual(await s.entityConfigs("brokers", null), []);
+    assert.deepEqual(await s.entityConfigs("brokers", [""]), []);
+    const d = await s.alterEntityConfigs("brokers", "", { "log.retention.ms": "1000" });
+    assert.deepEqual(d, { name: "", version: 1, configs: { "log.retention.ms": "1000" } });
+    const b = await s.alterEntityConfigs("brokers", "1", {
+      "message.max.bytes": "2048",
+      "num.partitions": "3",
+      "never.set": null,
+    });
+    assert.deepEqual(b?.configs, { "message.max.bytes": "2048", "num.partitions": "3" });
+    const quoted = 'odd "name"/\\ é';
+    await s.alterEntityConfigs("groups", quoted, { "consumer.session.timeout.ms": "50000" });
+    // Types are apart; null lists every configured entity of a type, by name.
+    assert.deepEqual((await s.entityConfigs("brokers", null)).map((e) => e.name), ["", "1"]);
+    assert.deepEqual(await s.entityConfigs("groups", [quoted, "nope"]), [
+      { name: quoted, version: 1, configs: { "consumer.session.timeout.ms": "50000" } },
+    ]);
+    assert.deepEqual(await s.entityConfigs("quotas", null), []);
+    // One change sets and removes at once; the version rises by one.
+    const b2 = await s.alterEntityConfigs("brokers", "1", {
+      "message.max.bytes": null,
+      "num.partitions": "4",
+    });
+    assert.deepEqual(b2, { name: "1", version: 2, configs: { "num.partitions": "4" } });
+    // Compare-and-set: a stale version changes nothing.
+    assert.equal(await s.alterEntityConfigs("brokers", "1", { "num.partitions": "9" }, 1), null);
+    assert.equal(await s.alterEntityConfigs("brokers", "2", { "num.partitions": "9" }, 1), null);
+    const b3 = await s.alterEntityConfigs("brokers", "1", { "num.partitions": "5" }, 2);
+    assert.equal(b3?.version, 3);
+    assert.deepEqual((await s.entityConfigs("brokers", ["1"]))[0].configs, {
+      "num.partitions": "5",
+    });
+    // Removing the last config forgets the entity (version back to 0).
+    assert.deepEqual(await s.alterEntityConfigs("brokers", "1", { "num.partitions": null }), {
+      name: "1",
+      version: 0,
+      configs: {},
+    });
+    assert.deepEqual((await s.entityConfigs("brokers", null)).map((e) => e.name), [""]);
+    assert.equal(
+      (await s.alterEntityConfigs("brokers", "1", { "num.partitions": "6" }, 0))?.version,
+      1,
+    );
+  });
+
+  test("entity config changes made at once are all kept", async (s) => {
+    await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) => s.alterEntityConfigs("quotas", "e", { [`k${i}`]: `${i}` }),
+      ),
+    );
+    const [e] = await s.entityConfigs("quotas", ["e"]);
+    assert.equal(e.version, 20);
+    assert.equal(Object.keys(e.configs).length, 20);
+  });
+
   if (factory.reopen) {
     const reopen = factory.reopen;
     Deno.test(`${name} meta store: keeps everything across a reopen`, async () => {
       const s = await factory.open();
       const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
       await s.commitBatches("b", [batch(t.id, 0)]);
+      await s.alterEntityConfigs("brokers", "", { "log.retention.ms": "5" });
+      await s.alterEntityConfigs("brokers", "", { "num.partitions": "2" }, 1);
       await s.close();
       const again = await reopen(s);
       try {
         assert.equal((await again.getTopic("t"))?.id, t.id);
         assert.equal((await again.partitionState(t.id, 0))?.highWatermark, 10);
         assert.deepEqual(await again.partitionSizes(t.id, 1), [100]);
+        assert.deepEqual(await again.entityConfigs("brokers", [""]), [
+          { name: "", version: 2, configs: { "log.retention.ms": "5", "num.partitions": "2" } },
+        ]);
       } finally {
         await again.close();
         await factory.cleanup?.();

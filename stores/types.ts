@@ -112,6 +112,17 @@ export interface BrokerRegistration {
 }
 
 /**
+ * The configs of one entity that is not a topic: a broker ("" is the
+ * cluster-wide default), a consumer group (KIP-848 group configs), a client
+ * quota entity. `version` rises with every change, for compare-and-set.
+ */
+export interface EntityConfigs {
+  name: string;
+  version: number;
+  configs: Record<string, string>;
+}
+
+/**
  * Small, strongly consistent state with atomic semantic operations. Each
  * backend uses its own native atomicity; callers never lock.
  */
@@ -206,6 +217,26 @@ export interface MetaStore {
   ): Promise<CommittedOffset[]>;
   /** Removes committed offsets of some partitions (OffsetDelete). */
   deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void>;
+
+  /**
+   * Configs of entities of one type ("brokers", "groups", "quotas", ...): those
+   * named (ones never configured are left out), or every one with at least one
+   * config when `names` is null; sorted by name.
+   */
+  entityConfigs(entityType: string, names: string[] | null): Promise<EntityConfigs[]>;
+  /**
+   * Changes one entity's configs in one atomic step: each key of `changes` is
+   * set to its value, or removed when the value is null. With
+   * `expectedVersion`, only if the entity's version is still that (0: never
+   * configured, or every config removed). Returns the entity after the change,
+   * or null when the version did not match.
+   */
+  alterEntityConfigs(
+    entityType: string,
+    name: string,
+    changes: Record<string, string | null>,
+    expectedVersion?: number,
+  ): Promise<EntityConfigs | null>;
 }
 
 /**

@@ -37,6 +37,7 @@ const CHANGES = [
   "forgetMembers",
   "commitOffsets",
   "deleteOffsets",
+  "alterEntityConfigs",
 ] as const;
 type Change = typeof CHANGES[number];
 const CHANGE_NAMES: ReadonlySet<string> = new Set(CHANGES);
@@ -243,5 +244,17 @@ export class FileMetaStore implements T.MetaStore {
     partitions: { topic: string; partition: number }[],
   ): Promise<void> {
     return this.change("deleteOffsets", groupId, partitions);
+  }
+
+  entityConfigs(entityType: string, names: string[] | null): Promise<T.EntityConfigs[]> {
+    return this.read(() => this.mem.entityConfigs(entityType, names));
+  }
+  alterEntityConfigs(
+    entityType: string,
+    name: string,
+    changes: Record<string, string | null>,
+    expectedVersion?: number,
+  ): Promise<T.EntityConfigs | null> {
+    return this.change("alterEntityConfigs", entityType, name, changes, expectedVersion);
   }
 }

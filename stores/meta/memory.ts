@@ -10,6 +10,7 @@ import type {
   BrokerRegistration,
   CommitResult,
   CommittedOffset,
+  EntityConfigs,
   IndexEntry,
   InitProducerIdInput,
   MetaStore,
@@ -74,6 +75,8 @@ export interface MemorySnapshot {
   brokers: BrokerRegistration[];
   heartbeats: [string, [string, number][]][];
   offsets: [string, [string, CommittedOffset][]][];
+  /** Entity configs by type (absent in snapshots from before they existed). */
+  entities?: [string, EntityConfigs[]][];
 }
 
 /** The memory meta store. */
@@ -88,6 +91,7 @@ export class MemoryMetaStore implements MetaStore {
   private brokers = new Map<number, BrokerRegistration>();
   private heartbeats = new Map<string, Map<string, number>>();
   private offsets = new Map<string, Map<string, CommittedOffset>>();
+  private entities = new Map<string, Map<string, EntityConfigs>>();
 
   /** The whole state (see MemorySnapshot). */
   snapshot(): MemorySnapshot {
@@ -108,6 +112,7 @@ export class MemoryMetaStore implements MetaStore {
       brokers: [...this.brokers.values()],
       heartbeats: [...this.heartbeats].map(([g, m]) => [g, [...m]]),
       offsets: [...this.offsets].map(([g, m]) => [g, [...m]]),
+      entities: [...this.entities].map(([t, m]) => [t, [...m.values()]]),
     };
   }
 
@@ -130,6 +135,9 @@ export class MemoryMetaStore implements MetaStore {
     m.brokers = new Map(s.brokers.map((b) => [b.nodeId, b]));
     m.heartbeats = new Map(s.heartbeats.map(([g, h]) => [g, new Map(h)]));
     m.offsets = new Map(s.offsets.map(([g, o]) => [g, new Map(o)]));
+    m.entities = new Map(
+      (s.entities ?? []).map(([t, list]) => [t, new Map(list.map((e) => [e.name, e]))]),
+    );
     return m;
   }
 
@@ -483,5 +491,43 @@ export class MemoryMetaStore implements MetaStore {
     const m = this.offsets.get(groupId);
     for (const p of partitions) m?.delete(`${p.topic}\u0000${p.partition}`);
     return Promise.resolve();
+  }
+
+  entityConfigs(entityType: string, names: string[] | null): Promise<EntityConfigs[]> {
+    const all = this.entities.get(entityType);
+    const found = names === null
+      ? [...(all?.values() ?? [])]
+      : [...new Set(names)].map((n) => all?.get(n)).filter((e) => e !== undefined);
+    return Promise.resolve(
+      structuredClone(found).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
+  }
+
+  alterEntityConfigs(
+    entityType: string,
+    name: string,
+    changes: Record<string, string | null>,
+    expectedVersion?: number,
+  ): Promise<EntityConfigs | null> {
+    let all = this.entities.get(entityType);
+    const current = all?.get(name);
+    // A number only: the file store's journal replays an absent version as null.
+    if (typeof expectedVersion === "number" && expectedVersion !== (current?.version ?? 0)) {
+      return Promise.resolve(null);
+    }
+    const configs = { ...current?.configs };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete configs[k];
+      else configs[k] = v;
+    }
+    if (Object.keys(configs).length === 0) {
+      all?.delete(name);
+      if (all?.size === 0) this.entities.delete(entityType);
+      return Promise.resolve({ name, version: 0, configs: {} });
+    }
+    if (!all) this.entities.set(entityType, all = new Map());
+    const next = { name, version: (current?.version ?? 0) + 1, configs };
+    all.set(name, next);
+    return Promise.resolve(structuredClone(next));
   }
 }

@@ -31,6 +31,9 @@
  *   P group:<g>          hash    version, state (the versioned group record)
  *   P hb:<g>             hash    member id -> last heartbeat (ms)
  *   P off:<g>            hash    "<partition>:<topic>" -> committed offset (JSON)
+ *   P cfg:<type>         hash    entity name -> its configs (JSON), per entity type (brokers,
+ *                                groups, quotas): dynamic configs that are not a topic's
+ *   P cfgv:<type>        hash    entity name -> version of its configs (for compare-and-set)
  */
 
 import type { Redis, RedisOptions } from "ioredis";

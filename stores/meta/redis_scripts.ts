@@ -21,6 +21,7 @@ import type {
   BrokerRegistration,
   CommitResult,
   CommittedOffset,
+  EntityConfigs,
   IndexEntry,
   InitProducerIdInput,
   MetaStore,
@@ -589,6 +590,58 @@ for i = 3, #ARGV do redis.call('HDEL', k, ARGV[i]) end
 return 1
 `;
 
+/**
+ * entityConfigs: ARGV = prefix, entity type, '1' for every entity or '0' for
+ * the names that follow. Flat {name, version, configs (JSON), ...}.
+ */
+const ENTITY_CONFIGS = PRELUDE + `
+local ck, vk = P .. 'cfg:' .. ARGV[2], P .. 'cfgv:' .. ARGV[2]
+local out = {}
+local function add(name)
+  local c = redis.call('HGET', ck, name)
+  if c then
+    out[#out + 1] = name
+    out[#out + 1] = redis.call('HGET', vk, name) or '0'
+    out[#out + 1] = c
+  end
+end
+if ARGV[3] == '1' then
+  for _, name in ipairs(redis.call('HKEYS', ck)) do add(name) end
+else
+  for j = 4, #ARGV do add(ARGV[j]) end
+end
+return out
+`;
+
+/**
+ * alterEntityConfigs: ARGV = prefix, entity type, name, expected version ('':
+ * any), changes as JSON (null values remove). Returns {version, configs
+ * (JSON)}, or false when the version did not match.
+ */
+const ALTER_ENTITY_CONFIGS = PRELUDE + `
+local ck, vk = P .. 'cfg:' .. ARGV[2], P .. 'cfgv:' .. ARGV[2]
+local name = ARGV[3]
+local version = tonumber(redis.call('HGET', vk, name) or '0')
+if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= version then return false end
+local raw = redis.call('HGET', ck, name)
+local configs = {}
+if raw then configs = cjson.decode(raw) end
+local n = 0
+for k, v in pairs(cjson.decode(ARGV[5])) do
+  if v == cjson.null then configs[k] = nil else configs[k] = v end
+end
+for _ in pairs(configs) do n = n + 1 end
+if n == 0 then
+  redis.call('HDEL', ck, name)
+  redis.call('HDEL', vk, name)
+  return { '0', '{}' }
+end
+local encoded = cjson.encode(configs)
+redis.call('HSET', ck, name, encoded)
+redis.call('HSET', vk, name, istr(version + 1))
+return { istr(version + 1), encoded }
+`;
+
 /** ping: proves the server runs scripts, which this store needs. */
 const PING = `return 'PONG'`;
 
@@ -622,6 +675,8 @@ export const SCRIPTS = {
   commitOffsets: COMMIT_OFFSETS,
   fetchOffsets: FETCH_OFFSETS,
   deleteOffsets: DELETE_OFFSETS,
+  entityConfigs: ENTITY_CONFIGS,
+  alterEntityConfigs: ALTER_ENTITY_CONFIGS,
   ping: PING,
 } as const;
 
@@ -968,5 +1023,38 @@ export class LuaMetaStore implements MetaStore {
       groupId,
       ...partitions.map((p) => offsetField(p.topic, p.partition)),
     ]);
+  }
+
+  async entityConfigs(entityType: string, names: string[] | null): Promise<EntityConfigs[]> {
+    if (names !== null && names.length === 0) return [];
+    const flat = (await this.run(
+      "entityConfigs",
+      names === null ? [entityType, "1"] : [entityType, "0", ...new Set(names)],
+    )) as unknown[];
+    const out: EntityConfigs[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      out.push({
+        name: String(flat[i]),
+        version: Number(flat[i + 1]),
+        configs: JSON.parse(String(flat[i + 2])),
+      });
+    }
+    return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  }
+
+  async alterEntityConfigs(
+    entityType: string,
+    name: string,
+    changes: Record<string, string | null>,
+    expectedVersion?: number,
+  ): Promise<EntityConfigs | null> {
+    const v = await this.run("alterEntityConfigs", [
+      entityType,
+      name,
+      expectedVersion === undefined ? "" : expectedVersion,
+      JSON.stringify(changes),
+    ]);
+    if (!Array.isArray(v)) return null;
+    return { name, version: Number(v[0]), configs: JSON.parse(String(v[1])) };
   }
 }

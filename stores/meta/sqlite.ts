@@ -14,6 +14,7 @@ import type {
   BrokerRegistration,
   CommitResult,
   CommittedOffset,
+  EntityConfigs,
   IndexEntry,
   InitProducerIdInput,
   MetaStore,
@@ -65,6 +66,10 @@ CREATE TABLE IF NOT EXISTS committed_offsets (
   committed_offset INTEGER NOT NULL, leader_epoch INTEGER NOT NULL, metadata TEXT,
   commit_timestamp INTEGER NOT NULL,
   PRIMARY KEY (group_id, topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entity_configs (
+  entity_type TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, configs TEXT NOT NULL,
+  PRIMARY KEY (entity_type, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS transactional_ids (
   transactional_id TEXT PRIMARY KEY, producer_id INTEGER NOT NULL, epoch INTEGER NOT NULL
@@ -642,5 +647,52 @@ export class SqliteMetaStore implements MetaStore {
       for (const p of partitions) del.run(groupId, p.topic, p.partition);
     });
     return Promise.resolve();
+  }
+
+  entityConfigs(entityType: string, names: string[] | null): Promise<EntityConfigs[]> {
+    const rows = names === null
+      ? this.q("SELECT * FROM entity_configs WHERE entity_type = ? ORDER BY name").all(entityType)
+      : [...new Set(names)].sort().map((n) =>
+        this.q("SELECT * FROM entity_configs WHERE entity_type = ? AND name = ?").get(
+          entityType,
+          n,
+        )
+      ).filter((r) => r !== undefined);
+    return Promise.resolve((rows as Row[]).map((r) => ({
+      name: String(r.name),
+      version: Number(r.version),
+      configs: JSON.parse(String(r.configs)),
+    })));
+  }
+
+  alterEntityConfigs(
+    entityType: string,
+    name: string,
+    changes: Record<string, string | null>,
+    expectedVersion?: number,
+  ): Promise<EntityConfigs | null> {
+    return Promise.resolve(this.tx((): EntityConfigs | null => {
+      const row = this.q("SELECT * FROM entity_configs WHERE entity_type = ? AND name = ?")
+        .get(entityType, name) as Row | undefined;
+      const version = row ? Number(row.version) : 0;
+      if (expectedVersion !== undefined && expectedVersion !== version) return null;
+      const configs: Record<string, string> = row ? JSON.parse(String(row.configs)) : {};
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) delete configs[k];
+        else configs[k] = v;
+      }
+      if (Object.keys(configs).length === 0) {
+        this.q("DELETE FROM entity_configs WHERE entity_type = ? AND name = ?").run(
+          entityType,
+          name,
+        );
+        return { name, version: 0, configs: {} };
+      }
+      this.q(
+        "INSERT INTO entity_configs (entity_type, name, version, configs) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT (entity_type, name) DO UPDATE SET version = excluded.version, configs = excluded.configs",
+      ).run(entityType, name, version + 1, JSON.stringify(configs));
+      return { name, version: version + 1, configs };
+    }));
   }
 }
