@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { getLogger, type LogLevel } from "@logtape/logtape";
 import { configureLogging, redactSecrets } from "./broker/logging.ts";
 import { openLogStore, openMetaStore, redactUrl } from "./stores/registry.ts";
-import { startBroker } from "./broker/broker.ts";
+import { startBroker } from "./server/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "./broker/config.ts";
 import { VERSION } from "./version.ts";
 

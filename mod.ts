@@ -16,7 +16,7 @@
  * ```
  */
 
-export { type Broker, type BrokerOptions, startBroker } from "./broker/broker.ts";
+export { type Broker, type BrokerOptions, startBroker } from "./server/broker.ts";
 export { type BrokerConfig, DEFAULT_BROKER_CONFIG } from "./broker/config.ts";
 export { openLogStore, openMetaStore, redactUrl, StoreUrlError } from "./stores/registry.ts";
 export type * from "./stores/types.ts";

@@ -29,7 +29,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Writer } from "../protocol/writer.ts";
-import { type Broker, startBroker } from "../broker/broker.ts";
+import { type Broker, startBroker } from "../server/broker.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
 import { openLogStore, openMetaStore } from "../stores/registry.ts";

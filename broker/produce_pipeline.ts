@@ -26,7 +26,7 @@
 import { ErrorCode } from "../protocol/errors.ts";
 import type { BatchInfo } from "../protocol/record_batch.ts";
 import type { BatchToCommit, CommitResult, LogStore, MetaStore } from "../stores/types.ts";
-import { Notifier } from "./notifier.ts";
+import { partitionKey, type Waiter } from "./waiter.ts";
 import { getLogger } from "@logtape/logtape";
 import { setImmediate } from "node:timers";
 
@@ -53,9 +53,12 @@ export interface PartitionOutcome {
  */
 export const IDEMPOTENT_PRODUCER_WINDOW = 5;
 
+/** Outcomes of one request, by {@link partitionKey} of topic id and partition. */
+export type PartitionOutcomes = Map<string, PartitionOutcome>;
+
 interface Pending {
   parts: PartitionAppend[];
-  resolve: (r: PartitionOutcome[]) => void;
+  resolve: (r: PartitionOutcomes) => void;
   /** The connection, when an idempotent producer on it waits for this answer. */
   window: object | null;
 }
@@ -64,34 +67,8 @@ interface Pending {
 export interface PipelineOptions {
   lingerMs: number;
   flushBytes: number;
-  /**
-   * A store call that has not answered by then fails the flush with a
-   * retriable error, so a hung store cannot stall every producer. The call may
-   * still land later: an idempotent producer's retry is then deduplicated.
-   */
-  storeTimeoutMs: number;
   /** Flushes whose writes may overlap (default: 4 with a linger, else 1). */
   maxInFlightFlushes?: number;
-}
-
-/** A store call that did not answer in time. */
-class StoreTimeout extends Error {}
-
-/** `p`, or a {@link StoreTimeout} once `ms` pass (the call itself is not cancelled). */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeout(`${what} took over ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Figures the metrics endpoint reads. */
-export interface PipelineStats {
-  flushes: number;
-  flushedBytes: number;
-  flushedBatches: number;
-  lastFlushMs: number;
 }
 
 /** The flush buffer shared by every connection of one broker. */
@@ -112,29 +89,25 @@ export class ProducePipeline {
   private readonly waiting = new Map<object, number>();
   /** Called after every flush (metrics): bytes, batches, milliseconds, whether it failed. */
   onFlush: ((bytes: number, batches: number, ms: number, failed: boolean) => void) | null = null;
-  readonly stats: PipelineStats = {
-    flushes: 0,
-    flushedBytes: 0,
-    flushedBatches: 0,
-    lastFlushMs: 0,
-  };
 
   constructor(
     private readonly meta: MetaStore,
     private readonly logStore: LogStore,
-    private readonly notifier: Notifier,
+    /** Woken per partition once a commit lands (fetch long polls wait on it). */
+    private readonly waiter: Waiter,
     private readonly opts: PipelineOptions,
   ) {
     this.maxInFlight = Math.max(1, opts.maxInFlightFlushes ?? (opts.lingerMs > 0 ? 4 : 1));
   }
 
   /**
-   * Queues a request's batches; resolves once they are committed (or refused).
+   * Queues a request's batches; resolves once they are committed (or refused),
+   * with one outcome per partition (keyed by {@link partitionKey}).
    * `window` identifies the connection when the request comes from an
    * idempotent producer that waits for the answer (acks 1 or -1), whose
    * requests in flight are bounded by {@link IDEMPOTENT_PRODUCER_WINDOW}.
    */
-  append(parts: PartitionAppend[], window: object | null = null): Promise<PartitionOutcome[]> {
+  append(parts: PartitionAppend[], window: object | null = null): Promise<PartitionOutcomes> {
     return new Promise((resolve) => {
       if (this.buffer.length === 0) this.bufferedSince = performance.now();
       if (window !== null) this.waiting.set(window, (this.waiting.get(window) ?? 0) + 1);
@@ -226,29 +199,21 @@ export class ProducePipeline {
     let results: CommitResult[] | null = null;
     let failure: { code: number; message: string } | null = null;
     try {
-      const blob = await withTimeout(
-        this.logStore.write(chunks),
-        this.opts.storeTimeoutMs,
-        "Log store write",
-      );
+      const blob = await this.logStore.write(chunks);
       await previousCommit;
       try {
-        results = await withTimeout(
-          this.meta.commitBatches(blob, entries),
-          this.opts.storeTimeoutMs,
-          "Meta store commit",
-        );
+        results = await this.meta.commitBatches(blob, entries);
       } catch (e) {
         // The outcome is unknown; an idempotent producer's retry is deduplicated.
         failure = {
           code: ErrorCode.REQUEST_TIMED_OUT,
-          message: `Meta store commit failed: ${(e as Error).message}`,
+          message: (e as Error).message,
         };
       }
     } catch (e) {
       failure = {
         code: ErrorCode.KAFKA_STORAGE_ERROR,
-        message: `Log store write failed: ${(e as Error).message}`,
+        message: (e as Error).message,
       };
     } finally {
       previousCommit.then(committed);
@@ -263,9 +228,11 @@ export class ProducePipeline {
     let i = 0;
     const touched = new Set<string>();
     for (const p of pending) {
-      const outcomes: PartitionOutcome[] = [];
+      const outcomes: PartitionOutcomes = new Map();
       for (const part of p.parts) {
-        let outcome: PartitionOutcome | null = null;
+        const key = partitionKey(part.topicId, part.partition);
+        // A partition named twice in one request gets one answer: its first error, else its first offset.
+        let outcome: PartitionOutcome | null = outcomes.get(key) ?? null;
         for (let k = 0; k < part.batches.length; k++, i++) {
           if (failure) {
             outcome ??= {
@@ -295,10 +262,10 @@ export class ProducePipeline {
             };
           }
           if (!r.duplicate && r.errorCode === ErrorCode.NONE) {
-            touched.add(Notifier.key(part.topicId, part.partition));
+            touched.add(key);
           }
         }
-        outcomes.push(outcome!);
+        outcomes.set(key, outcome!);
       }
       if (p.window !== null) {
         const left = this.waiting.get(p.window)! - 1;
@@ -307,12 +274,8 @@ export class ProducePipeline {
       }
       p.resolve(outcomes);
     }
-    for (const k of touched) this.notifier.notify(k);
-    this.stats.flushes++;
-    this.stats.flushedBytes += position;
-    this.stats.flushedBatches += entries.length;
-    this.stats.lastFlushMs = performance.now() - started;
-    this.onFlush?.(position, entries.length, this.stats.lastFlushMs, failure !== null);
+    for (const k of touched) this.waiter.wake(k);
+    this.onFlush?.(position, entries.length, performance.now() - started, failure !== null);
   }
 
   /** Flushes what is buffered and waits for every flush to end. */

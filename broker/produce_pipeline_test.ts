@@ -3,8 +3,13 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { type BatchInfo, buildBatch, parseBatches } from "../protocol/record_batch.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
-import { Notifier } from "./notifier.ts";
-import { type PartitionAppend, ProducePipeline } from "./produce_pipeline.ts";
+import { partitionKey, Waiter } from "./waiter.ts";
+import {
+  type PartitionAppend,
+  type PartitionOutcome,
+  type PartitionOutcomes,
+  ProducePipeline,
+} from "./produce_pipeline.ts";
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,10 +43,9 @@ async function setup(delaysMs: (number | "fail")[], lingerMs: number) {
   const meta = new MemoryMetaStore();
   const topic = (await meta.createTopic({ name: "t", partitions: 1, configs: {} }))!;
   const logStore = new SlowLogStore(delaysMs);
-  const pipeline = new ProducePipeline(meta, logStore, new Notifier(), {
+  const pipeline = new ProducePipeline(meta, logStore, new Waiter(new AbortController().signal), {
     lingerMs,
     flushBytes: 1 << 20,
-    storeTimeoutMs: 10_000,
   });
   const append = (n: number): PartitionAppend[] => {
     const records = Array.from({ length: n }, (_, i) => ({
@@ -52,19 +56,24 @@ async function setup(delaysMs: (number | "fail")[], lingerMs: number) {
     const batches = parseBatches(buildBatch(records), 1 << 20) as BatchInfo[];
     return [{ topicId: topic.id, partition: 0, batches }];
   };
-  return { meta, topic, logStore, pipeline, append };
+  // The outcome of the one partition every append here writes to.
+  const only = (o: PartitionOutcomes): PartitionOutcome => {
+    assert.equal(o.size, 1);
+    return o.get(partitionKey(topic.id, 0))!;
+  };
+  return { meta, topic, logStore, pipeline, append, only };
 }
 
 Deno.test("pipeline: flush writes overlap, yet offsets follow arrival order", async () => {
   // The first flush's write is slow and the second's fast: the second still
   // commits after the first, so offsets are given in the order batches came.
-  const { logStore, pipeline, append } = await setup([300, 10], 20);
+  const { logStore, pipeline, append, only } = await setup([300, 10], 20);
   const first = pipeline.append(append(2));
   await sleep(60); // the first flush is writing now
   const second = pipeline.append(append(3));
   const [a, b] = await Promise.all([first, second]);
-  assert.deepEqual(a.map((o) => [o.errorCode, o.baseOffset]), [[ErrorCode.NONE, 0]]);
-  assert.deepEqual(b.map((o) => [o.errorCode, o.baseOffset]), [[ErrorCode.NONE, 2]]);
+  assert.deepEqual([only(a).errorCode, only(a).baseOffset], [ErrorCode.NONE, 0]);
+  assert.deepEqual([only(b).errorCode, only(b).baseOffset], [ErrorCode.NONE, 2]);
   assert.equal(logStore.maxRunning, 2, "the second write did not wait for the first");
   await pipeline.drain();
 });
@@ -85,36 +94,36 @@ Deno.test("pipeline: the linger counts from a batch's arrival, not from the end 
 });
 
 Deno.test("pipeline: a failed write fails its own producers only", async () => {
-  const { meta, topic, pipeline, append } = await setup([80, "fail", 5], 10);
+  const { meta, topic, pipeline, append, only } = await setup([80, "fail", 5], 10);
   const first = pipeline.append(append(1));
   await sleep(30);
   const failed = pipeline.append(append(1));
   await sleep(30);
   const third = pipeline.append(append(1));
   const [a, f, c] = await Promise.all([first, failed, third]);
-  assert.equal(a[0].errorCode, ErrorCode.NONE);
-  assert.equal(a[0].baseOffset, 0);
-  assert.equal(f[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
-  assert.equal(c[0].errorCode, ErrorCode.NONE);
-  assert.equal(c[0].baseOffset, 1, "nothing of the failed flush took an offset");
+  assert.equal(only(a).errorCode, ErrorCode.NONE);
+  assert.equal(only(a).baseOffset, 0);
+  assert.equal(only(f).errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
+  assert.equal(only(c).errorCode, ErrorCode.NONE);
+  assert.equal(only(c).baseOffset, 1, "nothing of the failed flush took an offset");
   assert.equal((await meta.partitionState(topic.id, 0))!.highWatermark, 2);
   await pipeline.drain();
 });
 
 Deno.test("pipeline: without a linger one flush runs at a time; drain waits for all", async () => {
-  const { meta, topic, logStore, pipeline, append } = await setup([50, 50, 50], 0);
+  const { meta, topic, logStore, pipeline, append, only } = await setup([50, 50, 50], 0);
   const all = [pipeline.append(append(1)), pipeline.append(append(1))];
   await sleep(10);
   all.push(pipeline.append(append(1)), pipeline.append(append(1)));
   await pipeline.drain();
-  const outcomes = (await Promise.all(all)).map((o) => o[0].baseOffset);
+  const outcomes = (await Promise.all(all)).map((o) => only(o).baseOffset);
   assert.deepEqual(outcomes, [0, 1, 2, 3]);
   assert.equal(logStore.maxRunning, 1);
   assert.equal((await meta.partitionState(topic.id, 0))!.highWatermark, 4);
 });
 
 Deno.test("pipeline: the linger ends once every producer's in-flight window waits on us", async () => {
-  const { pipeline, append } = await setup([], 1_000);
+  const { pipeline, append, only } = await setup([], 1_000);
   const producer = {};
   const started = performance.now();
   const firstFour = [1, 2, 3, 4].map(() => pipeline.append(append(1), producer));
@@ -127,7 +136,7 @@ Deno.test("pipeline: the linger ends once every producer's in-flight window wait
   const fifth = pipeline.append(append(1), producer);
   const outcomes = await Promise.all([...firstFour, fifth]);
   assert.ok(performance.now() - started < 500, "flushed without waiting out the 1 s linger");
-  assert.deepEqual(outcomes.map((o) => o[0].baseOffset), [0, 1, 2, 3, 4]);
+  assert.deepEqual(outcomes.map((o) => only(o).baseOffset), [0, 1, 2, 3, 4]);
   await pipeline.drain();
 });
 

@@ -111,7 +111,7 @@ export function guardStore<T extends object>(store: T, opts: StoreGuardOptions):
 class DeadlineMissed extends Error {}
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DeadlineMissed()), ms);
   });

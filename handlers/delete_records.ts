@@ -9,7 +9,6 @@ import {
   type DeleteRecordsResponsePartition,
   type DeleteRecordsResponseTopic,
 } from "../protocol/generated/mod.ts";
-import { ErrorCode } from "../protocol/errors.ts";
 import { defineHandler } from "./types.ts";
 
 export const deleteRecords = defineHandler({
@@ -17,38 +16,21 @@ export const deleteRecords = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(req, ctx) {
-    const { meta, topics } = ctx.broker;
+    const log = ctx.broker.partitions;
     const out: DeleteRecordsResponseTopic[] = [];
     for (const t of req.topics) {
-      const topic = await topics.byTopicName(t.name);
-      const partitions = [];
+      const lookup = await log.topicByName(t.name);
+      const partitions: DeleteRecordsResponsePartition[] = [];
       for (const p of t.partitions) {
-        const r: DeleteRecordsResponsePartition = {
+        const at = log.locate(lookup, p.partitionIndex);
+        const r = at.ref === null
+          ? { errorCode: at.errorCode, lowWatermark: -1 }
+          : await log.deleteBefore(at.ref, p.offset);
+        partitions.push({
           partitionIndex: p.partitionIndex,
-          lowWatermark: -1,
-          errorCode: ErrorCode.NONE,
-        };
-        partitions.push(r);
-        if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
-          r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        try {
-          const st = await meta.partitionState(topic.id, p.partitionIndex);
-          if (!st) {
-            r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            continue;
-          }
-          const target = p.offset === -1 ? st.highWatermark : p.offset;
-          if (target < 0 || target > st.highWatermark) {
-            r.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
-            continue;
-          }
-          r.lowWatermark = await meta.advanceLogStart(topic.id, p.partitionIndex, target);
-        } catch {
-          ctx.broker.metrics.storeError("meta", "advanceLogStart");
-          r.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-        }
+          lowWatermark: r.lowWatermark,
+          errorCode: r.errorCode,
+        });
       }
       out.push({ name: t.name, partitions });
     }

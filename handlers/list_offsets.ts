@@ -14,77 +14,30 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { defineHandler } from "./types.ts";
 
-const LATEST = -1;
-const EARLIEST = -2;
-const MAX_TIMESTAMP = -3;
-const EARLIEST_LOCAL = -4;
-const EARLIEST_PENDING_UPLOAD = -5;
-const LATEST_TIERED = -6;
-
 export const listOffsets = defineHandler({
   api: LIST_OFFSETS_API,
   minVersion: 1,
   maxVersion: 10,
   async handle(req, ctx) {
-    const { meta, topics } = ctx.broker;
+    const log = ctx.broker.partitions;
+    const readCommitted = req.isolationLevel === 1;
     const out: ListOffsetsResponseTopic[] = [];
     for (const t of req.topics) {
-      const topic = await topics.byTopicName(t.name);
+      const lookup = await log.topicByName(t.name);
       const partitions: ListOffsetsResponsePartition[] = [];
       for (const p of t.partitions) {
-        const r: ListOffsetsResponsePartition = {
+        const at = log.locate(lookup, p.partitionIndex);
+        const r = at.ref === null
+          ? { errorCode: at.errorCode, offset: -1, timestamp: -1 }
+          : await log.offsetForTimestamp(at.ref, p.timestamp, readCommitted);
+        partitions.push({
           partitionIndex: p.partitionIndex,
-          errorCode: ErrorCode.NONE,
-          timestamp: -1,
-          offset: -1,
-          leaderEpoch: -1,
-        };
-        partitions.push(r);
-        if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitions) {
-          r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        try {
-          const st = await meta.partitionState(topic.id, p.partitionIndex);
-          if (!st) {
-            r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            continue;
-          }
-          r.leaderEpoch = 0;
-          switch (p.timestamp) {
-            case LATEST:
-            case LATEST_TIERED:
-              r.offset = req.isolationLevel === 1 ? st.lastStableOffset : st.highWatermark;
-              break;
-            case EARLIEST:
-            case EARLIEST_LOCAL:
-            case EARLIEST_PENDING_UPLOAD:
-              r.offset = st.logStartOffset;
-              break;
-            case MAX_TIMESTAMP: {
-              const e = await meta.maxTimestampEntry(topic.id, p.partitionIndex);
-              if (e) {
-                r.offset = e.lastOffset;
-                r.timestamp = e.maxTimestamp;
-              }
-              break;
-            }
-            default: {
-              if (p.timestamp < 0) {
-                r.errorCode = ErrorCode.INVALID_REQUEST;
-                break;
-              }
-              const e = await meta.findByTimestamp(topic.id, p.partitionIndex, p.timestamp);
-              if (e) {
-                r.offset = Math.max(e.baseOffset, st.logStartOffset);
-                r.timestamp = e.maxTimestamp;
-              }
-            }
-          }
-        } catch {
-          ctx.broker.metrics.storeError("meta", "listOffsets");
-          r.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-        }
+          errorCode: r.errorCode,
+          timestamp: r.timestamp,
+          offset: r.offset,
+          // Leadership never moves here: every partition is in leader epoch 0.
+          leaderEpoch: r.errorCode === ErrorCode.NONE ? 0 : -1,
+        });
       }
       out.push({ name: t.name, partitions });
     }

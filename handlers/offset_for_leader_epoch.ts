@@ -11,7 +11,6 @@ import {
   type OffsetForLeaderEpochResponsePartition,
   type OffsetForLeaderEpochResponseTopic,
 } from "../protocol/generated/mod.ts";
-import { ErrorCode } from "../protocol/errors.ts";
 import { defineHandler } from "./types.ts";
 
 export const offsetForLeaderEpoch = defineHandler({
@@ -19,35 +18,22 @@ export const offsetForLeaderEpoch = defineHandler({
   minVersion: 2,
   maxVersion: 4,
   async handle(req, ctx) {
+    const log = ctx.broker.partitions;
     const out: OffsetForLeaderEpochResponseTopic[] = [];
     for (const t of req.topics) {
-      const topic = await ctx.broker.topics.byTopicName(t.topic);
-      const partitions = [];
+      const lookup = await log.topicByName(t.topic);
+      const partitions: OffsetForLeaderEpochResponsePartition[] = [];
       for (const p of t.partitions) {
-        const r: OffsetForLeaderEpochResponsePartition = {
-          errorCode: ErrorCode.NONE,
+        const at = log.locate(lookup, p.partition);
+        const r = at.ref === null
+          ? { errorCode: at.errorCode, leaderEpoch: -1, endOffset: -1 }
+          : await log.endOfEpoch(at.ref, p.currentLeaderEpoch, p.leaderEpoch);
+        partitions.push({
+          errorCode: r.errorCode,
           partition: p.partition,
-          leaderEpoch: -1,
-          endOffset: -1,
-        };
-        partitions.push(r);
-        if (!topic || p.partition < 0 || p.partition >= topic.partitions) {
-          r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        if (p.currentLeaderEpoch > 0) {
-          r.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
-          continue;
-        }
-        const st = await ctx.broker.meta.partitionState(topic.id, p.partition);
-        if (!st) {
-          r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        if (p.leaderEpoch >= 0) {
-          r.leaderEpoch = 0;
-          r.endOffset = st.highWatermark;
-        }
+          leaderEpoch: r.leaderEpoch,
+          endOffset: r.endOffset,
+        });
       }
       out.push({ topic: t.topic, partitions });
     }

@@ -17,7 +17,8 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { parseBatches } from "../protocol/record_batch.ts";
-import type { PartitionAppend, PartitionOutcome } from "../broker/produce_pipeline.ts";
+import type { PartitionAppend } from "../broker/produce_pipeline.ts";
+import { partitionKey } from "../broker/waiter.ts";
 import { topicConfig } from "../broker/config.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
@@ -51,44 +52,52 @@ function allPartitions(req: ProduceRequest, errorCode: number, message: string):
   };
 }
 
-/** Where one partition of the request ends up: refused now, or sent to the flush buffer. */
-type Slot = { topic: number; response: ProduceResponsePartition; append: number | null };
+/** One partition of the request: its answer, and its key in the flush's outcomes when queued. */
+type Slot = { response: ProduceResponsePartition; key: string | null; records: number };
 
+/** Validates every partition, and queues the valid ones in one append. */
 async function queue(req: ProduceRequest, ctx: RequestContext) {
   const { broker } = ctx;
-  const responses: ProduceResponse = {
-    responses: [],
-    throttleTimeMs: 0,
-    nodeEndpoints: [],
-  };
+  const log = broker.partitions;
+  const responses: ProduceResponse = { responses: [], throttleTimeMs: 0, nodeEndpoints: [] };
   const appends: PartitionAppend[] = [];
   const slots: Slot[] = [];
   for (const t of req.topicData) {
-    const topicIndex = responses.responses.length;
-    responses.responses.push({ name: t.name, partitionResponses: [] });
-    const topic = await broker.topics.byTopicName(t.name);
-    const maxBytes = topic
-      ? Number(topicConfig(topic.configs, "max.message.bytes")) || broker.config.messageMaxBytes
+    const partitionResponses: ProduceResponsePartition[] = [];
+    responses.responses.push({ name: t.name, partitionResponses });
+    const lookup = await log.topicByName(t.name);
+    const topicMax = lookup.topic
+      ? Number(topicConfig(lookup.topic.configs, "max.message.bytes")) ||
+        broker.config.messageMaxBytes
       : 0;
+    const maxBytes = Math.min(topicMax, broker.config.messageMaxBytes);
     for (const p of t.partitionData) {
-      let response: ProduceResponsePartition;
-      let append: number | null = null;
-      if (!topic || p.index < 0 || p.index >= topic.partitions) {
-        response = partitionResponse(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      } else if (!(p.records instanceof Uint8Array)) {
-        response = partitionResponse(p.index, ErrorCode.INVALID_RECORD, "Record set is null");
-      } else {
-        const parsed = parseBatches(p.records, Math.min(maxBytes, broker.config.messageMaxBytes));
-        if ("errorCode" in parsed) {
-          response = partitionResponse(p.index, parsed.errorCode, parsed.message);
-        } else {
-          response = partitionResponse(p.index, ErrorCode.NONE);
-          append = appends.length;
-          appends.push({ topicId: topic.id, partition: p.index, batches: parsed });
-        }
+      const at = log.locate(lookup, p.index);
+      const slot: Slot = {
+        response: partitionResponse(p.index, at.errorCode),
+        key: null,
+        records: 0,
+      };
+      partitionResponses.push(slot.response);
+      slots.push(slot);
+      if (at.ref === null) {
+        slot.response.errorMessage = at.message;
+        continue;
       }
-      responses.responses[topicIndex].partitionResponses.push(response);
-      slots.push({ topic: topicIndex, response, append });
+      if (!(p.records instanceof Uint8Array)) {
+        slot.response.errorCode = ErrorCode.INVALID_RECORD;
+        slot.response.errorMessage = "Record set is null";
+        continue;
+      }
+      const parsed = parseBatches(p.records, maxBytes);
+      if ("errorCode" in parsed) {
+        slot.response.errorCode = parsed.errorCode;
+        slot.response.errorMessage = parsed.message;
+        continue;
+      }
+      slot.key = partitionKey(at.ref.topic.id, p.index);
+      for (const b of parsed) slot.records += b.recordCount;
+      appends.push({ topicId: at.ref.topic.id, partition: p.index, batches: parsed });
     }
   }
   // An idempotent producer waiting for answers has a bounded window of
@@ -96,9 +105,9 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
   const idempotent = req.acks !== 0 &&
     appends.every((a) => a.batches.every((b) => b.producerId >= 0));
   const committed = appends.length > 0
-    ? broker.pipeline.append(appends, idempotent ? ctx.connection : null)
+    ? log.append(appends, idempotent ? ctx.connection : null)
     : null;
-  return { responses, slots, appends, committed };
+  return { responses, slots, committed };
 }
 
 export const produce = defineHandler({
@@ -131,20 +140,16 @@ export const produce = defineHandler({
     } finally {
       release();
     }
-    const { responses, slots, appends, committed } = queued;
-    const outcomes: PartitionOutcome[] = committed ? await committed : [];
+    const { responses, slots, committed } = queued;
+    const outcomes = committed ? await committed : null;
     for (const s of slots) {
-      if (s.append === null) continue;
-      const o = outcomes[s.append];
+      if (s.key === null) continue;
+      const o = outcomes!.get(s.key)!;
       s.response.errorCode = o.errorCode;
       s.response.baseOffset = o.baseOffset;
       s.response.logStartOffset = o.logStartOffset;
       s.response.errorMessage = o.errorMessage;
-      if (o.errorCode === ErrorCode.NONE) {
-        for (const b of appends[s.append].batches) {
-          ctx.broker.metrics.recordsProduced += b.recordCount;
-        }
-      }
+      if (o.errorCode === ErrorCode.NONE) ctx.broker.metrics.recordsProduced += s.records;
     }
     return req.acks === 0 ? null : responses;
   },

@@ -113,7 +113,7 @@ Deno.test("ApiVersions lists exactly the handler table, in v0 and v4", async () 
       clientSoftwareVersion: "1",
     });
     assert.equal(res.errorCode, 0);
-    const table = [...broker.context.handlers.values()].map((
+    const table = [...broker.handlers.values()].map((
       h,
     ) => [h.api.apiKey, h.minVersion, h.maxVersion]);
     assert.deepEqual(

@@ -1,9 +1,9 @@
 /** Starts brokers for tests, in-process or as separate processes, and cleans up. */
 
-import { type BrokerOptions, startBroker } from "../broker/broker.ts";
+import { type BrokerOptions, startBroker } from "../server/broker.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
-import type { Broker } from "../broker/broker.ts";
+import type { Broker } from "../server/broker.ts";
 
 /** An in-process broker on a port the OS picks, closed by `await using`. */
 export async function testBroker(

@@ -6,7 +6,7 @@
 import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
 import { encodeRequestHeader } from "../protocol/header.ts";
-import type { ApiCodec } from "../handlers/types.ts";
+import type { ApiCodec } from "../protocol/frame.ts";
 
 /** One TCP connection speaking length-prefixed frames. */
 export class WireClient implements AsyncDisposable {

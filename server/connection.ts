@@ -11,58 +11,29 @@
 
 import { getLogger } from "@logtape/logtape";
 import { DecodeError, Reader } from "../protocol/reader.ts";
-import { Writer } from "../protocol/writer.ts";
-import { decodeRequestHeaderPrefix, encodeResponseHeader } from "../protocol/header.ts";
-import type { BrokerContext, ConnectionInfo, Handler, RequestContext } from "./types.ts";
-import { API_VERSIONS_KEY, apiVersionsFallback } from "./api_versions.ts";
+import { decodeRequestHeaderPrefix } from "../protocol/header.ts";
+import {
+  encodeResponseFrame,
+  FrameReader,
+  FramingError,
+  responseHeaderFlexible,
+} from "../protocol/frame.ts";
+import type { BrokerContext } from "../broker/context.ts";
+import type { ConnectionInfo, Handler, RequestContext } from "../handlers/types.ts";
+import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.ts";
+import { refusal } from "./refusal.ts";
 
 const log = getLogger(["skb", "connection"]);
 
 /** Why a connection is closed by us. */
 class ProtocolViolation extends Error {}
 
-const READ_CHUNK = 256 * 1024;
-
-/** Reads exactly `out.length` bytes, taking first what is left in `pending`. */
-class FrameReader {
-  private buf = new Uint8Array(READ_CHUNK);
-  private start = 0;
-  private end = 0;
-
-  constructor(private readonly conn: Deno.Conn) {}
-
-  /** Fills `out` completely; false on a clean end of stream before any byte. */
-  async readExact(out: Uint8Array): Promise<boolean> {
-    let got = Math.min(out.length, this.end - this.start);
-    out.set(this.buf.subarray(this.start, this.start + got));
-    this.start += got;
-    if (got === out.length) return true;
-    // Large remainders go straight into `out`; small ones through the chunk buffer.
-    while (got < out.length) {
-      const need = out.length - got;
-      if (need >= READ_CHUNK / 2) {
-        const n = await this.conn.read(out.subarray(got));
-        if (n === null) return this.eof(got);
-        got += n;
-        continue;
-      }
-      this.start = 0;
-      this.end = 0;
-      const n = await this.conn.read(this.buf);
-      if (n === null) return this.eof(got);
-      this.end = n;
-      const take = Math.min(need, n);
-      out.set(this.buf.subarray(0, take), got);
-      this.start = take;
-      got += take;
-    }
-    return true;
-  }
-
-  private eof(got: number): boolean {
-    if (got === 0) return false;
-    throw new ProtocolViolation(`Connection closed in the middle of a frame (${got} bytes read)`);
-  }
+/** What the connection loop serves with: the broker's services and its handler table. */
+export interface ServerContext {
+  broker: BrokerContext;
+  handlers: ReadonlyMap<number, Handler>;
+  /** Open connections' drain functions: each stops reading, answers what it read, and closes. */
+  connections: Set<() => Promise<void>>;
 }
 
 /** A request being handled: its response once settled, in request order. */
@@ -107,7 +78,8 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 }
 
 /** Serves one client connection until it closes or the broker shuts down. */
-export async function serveConnection(conn: Deno.TcpConn, broker: BrokerContext): Promise<void> {
+export async function serveConnection(conn: Deno.TcpConn, server: ServerContext): Promise<void> {
+  const { broker } = server;
   const local = conn.localAddr as Deno.NetAddr;
   const remote = conn.remoteAddr as Deno.NetAddr;
   const info: ConnectionInfo = {
@@ -118,8 +90,14 @@ export async function serveConnection(conn: Deno.TcpConn, broker: BrokerContext)
   };
   broker.metrics.connections++;
   const reader = new FrameReader(conn);
-  const sizeBuf = new Uint8Array(4);
-  const sizeView = new DataView(sizeBuf.buffer);
+  const maxBytes = broker.config.socketRequestMaxBytes;
+  const checkSize = (size: number) => {
+    if (size < 8 || size > maxBytes) {
+      throw new ProtocolViolation(
+        `Frame length ${size} is outside 8..${maxBytes} (socket.request.max.bytes)`,
+      );
+    }
+  };
   const inFlight: Slot[] = [];
   let writerError: unknown = null;
   let wake = null as (() => void) | null;
@@ -155,8 +133,8 @@ export async function serveConnection(conn: Deno.TcpConn, broker: BrokerContext)
     }
   })().catch((e) => {
     writerError = e;
-    if (e instanceof ProtocolViolation || e instanceof DecodeError) {
-      log.warn("Closing connection from {remote}: {message}", {
+    if (isViolation(e)) {
+      log.info("Closing connection from {remote}: {message}", {
         remote: info.remote,
         message: (e as Error).message,
       });
@@ -177,23 +155,13 @@ export async function serveConnection(conn: Deno.TcpConn, broker: BrokerContext)
       conn.close();
     } catch { /* already closed */ }
   };
-  broker.connections.add(drain);
+  server.connections.add(drain);
   try {
     while (!done && writerError === null) {
-      if (!(await reader.readExact(sizeBuf))) break;
-      const size = sizeView.getInt32(0);
-      if (size < 8 || size > broker.config.socketRequestMaxBytes) {
-        throw new ProtocolViolation(
-          `Frame length ${size} is outside 8..${broker.config.socketRequestMaxBytes} (socket.request.max.bytes)`,
-        );
-      }
-      const frame = new Uint8Array(size);
-      if (!(await reader.readExact(frame))) {
-        throw new ProtocolViolation("Connection closed in the middle of a frame");
-      }
-      if (done) break;
-      broker.metrics.bytesIn += size + 4;
-      inFlight.push(track(handleFrame(frame, broker, info)));
+      const frame = await reader.next(checkSize);
+      if (frame === null || done) break;
+      broker.metrics.bytesIn += frame.length + 4;
+      inFlight.push(track(handleFrame(frame, server, info)));
       wake?.();
       // Backpressure: stop reading while too many requests are waiting.
       if (inFlight.length >= broker.config.maxInFlightPerConnection) {
@@ -201,8 +169,8 @@ export async function serveConnection(conn: Deno.TcpConn, broker: BrokerContext)
       }
     }
   } catch (e) {
-    if (e instanceof ProtocolViolation || e instanceof DecodeError) {
-      log.warn("Closing connection from {remote}: {message}", {
+    if (isViolation(e)) {
+      log.info("Closing connection from {remote}: {message}", {
         remote: info.remote,
         message: (e as Error).message,
       });
@@ -214,12 +182,16 @@ export async function serveConnection(conn: Deno.TcpConn, broker: BrokerContext)
     wake?.();
     // Answer what was read before the end (or the violation), then close.
     await writer;
-    broker.connections.delete(drain);
+    server.connections.delete(drain);
     try {
       conn.close();
     } catch { /* already closed */ }
     broker.metrics.connections--;
   }
+}
+
+function isViolation(e: unknown): boolean {
+  return e instanceof ProtocolViolation || e instanceof DecodeError || e instanceof FramingError;
 }
 
 function isDisconnect(e: unknown): boolean {
@@ -232,43 +204,58 @@ function isDisconnect(e: unknown): boolean {
 
 /**
  * Decodes and handles one frame; resolves to the response frame, or null when
- * no response is due. Throws (closing the connection) on a frame we cannot read.
+ * no response is due. Throws (closing the connection) on a frame we cannot
+ * read, an API or version we do not serve, or a handler that failed: Kafka
+ * closes the connection in the same cases. Every refusal leaves one info line.
  */
 async function handleFrame(
   frame: Uint8Array,
-  broker: BrokerContext,
+  server: ServerContext,
   conn: ConnectionInfo,
 ): Promise<Uint8Array | null> {
+  const { broker, handlers } = server;
   const started = performance.now();
   const r = new Reader(frame);
   const header = decodeRequestHeaderPrefix(r);
-  const handler = broker.handlers.get(header.apiKey);
+  const who = {
+    remote: conn.remote,
+    clientId: header.clientId,
+    correlationId: header.correlationId,
+  };
+  const handler = handlers.get(header.apiKey);
   if (!handler) {
     throw new ProtocolViolation(
-      `Unknown API key ${header.apiKey} (correlation id ${header.correlationId})`,
+      `Unknown API key ${header.apiKey} from client ${header.clientId} (correlation id ${header.correlationId})`,
     );
   }
   const version = header.apiVersion;
-  if (version < handler.api.minVersion || version > handler.api.maxVersion) {
+  // Exactly the versions ApiVersions advertises for this handler.
+  if (version < handler.minVersion || version > handler.maxVersion) {
     // KIP-511: ApiVersions of a version we lack gets a v0 answer listing ours.
     if (header.apiKey === API_VERSIONS_KEY) {
-      return encodeFrame(header.correlationId, false, (w) => apiVersionsFallback(w, broker));
+      log.info(
+        "ApiVersions v{version} from {remote} client {clientId}: newer than ours, answered with our list in v0 (KIP-511)",
+        { ...who, version },
+      );
+      return encodeResponseFrame(
+        header.correlationId,
+        false,
+        (w) => apiVersionsFallback(w, handlers),
+      );
     }
     throw new ProtocolViolation(
-      `${handler.api.name} version ${version} is not supported (we serve ${handler.minVersion}-${handler.maxVersion})`,
+      `${handler.api.name} v${version} from client ${header.clientId} is not served (we serve v${handler.minVersion}-${handler.maxVersion})`,
     );
   }
-  const requestFlexible = handler.api.requestFlexibleFrom >= 0 &&
-    version >= handler.api.requestFlexibleFrom;
-  if (requestFlexible) r.skipTaggedFields();
+  if (handler.api.requestFlexibleFrom >= 0 && version >= handler.api.requestFlexibleFrom) {
+    r.skipTaggedFields();
+  }
   const request = handler.api.decodeRequest(r, version);
-  const ctx: RequestContext = { broker, header, apiVersion: version, connection: conn };
+  const ctx: RequestContext = { broker, header, apiVersion: version, connection: conn, handlers };
   let response: unknown;
-  let failed = false;
   try {
     response = await handler.handle(request, ctx);
   } catch (e) {
-    failed = true;
     broker.metrics.request(
       handler.api.name,
       version,
@@ -276,50 +263,38 @@ async function handleFrame(
       true,
       header.apiKey,
     );
-    log.error("{api} v{version} from {remote} failed: {error}", {
+    log.error("{api} v{version} from {remote} client {clientId} failed: {error}", {
+      ...who,
       api: handler.api.name,
       version,
-      remote: conn.remote,
       error: e,
     });
     throw new ProtocolViolation(`${handler.api.name} handler failed: ${(e as Error).message}`);
   }
-  if (!failed) {
-    const ms = performance.now() - started;
-    broker.metrics.request(handler.api.name, version, ms, false, header.apiKey);
-    // One line per request at debug; nothing is built when debug is off.
-    if (log.isEnabledFor("debug")) {
-      log.debug(
-        "{api} v{version} from {remote} client {clientId} correlation {correlationId} in {ms} ms",
-        {
-          api: handler.api.name,
-          version,
-          remote: conn.remote,
-          clientId: header.clientId,
-          correlationId: header.correlationId,
-          ms: Math.round(ms * 1000) / 1000,
-        },
-      );
+  const ms = performance.now() - started;
+  broker.metrics.request(handler.api.name, version, ms, false, header.apiKey);
+  if (response !== null && log.isEnabledFor("info")) {
+    const refused = refusal(response);
+    if (refused !== null) {
+      log.info("{api} v{version} from {remote} client {clientId} refused: {reason}", {
+        ...who,
+        api: handler.api.name,
+        version,
+        reason: refused,
+      });
     }
   }
+  // One line per request at debug; nothing is built when debug is off.
+  if (log.isEnabledFor("debug")) {
+    log.debug(
+      "{api} v{version} from {remote} client {clientId} correlation {correlationId} in {ms} ms",
+      { ...who, api: handler.api.name, version, ms: Math.round(ms * 1000) / 1000 },
+    );
+  }
   if (response === null) return null;
-  // ApiVersions responses keep header v0 even in flexible versions (KIP-511).
-  const responseFlexible = header.apiKey !== API_VERSIONS_KEY &&
-    handler.api.responseFlexibleFrom >= 0 && version >= handler.api.responseFlexibleFrom;
-  return encodeFrame(header.correlationId, responseFlexible, (w) => {
-    (handler as Handler).api.encodeResponse(w, response, version);
-  });
-}
-
-function encodeFrame(
-  correlationId: number,
-  flexibleHeader: boolean,
-  body: (w: Writer) => void,
-): Uint8Array {
-  const w = new Writer(256);
-  const sizeAt = w.reserveInt32();
-  encodeResponseHeader(w, correlationId, flexibleHeader);
-  body(w);
-  w.patchInt32(sizeAt, w.pos - 4);
-  return w.bytes();
+  return encodeResponseFrame(
+    header.correlationId,
+    responseHeaderFlexible(handler.api, version),
+    (w) => (handler as Handler).api.encodeResponse(w, response, version),
+  );
 }

@@ -1,25 +1,20 @@
 /**
- * A running broker: a TCP listener, the handler table, the flush buffer and
- * the two stores. Everything durable is in the stores; this object only holds
- * what can be rebuilt at start.
+ * A running broker: the TCP listener and its connections, the handler table,
+ * the operations endpoint and the periodic sweeps, over the broker's services
+ * (broker/context.ts). Everything durable is in the stores; this object only
+ * holds what can be rebuilt at start.
  */
 
 import { getLogger } from "@logtape/logtape";
 import type { LogStore, MetaStore } from "../stores/types.ts";
-import { newClusterId } from "../stores/ids.ts";
-import { type BrokerConfig, DEFAULT_BROKER_CONFIG } from "./config.ts";
-import { Notifier } from "./notifier.ts";
-import { ProducePipeline } from "./produce_pipeline.ts";
-import { TopicCache } from "./topic_cache.ts";
-import { BlobCache } from "./blob_cache.ts";
-import { instrumentStore, Metrics } from "./metrics.ts";
-import { type HttpServer, startHttpServer } from "./http.ts";
-import { enforceRetention } from "./retention.ts";
-import { BrokerRegistry } from "./registry.ts";
-import { GroupCoordinator } from "./group_coordinator.ts";
-import { serveConnection } from "../handlers/connection.ts";
+import { type BrokerConfig, DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
+import { type BrokerContext, createBrokerContext } from "../broker/context.ts";
+import { type HttpServer, startHttpServer } from "../broker/http.ts";
+import { enforceRetention } from "../broker/retention.ts";
+import { BrokerRegistry } from "../broker/registry.ts";
 import { handlerTable } from "../handlers/dispatch.ts";
-import type { BrokerContext } from "../handlers/types.ts";
+import type { Handler } from "../handlers/types.ts";
+import { serveConnection, type ServerContext } from "./connection.ts";
 
 const log = getLogger(["skb", "broker"]);
 
@@ -48,6 +43,8 @@ export interface Broker {
   /** Where the operations endpoint listens, or null when it is off. */
   readonly httpPort: number | null;
   readonly context: BrokerContext;
+  /** The handler table this broker serves (ApiVersions lists exactly it). */
+  readonly handlers: ReadonlyMap<number, Handler>;
   /**
    * Stops accepting, finishes the requests in flight, flushes, and closes the
    * stores. Gives up waiting after `timeoutMs`.
@@ -63,48 +60,15 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   for (const [k, v] of Object.entries(opts)) {
     if (k in config && v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   }
-  const metrics = new Metrics();
-  // Every store call is timed and its failures counted (skb_store_operation_*).
-  const meta = instrumentStore(opts.meta, "meta", metrics);
-  const logStore = instrumentStore(opts.log, "log", metrics);
-  await meta.ping();
-  await logStore.ping();
-  const clusterId = await meta.clusterId(config.clusterId ?? newClusterId());
-  const notifier = new Notifier();
   const closing = new AbortController();
-  const pipeline = new ProducePipeline(meta, logStore, notifier, {
-    lingerMs: config.lingerMs,
-    flushBytes: config.flushBytes,
-    storeTimeoutMs: config.storeTimeoutMs,
-  });
-  const ctx: BrokerContext = {
-    config,
-    clusterId,
-    meta,
-    log: logStore,
-    pipeline,
-    notifier,
-    topics: new TopicCache(meta),
-    blobs: new BlobCache(logStore, opts.blobCacheBytes ?? 64 * 1024 * 1024),
-    metrics,
-    handlers: handlerTable(),
-    registry: null,
-    groups: new GroupCoordinator(meta, {
-      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
-      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
-      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
-      pollMs: config.groupPollMs,
-      consumer: {
-        heartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
-        sessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
-      },
-    }, closing.signal),
+  const ctx = await createBrokerContext(config, {
+    meta: opts.meta,
+    log: opts.log,
+    blobCacheBytes: opts.blobCacheBytes ?? 64 * 1024 * 1024,
     closing: closing.signal,
-    connections: new Set(),
-  };
-  pipeline.onFlush = (bytes, batches, ms, failed) => metrics.flush(bytes, batches, ms, failed);
-  metrics.gauges.set("skb_blob_cache_bytes", () => ctx.blobs.size);
-  metrics.gaugeHelp.set("skb_blob_cache_bytes", "Bytes of recent log data cached in memory.");
+  });
+  const { meta, log: logStore, metrics, pipeline } = ctx;
+  const server: ServerContext = { broker: ctx, handlers: handlerTable(), connections: new Set() };
 
   let listener: Deno.TcpListener;
   try {
@@ -172,7 +136,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       for await (const conn of listener) {
         conn.setNoDelay(true);
         metrics.connectionsAccepted++;
-        const p = serveConnection(conn, ctx).finally(() => serving.delete(p));
+        const p = serveConnection(conn, server).finally(() => serving.delete(p));
         serving.add(p);
       }
     } catch (e) {
@@ -210,7 +174,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       const graceful = (async () => {
         // Flush what is buffered now rather than after the linger time.
         const flushing = pipeline.drain();
-        await Promise.all([...ctx.connections].map((d) => d()));
+        await Promise.all([...server.connections].map((d) => d()));
         await flushing;
         await Promise.all(serving);
         await pipeline.drain();
@@ -234,9 +198,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   return {
     hostname: addr.hostname,
     port: addr.port,
-    clusterId,
+    clusterId: ctx.clusterId,
     httpPort: http?.port ?? null,
     context: ctx,
+    handlers: server.handlers,
     close,
     sweep,
   };

@@ -1,0 +1,114 @@
+/**
+ * The broker's services, shared by every connection of one process: the two
+ * stores (each behind one {@link guardStore}), the produce pipeline, the
+ * partition-log service, the group coordinator and the caches. None of it is
+ * durable; everything durable is in the stores, so a process can be killed and
+ * replaced at any time.
+ */
+
+import type { LogStore, MetaStore } from "../stores/types.ts";
+import { newClusterId } from "../stores/ids.ts";
+import type { BrokerConfig } from "./config.ts";
+import { Waiter } from "./waiter.ts";
+import { ProducePipeline } from "./produce_pipeline.ts";
+import { TopicCache } from "./topic_cache.ts";
+import { BlobCache } from "./blob_cache.ts";
+import { Metrics } from "./metrics.ts";
+import { guardStore } from "./store_guard.ts";
+import type { BrokerRegistry } from "./registry.ts";
+import { GroupCoordinator } from "./group_coordinator.ts";
+import { PartitionLog } from "./partition_log.ts";
+
+/** State shared by every connection of one broker process (none of it durable). */
+export interface BrokerContext {
+  config: BrokerConfig;
+  clusterId: string;
+  /** The meta store, guarded: every call timed, deadlined, failures as StoreUnavailable. */
+  meta: MetaStore;
+  /** The log store, guarded likewise. */
+  log: LogStore;
+  pipeline: ProducePipeline;
+  /** Wakes fetch long polls when this broker commits to a partition. */
+  waiter: Waiter;
+  topics: TopicCache;
+  blobs: BlobCache;
+  /** Topic lookup, partition checks, produce results and fetch reads (see partition_log.ts). */
+  partitions: PartitionLog;
+  metrics: Metrics;
+  /** The lease registry in the addressable cluster shape; null when load-balanced. */
+  registry: BrokerRegistry | null;
+  /** The coordinator of every consumer group (its state lives in the meta store). */
+  groups: GroupCoordinator;
+  /** Aborted when the broker starts shutting down (ends long polls early). */
+  closing: AbortSignal;
+}
+
+/** What {@link createBrokerContext} needs besides the configuration. */
+export interface ContextOptions {
+  meta: MetaStore;
+  log: LogStore;
+  /** Bytes of recent log data kept in memory for tail readers. */
+  blobCacheBytes: number;
+  closing: AbortSignal;
+}
+
+/**
+ * Guards the stores, pings them, settles the cluster id, and builds the
+ * services. The registry (addressable shape) is set by the server once it
+ * knows the port it listens on.
+ */
+export async function createBrokerContext(
+  config: BrokerConfig,
+  opts: ContextOptions,
+): Promise<BrokerContext> {
+  const metrics = new Metrics();
+  const guard = { metrics, timeoutMs: config.storeTimeoutMs };
+  const meta = guardStore(opts.meta, { ...guard, name: "meta" });
+  const log = guardStore(opts.log, { ...guard, name: "log" });
+  await meta.ping();
+  await log.ping();
+  const clusterId = await meta.clusterId(config.clusterId ?? newClusterId());
+  const waiter = new Waiter(opts.closing);
+  const pipeline = new ProducePipeline(meta, log, waiter, {
+    lingerMs: config.lingerMs,
+    flushBytes: config.flushBytes,
+  });
+  pipeline.onFlush = (bytes, batches, ms, failed) => metrics.flush(bytes, batches, ms, failed);
+  const topics = new TopicCache(meta);
+  const blobs = new BlobCache(log, opts.blobCacheBytes);
+  metrics.gauges.set("skb_blob_cache_bytes", () => blobs.size);
+  metrics.gaugeHelp.set("skb_blob_cache_bytes", "Bytes of recent log data cached in memory.");
+  return {
+    config,
+    clusterId,
+    meta,
+    log,
+    pipeline,
+    waiter,
+    topics,
+    blobs,
+    partitions: new PartitionLog({
+      meta,
+      topics,
+      blobs,
+      waiter,
+      pipeline,
+      metrics,
+      config,
+      closing: opts.closing,
+    }),
+    metrics,
+    registry: null,
+    groups: new GroupCoordinator(meta, {
+      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      pollMs: config.groupPollMs,
+      consumer: {
+        heartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
+        sessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
+      },
+    }, opts.closing),
+    closing: opts.closing,
+  };
+}

@@ -1,0 +1,419 @@
+/**
+ * The partition-log service: what every partition API asks of "the log",
+ * between the handlers (which translate messages) and the stores. It owns
+ *
+ * - topic lookup and partition-range checks, with one mapping of their
+ *   failures to Kafka error codes: a topic that does not exist is
+ *   UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when asked by id, KIP-516);
+ *   a store that failed or missed its deadline is KAFKA_STORAGE_ERROR, never
+ *   "unknown". That is Kafka's answer for a partition whose log directory is
+ *   offline, and every client refreshes metadata and retries on it, where
+ *   REQUEST_TIMED_OUT in a Fetch partition makes the Java consumer throw
+ *   IllegalStateException ("Unexpected error code"). Produce keeps
+ *   REQUEST_TIMED_OUT for a commit whose outcome is unknown (the pipeline);
+ * - appends, through the produce pipeline, answered per (topic, partition);
+ * - reads: the index, the batches with their base offsets written in, and
+ *   the long poll of Fetch;
+ * - offsets: by timestamp (ListOffsets), the log start (DeleteRecords) and
+ *   the end of a leader epoch (OffsetForLeaderEpoch).
+ *
+ * No method throws for a store failure: each answers an error code, so a
+ * request with many partitions gets an answer for every one of them.
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { ErrorCode } from "../protocol/errors.ts";
+import { writeBaseOffset } from "../protocol/record_batch.ts";
+import type { IndexEntry, MetaStore, PartitionState, TopicInfo } from "../stores/types.ts";
+import type { BrokerConfig } from "./config.ts";
+import type { BlobCache } from "./blob_cache.ts";
+import type { Metrics } from "./metrics.ts";
+import type { PartitionAppend, PartitionOutcomes, ProducePipeline } from "./produce_pipeline.ts";
+import { isStoreFailure } from "./store_guard.ts";
+import type { TopicCache } from "./topic_cache.ts";
+import { partitionKey, type Waiter } from "./waiter.ts";
+
+const log = getLogger(["skb", "log"]);
+
+/** A topic found, or the error every partition of it is answered with. */
+export type TopicLookup =
+  | { topic: TopicInfo; errorCode: 0; message: null }
+  | { topic: null; errorCode: number; message: string | null };
+
+/** One partition of an existing topic (the range already checked). */
+export interface PartitionRef {
+  topic: TopicInfo;
+  partition: number;
+}
+
+/** A partition found, or why not. */
+export type Located =
+  | { ref: PartitionRef; errorCode: 0 }
+  | { ref: null; errorCode: number; message: string | null };
+
+/** An answer that may be an error code; the values are -1 when it is. */
+export interface Answer {
+  errorCode: number;
+  message: string | null;
+}
+
+/** One partition a Fetch asks for. */
+export interface FetchWant {
+  at: Located;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+}
+
+/** What a Fetch gets for one partition. */
+export interface FetchRead extends Answer {
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  /** The batches as stored, base offsets written in (chunks, sent without copying). */
+  records: Uint8Array[];
+}
+
+/** The request-wide limits of a Fetch. */
+export interface FetchLimits {
+  maxBytes: number;
+  minBytes: number;
+  maxWaitMs: number;
+  readCommitted: boolean;
+}
+
+/** Special ListOffsets timestamps (KIP-734, KIP-1005). */
+export const LATEST = -1;
+export const EARLIEST = -2;
+export const MAX_TIMESTAMP = -3;
+export const EARLIEST_LOCAL = -4;
+export const EARLIEST_PENDING_UPLOAD = -5;
+export const LATEST_TIERED = -6;
+
+/** What the service is built from. */
+export interface PartitionLogDeps {
+  meta: MetaStore;
+  topics: TopicCache;
+  blobs: BlobCache;
+  waiter: Waiter;
+  pipeline: ProducePipeline;
+  metrics: Metrics;
+  config: BrokerConfig;
+  closing: AbortSignal;
+}
+
+const NO_RECORDS: Uint8Array[] = [];
+
+export class PartitionLog {
+  constructor(private readonly d: PartitionLogDeps) {}
+
+  /** The error code for a failure, counted in the metrics; bugs are logged. */
+  failure(e: unknown): number {
+    if (isStoreFailure(e)) {
+      this.d.metrics.storeError(e.store, e.op);
+      return ErrorCode.KAFKA_STORAGE_ERROR;
+    }
+    log.error("Partition operation failed: {error}", { error: e });
+    return ErrorCode.UNKNOWN_SERVER_ERROR;
+  }
+
+  /** A topic by name. */
+  async topicByName(name: string): Promise<TopicLookup> {
+    try {
+      const topic = await this.d.topics.byTopicName(name);
+      if (topic) return { topic, errorCode: 0, message: null };
+      return { topic: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: null };
+    } catch (e) {
+      return { topic: null, errorCode: this.failure(e), message: messageOf(e) };
+    }
+  }
+
+  /** A topic by id (Fetch v13+, KIP-516). */
+  async topicById(id: string): Promise<TopicLookup> {
+    try {
+      const topic = await this.d.topics.byTopicId(id);
+      if (topic) return { topic, errorCode: 0, message: null };
+      return { topic: null, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, message: null };
+    } catch (e) {
+      return { topic: null, errorCode: this.failure(e), message: messageOf(e) };
+    }
+  }
+
+  /** A partition of a looked-up topic, range-checked. */
+  locate(lookup: TopicLookup, partition: number): Located {
+    if (lookup.topic === null) {
+      return { ref: null, errorCode: lookup.errorCode, message: lookup.message };
+    }
+    if (partition < 0 || partition >= lookup.topic.partitions) {
+      return { ref: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: null };
+    }
+    return { ref: { topic: lookup.topic, partition }, errorCode: 0 };
+  }
+
+  /**
+   * Queues validated batches; resolves once committed or refused, one outcome
+   * per (topic id, partition), keyed by {@link partitionKey}. `window` is the
+   * connection when an idempotent producer waits for the answer.
+   */
+  append(parts: PartitionAppend[], window: object | null): Promise<PartitionOutcomes> {
+    return this.d.pipeline.append(parts, window);
+  }
+
+  /** The offsets of a partition. */
+  async state(ref: PartitionRef): Promise<(PartitionState & Answer) | Answer> {
+    try {
+      const st = await this.d.meta.partitionState(ref.topic.id, ref.partition);
+      // The topic was deleted between the lookup and now.
+      if (!st) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: null };
+      return { ...st, errorCode: 0, message: null };
+    } catch (e) {
+      return { errorCode: this.failure(e), message: messageOf(e) };
+    }
+  }
+
+  /**
+   * ListOffsets: the offset (and timestamp, when there is one) a timestamp
+   * names. Latest is the last stable offset under read_committed; -4 and -5
+   * are the log start, as there is no tiered storage; a timestamp >= 0 finds
+   * the first batch whose max timestamp reaches it.
+   */
+  async offsetForTimestamp(
+    ref: PartitionRef,
+    timestamp: number,
+    readCommitted: boolean,
+  ): Promise<Answer & { offset: number; timestamp: number }> {
+    const none = { offset: -1, timestamp: -1 };
+    try {
+      const { meta } = this.d;
+      const st = await meta.partitionState(ref.topic.id, ref.partition);
+      if (!st) return { ...none, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: null };
+      const ok = (offset: number, ts = -1) => ({
+        offset,
+        timestamp: ts,
+        errorCode: 0,
+        message: null,
+      });
+      switch (timestamp) {
+        case LATEST:
+        case LATEST_TIERED:
+          return ok(readCommitted ? st.lastStableOffset : st.highWatermark);
+        case EARLIEST:
+        case EARLIEST_LOCAL:
+        case EARLIEST_PENDING_UPLOAD:
+          return ok(st.logStartOffset);
+        case MAX_TIMESTAMP: {
+          const e = await meta.maxTimestampEntry(ref.topic.id, ref.partition);
+          return e ? ok(e.lastOffset, e.maxTimestamp) : ok(-1);
+        }
+      }
+      if (timestamp < 0) {
+        return {
+          ...none,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          message: `Timestamp ${timestamp} is neither >= 0 nor one of -1..-6`,
+        };
+      }
+      const e = await meta.findByTimestamp(ref.topic.id, ref.partition, timestamp);
+      return e ? ok(Math.max(e.baseOffset, st.logStartOffset), e.maxTimestamp) : ok(-1);
+    } catch (e) {
+      return { ...none, errorCode: this.failure(e), message: messageOf(e) };
+    }
+  }
+
+  /**
+   * DeleteRecords: moves the log start forward to `offset` (-1: the high
+   * watermark). Index entries wholly below it go at once, their bytes at the
+   * next sweep.
+   */
+  async deleteBefore(
+    ref: PartitionRef,
+    offset: number,
+  ): Promise<Answer & { lowWatermark: number }> {
+    try {
+      const { meta } = this.d;
+      const st = await meta.partitionState(ref.topic.id, ref.partition);
+      if (!st) {
+        return { lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: null };
+      }
+      const target = offset === -1 ? st.highWatermark : offset;
+      if (target < 0 || target > st.highWatermark) {
+        return {
+          lowWatermark: -1,
+          errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
+          message: `Offset ${offset} is outside 0..${st.highWatermark} (the high watermark)`,
+        };
+      }
+      const lowWatermark = await meta.advanceLogStart(ref.topic.id, ref.partition, target);
+      return { lowWatermark, errorCode: 0, message: null };
+    } catch (e) {
+      return { lowWatermark: -1, errorCode: this.failure(e), message: messageOf(e) };
+    }
+  }
+
+  /**
+   * OffsetForLeaderEpoch (KIP-320): leadership never moves here, since the
+   * stores are shared, so every partition is in leader epoch 0 and the end of
+   * epoch 0 or later is the high watermark; an older epoch has none.
+   */
+  async endOfEpoch(
+    ref: PartitionRef,
+    currentLeaderEpoch: number,
+    leaderEpoch: number,
+  ): Promise<Answer & { leaderEpoch: number; endOffset: number }> {
+    const none = { leaderEpoch: -1, endOffset: -1 };
+    if (currentLeaderEpoch > 0) {
+      return { ...none, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, message: null };
+    }
+    const st = await this.state(ref);
+    if (st.errorCode !== 0 || !("highWatermark" in st)) return { ...none, ...st };
+    if (leaderEpoch < 0) return { ...none, errorCode: 0, message: null };
+    return { leaderEpoch: 0, endOffset: st.highWatermark, errorCode: 0, message: null };
+  }
+
+  /**
+   * Fetch: reads every wanted partition; with fewer than minBytes it waits,
+   * up to maxWaitMs, for this broker's commits to one of them (woken at once)
+   * or other brokers' (the high watermark re-read every fetchPollMs), or the
+   * broker's shutdown. The answer honours maxBytes and partitionMaxBytes but
+   * always carries at least one whole batch of the first partition with data
+   * (KIP-74). Any error answers at once.
+   */
+  async fetch(wants: FetchWant[], limits: FetchLimits): Promise<FetchRead[]> {
+    const deadline = performance.now() + Math.max(0, limits.maxWaitMs);
+    const minBytes = Math.max(1, limits.minBytes);
+    const keys = wants.flatMap((w) =>
+      w.at.ref ? [partitionKey(w.at.ref.topic.id, w.at.ref.partition)] : []
+    );
+    for (;;) {
+      const { reads, bytes, error } = await this.readAll(wants, limits);
+      const left = deadline - performance.now();
+      if (bytes >= minBytes || error || left <= 0 || this.d.closing.aborted) return reads;
+      await this.d.waiter.wait(keys, Math.min(left, this.d.config.fetchPollMs));
+    }
+  }
+
+  private async readAll(wants: FetchWant[], limits: FetchLimits) {
+    let budget = limits.maxBytes > 0 ? limits.maxBytes : 0x7fffffff;
+    let bytes = 0;
+    let error = false;
+    const reads: FetchRead[] = [];
+    for (const w of wants) {
+      const read = await this.readOne(w, limits.readCommitted, budget, bytes > 0);
+      reads.push(read);
+      if (read.errorCode !== 0) error = true;
+      const size = sizeOf(read.records);
+      bytes += size;
+      budget -= size;
+    }
+    return { reads, bytes, error };
+  }
+
+  private async readOne(
+    want: FetchWant,
+    readCommitted: boolean,
+    budget: number,
+    wholeBatchesOnly: boolean,
+  ): Promise<FetchRead> {
+    const out: FetchRead = {
+      errorCode: want.at.errorCode,
+      message: want.at.ref ? null : want.at.message,
+      highWatermark: -1,
+      lastStableOffset: -1,
+      logStartOffset: -1,
+      records: NO_RECORDS,
+    };
+    const ref = want.at.ref;
+    if (ref === null) return out;
+    const st = await this.state(ref);
+    if (!("highWatermark" in st) || st.errorCode !== 0) {
+      out.errorCode = st.errorCode;
+      out.message = st.message;
+      return out;
+    }
+    out.highWatermark = st.highWatermark;
+    out.lastStableOffset = st.lastStableOffset;
+    out.logStartOffset = st.logStartOffset;
+    if (want.fetchOffset < st.logStartOffset || want.fetchOffset > st.highWatermark) {
+      out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+      return out;
+    }
+    const limit = readCommitted ? st.lastStableOffset : st.highWatermark;
+    const room = Math.min(want.partitionMaxBytes, budget);
+    if (want.fetchOffset >= limit || room <= 0) return out;
+    try {
+      const entries =
+        (await this.d.meta.readIndex(ref.topic.id, ref.partition, want.fetchOffset, room))
+          .filter((e) => e.baseOffset < limit);
+      // KIP-74: past the first partition with data, only whole batches that fit.
+      while (wholeBatchesOnly && entries.length > 0 && sum(entries) > room) entries.pop();
+      if (entries.length === 0) return out;
+      out.records = await this.readBatches(entries);
+      for (const e of entries) this.d.metrics.recordsFetched += e.lastOffset - e.baseOffset + 1;
+    } catch (e) {
+      out.errorCode = this.failure(e);
+      out.message = messageOf(e);
+      out.records = NO_RECORDS;
+    }
+    return out;
+  }
+
+  /**
+   * Reads the batches of index entries, one store read per run of adjacent
+   * entries, and writes each batch's assigned base offset into its first
+   * eight bytes. The reads are all asked for before waiting on any, so a log
+   * store can serve neighbouring runs with one read (the file store does).
+   */
+  private async readBatches(entries: IndexEntry[]): Promise<Uint8Array[]> {
+    const runs: { from: number; to: number; data: Promise<Uint8Array> }[] = [];
+    let i = 0;
+    while (i < entries.length) {
+      let j = i + 1;
+      let end = entries[i].position + entries[i].length;
+      while (
+        j < entries.length && entries[j].blob === entries[i].blob && entries[j].position === end
+      ) {
+        end += entries[j].length;
+        j++;
+      }
+      runs.push({
+        from: i,
+        to: j,
+        data: this.d.blobs.read(entries[i].blob, entries[i].position, end - entries[i].position),
+      });
+      i = j;
+    }
+    // Every read is settled before returning, so none is left failing unobserved.
+    const settled = await Promise.allSettled(runs.map((r) => r.data));
+    const chunks: Uint8Array[] = [];
+    // The rewritten first eight bytes of every batch, side by side in one buffer.
+    const headers = new Uint8Array(8 * entries.length);
+    for (let r = 0; r < runs.length; r++) {
+      const s = settled[r];
+      if (s.status === "rejected") throw s.reason;
+      let at = 0;
+      for (let k = runs[r].from; k < runs[r].to; k++) {
+        const e = entries[k];
+        const header = headers.subarray(8 * k, 8 * k + 8);
+        writeBaseOffset(header, e.baseOffset);
+        chunks.push(header, s.value.subarray(at + 8, at + e.length));
+        at += e.length;
+      }
+    }
+    return chunks;
+  }
+}
+
+function messageOf(e: unknown): string | null {
+  return isStoreFailure(e) ? e.message : null;
+}
+
+function sum(entries: IndexEntry[]): number {
+  let n = 0;
+  for (const e of entries) n += e.length;
+  return n;
+}
+
+function sizeOf(chunks: Uint8Array[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
+}

@@ -1,0 +1,171 @@
+/**
+ * Kafka's framing, in one place: every request and response is an int32 size
+ * followed by that many bytes, a header, then the body. Request headers are v1
+ * (classic) or v2 (flexible, KIP-482: tagged fields after the client id);
+ * response headers are v0 or v1 likewise, except that ApiVersions responses
+ * always use header v0, so that a client that does not yet know our versions
+ * can read the answer (KIP-511). Used by the broker's connection loop, the test
+ * wire client and the golden-frame tools.
+ */
+
+import { Reader } from "./reader.ts";
+import { Writer } from "./writer.ts";
+import { encodeRequestHeader, encodeResponseHeader, type RequestHeader } from "./header.ts";
+
+/** Bytes of the size prefix. */
+export const SIZE_PREFIX_BYTES = 4;
+
+/** The API key of ApiVersions, whose responses always use header v0 (KIP-511). */
+export const API_VERSIONS_KEY = 18;
+
+/** What framing needs to know of an API's codec (see protocol/generated/). */
+export interface FramedApi {
+  readonly apiKey: number;
+  /** First version whose request uses KIP-482 flexible encodings (-1: none). */
+  readonly requestFlexibleFrom: number;
+  /** First version whose response uses KIP-482 flexible encodings (-1: none). */
+  readonly responseFlexibleFrom: number;
+}
+
+/** A generated codec for one API. */
+export interface ApiCodec<Req, Resp> extends FramedApi {
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  decodeRequest(r: Reader, version: number): Req;
+  encodeRequest(w: Writer, m: Req, version: number): void;
+  decodeResponse(r: Reader, version: number): Resp;
+  encodeResponse(w: Writer, m: Resp, version: number): void;
+}
+
+/** True when requests of this version carry header v2. */
+export function requestHeaderFlexible(api: FramedApi, version: number): boolean {
+  return api.requestFlexibleFrom >= 0 && version >= api.requestFlexibleFrom;
+}
+
+/** True when responses of this version carry header v1 (never for ApiVersions, KIP-511). */
+export function responseHeaderFlexible(api: FramedApi, version: number): boolean {
+  return api.apiKey !== API_VERSIONS_KEY && api.responseFlexibleFrom >= 0 &&
+    version >= api.responseFlexibleFrom;
+}
+
+/** A whole frame, size prefix included: `body` writes what follows the header. */
+function frame(header: (w: Writer) => void, body: (w: Writer) => void): Uint8Array {
+  const w = new Writer(256);
+  const sizeAt = w.reserveInt32();
+  header(w);
+  body(w);
+  w.patchInt32(sizeAt, w.pos - SIZE_PREFIX_BYTES);
+  return w.bytes();
+}
+
+/** Encodes a request frame. */
+export function encodeRequestFrame<Req>(
+  api: ApiCodec<Req, unknown>,
+  header: RequestHeader,
+  body: Req,
+): Uint8Array {
+  return frame(
+    (w) => encodeRequestHeader(w, header, requestHeaderFlexible(api, header.apiVersion)),
+    (w) => api.encodeRequest(w, body, header.apiVersion),
+  );
+}
+
+/**
+ * Encodes a response frame. `flexibleHeader` defaults to what the API and
+ * version call for; ApiVersions' KIP-511 fallback passes false explicitly.
+ */
+export function encodeResponseFrame(
+  correlationId: number,
+  flexibleHeader: boolean,
+  body: (w: Writer) => void,
+): Uint8Array {
+  return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body);
+}
+
+/** Decodes a response frame (without its size prefix) sent for `version`. */
+export function decodeResponseFrame<Resp>(
+  api: ApiCodec<unknown, Resp>,
+  version: number,
+  bytes: Uint8Array,
+): { correlationId: number; body: Resp } {
+  const r = new Reader(bytes);
+  const correlationId = r.int32();
+  if (responseHeaderFlexible(api, version)) r.skipTaggedFields();
+  return { correlationId, body: api.decodeResponse(r, version) };
+}
+
+/** A byte stream frames are read from (a Deno connection, or anything like one). */
+export interface ByteSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** The stream ended inside a frame, or a size prefix was out of bounds. */
+export class FramingError extends Error {}
+
+const READ_CHUNK = 256 * 1024;
+
+/**
+ * Reads size-prefixed frames from a stream with one reusable buffer: small
+ * frames are cut from 256 KiB reads, large ones are read straight into their
+ * own array.
+ */
+export class FrameReader {
+  private buf = new Uint8Array(READ_CHUNK);
+  private start = 0;
+  private end = 0;
+  private readonly sizeBuf = new Uint8Array(SIZE_PREFIX_BYTES);
+  private readonly sizeView = new DataView(this.sizeBuf.buffer);
+
+  constructor(private readonly source: ByteSource) {}
+
+  /**
+   * The next frame without its size prefix, or null on a clean end of stream.
+   * `check` sees the size first and may throw to refuse it before the frame
+   * is read (socket.request.max.bytes).
+   */
+  async next(check?: (size: number) => void): Promise<Uint8Array | null> {
+    if (!(await this.readExact(this.sizeBuf))) return null;
+    const size = this.sizeView.getInt32(0);
+    check?.(size);
+    if (size < 0) throw new FramingError(`Frame length ${size} is negative`);
+    const out = new Uint8Array(size);
+    if (!(await this.readExact(out))) {
+      throw new FramingError("Stream ended between a frame's size and its bytes");
+    }
+    return out;
+  }
+
+  /** Fills `out` completely; false on a clean end of stream before any byte. */
+  async readExact(out: Uint8Array): Promise<boolean> {
+    let got = Math.min(out.length, this.end - this.start);
+    out.set(this.buf.subarray(this.start, this.start + got));
+    this.start += got;
+    if (got === out.length) return true;
+    // Large remainders go straight into `out`; small ones through the chunk buffer.
+    while (got < out.length) {
+      const need = out.length - got;
+      if (need >= READ_CHUNK / 2) {
+        const n = await this.source.read(out.subarray(got));
+        if (n === null) return this.eof(got);
+        got += n;
+        continue;
+      }
+      this.start = 0;
+      this.end = 0;
+      const n = await this.source.read(this.buf);
+      if (n === null) return this.eof(got);
+      this.end = n;
+      const take = Math.min(need, n);
+      out.set(this.buf.subarray(0, take), got);
+      this.start = take;
+      got += take;
+    }
+    return true;
+  }
+
+  private eof(got: number): boolean {
+    if (got === 0) return false;
+    throw new FramingError(`Stream ended in the middle of a frame (${got} bytes read)`);
+  }
+}
