@@ -75,6 +75,8 @@ export interface ConsumerGroupConfig {
   sessionTimeoutMs: number;
   /** group.consumer.heartbeat.interval.ms */
   heartbeatIntervalMs: number;
+  /** A group's own settings (KIP-848 group configs), overriding the two above for it. */
+  forGroup?: (groupId: string) => Partial<ConsumerGroupConfig> | undefined;
 }
 
 /** Kafka's defaults. */

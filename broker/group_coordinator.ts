@@ -163,14 +163,22 @@ export class GroupCoordinator {
    * (`tick`), then `fn`, then `tick` again (a transition may make a deadline
    * due at once), and writes the result if it differs from what was read.
    */
-  private tick(g: GroupRecord, now: number, heartbeats: Map<string, number>): GroupRecord {
+  private tick(
+    groupId: string,
+    g: GroupRecord,
+    now: number,
+    heartbeats: Map<string, number>,
+  ): GroupRecord {
     return g.type === "classic"
       ? tick(g, now, heartbeats, this.cfg)
-      : tickConsumer(g, now, heartbeats, this.consumerCfg);
+      : tickConsumer(g, now, heartbeats, this.consumerCfg(groupId));
   }
 
-  private get consumerCfg(): ConsumerGroupConfig {
-    return this.cfg.consumer ?? DEFAULT_CONSUMER_GROUP_CONFIG;
+  /** The KIP-848 settings of one group: its own group configs over the broker's. */
+  private consumerCfg(groupId: string): ConsumerGroupConfig {
+    const base = this.cfg.consumer ?? DEFAULT_CONSUMER_GROUP_CONFIG;
+    const own = base.forGroup?.(groupId);
+    return own ? { ...base, ...own } : base;
   }
 
   /**
@@ -214,9 +222,9 @@ export class GroupCoordinator {
         ? await this.meta.memberHeartbeats(groupId)
         : NO_HEARTBEATS;
       const now = this.now();
-      const before = parsed ? this.tick(parsed, now, heartbeats) : null;
+      const before = parsed ? this.tick(groupId, parsed, now, heartbeats) : null;
       const out = fn(before, now);
-      const group = out.group ? this.tick(out.group, now, heartbeats) : null;
+      const group = out.group ? this.tick(groupId, out.group, now, heartbeats) : null;
       if (group === null) return { group, result: out.result };
       const text = JSON.stringify(group);
       if (stored && text === stored.state) return { group, result: out.result };
@@ -526,7 +534,7 @@ export class GroupCoordinator {
           },
         };
       }
-      const r = consumerHeartbeat(current, input, topics, now, this.consumerCfg);
+      const r = consumerHeartbeat(current, input, topics, now, this.consumerCfg(groupId));
       return { group: r.group ?? g, result: r.result };
     });
     // A member fenced or expired (UNKNOWN_MEMBER_ID) just wrote a row: drop it.
@@ -553,7 +561,7 @@ export class GroupCoordinator {
         group,
         [...heartbeats].filter(([, atMs]) => atMs < listedAt).map(([id]) => id),
       );
-      const after = this.tick(group, this.now(), heartbeats);
+      const after = this.tick(groupId, group, this.now(), heartbeats);
       if (JSON.stringify(after) === JSON.stringify(group)) continue;
       await this.current(groupId);
       changed++;

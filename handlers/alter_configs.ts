@@ -1,18 +1,32 @@
 /**
  * AlterConfigs (key 33, versions 0-2) and IncrementalAlterConfigs (key 44,
- * versions 0-1, KIP-339) for topics. AlterConfigs replaces a topic's whole
- * config set; the incremental form sets (0), deletes (1), appends to (2) or
- * subtracts from (3) single entries. Broker configs are static here (flags):
- * altering them is refused with a message saying so.
+ * versions 0-1, KIP-339) for topics (resource type 2), brokers (4; name "" is
+ * the cluster-wide default, a node id one broker: KIP-226 dynamic configs) and,
+ * incrementally only, groups (32, KIP-848 group configs). AlterConfigs
+ * replaces a resource's whole dynamic config set; the incremental form sets
+ * (0), deletes (1), appends to (2) or subtracts from (3) single entries.
+ *
+ * Broker and group configs are kept in the meta store (one atomic change per
+ * resource) and applied by every broker sharing it within about a second.
+ * Broker configs that cannot change at run time are refused with a message
+ * naming what sets them. A store failure answers the resource with a
+ * retriable code; the connection stays open.
  */
 
 import { ALTER_CONFIGS_API, INCREMENTAL_ALTER_CONFIGS_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { TOPIC_CONFIGS } from "../broker/config.ts";
-import { topicConfigProblem } from "./configs.ts";
+import {
+  BROKER_CONFIGS,
+  BROKER_ENTITY,
+  brokerConfigProblem,
+  dynamicConfigs,
+  GROUP_CONFIGS,
+  GROUP_ENTITY,
+  groupConfigProblem,
+} from "../broker/dynamic_config.ts";
+import { ResourceType, storeFailure, topicConfigProblem } from "./configs.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
-
-const TOPIC = 2;
 
 interface Outcome {
   errorCode: number;
@@ -21,11 +35,78 @@ interface Outcome {
   resourceName: string;
 }
 
-async function alterTopic(
+const SET = 0;
+const DELETE = 1;
+const APPEND = 2;
+const SUBTRACT = 3;
+
+/** One change of IncrementalAlterConfigs; AlterConfigs is a SET of each given entry plus "replace". */
+interface Op {
+  name: string;
+  op: number;
+  value: string | null;
+}
+
+/** Compare-and-set attempts of a group's configs before answering a retriable error. */
+const MAX_ATTEMPTS = 5;
+
+/** Applies ops to a config set; a string is what is wrong. `typeOf` gives a config's type (7: list). */
+function applyOps(
+  current: Record<string, string>,
+  ops: Op[],
+  typeOf: (name: string) => number | undefined,
+  defaultOf: (name: string) => string,
+): Record<string, string> | string {
+  const next = { ...current };
+  for (const c of ops) {
+    switch (c.op) {
+      case SET:
+        if (c.value === null) return `Config ${c.name} needs a value to be set`;
+        next[c.name] = c.value;
+        break;
+      case DELETE:
+        delete next[c.name];
+        break;
+      case APPEND:
+      case SUBTRACT: {
+        if (typeOf(c.name) !== 7) {
+          return `Config ${c.name} is not a list; append and subtract need one`;
+        }
+        const items = (next[c.name] ?? defaultOf(c.name)).split(",").map((s) => s.trim())
+          .filter(Boolean);
+        const given = (c.value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+        next[c.name] = (c.op === APPEND
+          ? [
+            ...items,
+            ...given.filter((g) => !items.includes(g)),
+          ]
+          : items.filter((i) => !given.includes(i))).join(",");
+        break;
+      }
+      default:
+        return `Config operation ${c.op} is not one of 0 set, 1 delete, 2 append, 3 subtract`;
+    }
+  }
+  return next;
+}
+
+/** The changes that turn `current` into `next` (null removes). */
+function diff(
+  current: Record<string, string>,
+  next: Record<string, string>,
+): Record<string, string | null> {
+  const changes: Record<string, string | null> = {};
+  for (const k of Object.keys(current)) if (!(k in next)) changes[k] = null;
+  for (const [k, v] of Object.entries(next)) if (current[k] !== v) changes[k] = v;
+  return changes;
+}
+
+async function alterResource(
   ctx: RequestContext,
   resourceType: number,
   name: string,
-  change: (current: Record<string, string>) => Record<string, string> | string,
+  ops: Op[],
+  replace: boolean,
   validateOnly: boolean,
 ): Promise<Outcome> {
   const out: Outcome = {
@@ -34,36 +115,176 @@ async function alterTopic(
     resourceType,
     resourceName: name,
   };
-  if (resourceType !== TOPIC) {
-    out.errorCode = ErrorCode.INVALID_REQUEST;
-    out.errorMessage = resourceType === 4
-      ? "Broker configs are set by flags and environment variables at start; restart with new values"
-      : `Resource type ${resourceType} is not supported (2 topic)`;
+  const fail = (code: number, message: string) => {
+    out.errorCode = code;
+    out.errorMessage = message;
     return out;
+  };
+  const names = ops.map((o) => o.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) {
+    return fail(ErrorCode.INVALID_REQUEST, `Config ${JSON.stringify(twice)} is named twice`);
+  }
+  try {
+    if (resourceType === ResourceType.TOPIC) {
+      return await alterTopic(ctx, name, ops, replace, validateOnly, fail, out);
+    }
+    if (resourceType === ResourceType.BROKER) {
+      return await alterBroker(ctx, name, ops, replace, validateOnly, fail, out);
+    }
+    if (resourceType === ResourceType.GROUP) {
+      if (replace) {
+        return fail(
+          ErrorCode.INVALID_REQUEST,
+          "Group configs are changed by IncrementalAlterConfigs only (kafka-configs does so)",
+        );
+      }
+      return await alterGroup(ctx, name, ops, validateOnly, fail, out);
+    }
+    return fail(
+      ErrorCode.INVALID_REQUEST,
+      `Resource type ${resourceType} is not supported (2 topic, 4 broker, 32 group)`,
+    );
+  } catch (e) {
+    const f = storeFailure(e);
+    return fail(f.errorCode, f.errorMessage);
+  }
+}
+
+type Fail = (code: number, message: string) => Outcome;
+
+async function alterTopic(
+  ctx: RequestContext,
+  name: string,
+  ops: Op[],
+  replace: boolean,
+  validateOnly: boolean,
+  fail: Fail,
+  out: Outcome,
+): Promise<Outcome> {
+  for (const o of ops) {
+    if (!TOPIC_CONFIGS[o.name]) {
+      return fail(ErrorCode.INVALID_CONFIG, `Unknown topic config ${JSON.stringify(o.name)}`);
+    }
   }
   const topic = await ctx.broker.meta.getTopic(name);
   if (!topic) {
-    out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    out.errorMessage = `Topic ${JSON.stringify(name)} does not exist`;
-    return out;
+    return fail(
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      `Topic ${JSON.stringify(name)} does not exist`,
+    );
   }
-  const next = change(topic.configs);
-  if (typeof next === "string") {
-    out.errorCode = ErrorCode.INVALID_CONFIG;
-    out.errorMessage = next;
-    return out;
-  }
+  const next = applyOps(
+    replace ? {} : topic.configs,
+    ops,
+    (n) => TOPIC_CONFIGS[n]?.type,
+    (n) => TOPIC_CONFIGS[n]?.default ?? "",
+  );
+  if (typeof next === "string") return fail(ErrorCode.INVALID_CONFIG, next);
   const problem = topicConfigProblem(next);
-  if (problem) {
-    out.errorCode = ErrorCode.INVALID_CONFIG;
-    out.errorMessage = problem;
-    return out;
-  }
+  if (problem) return fail(ErrorCode.INVALID_CONFIG, problem);
   if (!validateOnly) {
     await ctx.broker.meta.setTopicConfigs(name, next);
     ctx.broker.topics.forget(name);
   }
   return out;
+}
+
+async function alterBroker(
+  ctx: RequestContext,
+  name: string,
+  ops: Op[],
+  replace: boolean,
+  validateOnly: boolean,
+  fail: Fail,
+  out: Outcome,
+): Promise<Outcome> {
+  if (name !== "" && !/^\d+$/.test(name)) {
+    return fail(
+      ErrorCode.INVALID_REQUEST,
+      `Broker ${
+        JSON.stringify(name)
+      } is not a node id; give one, or "" for the cluster-wide default`,
+    );
+  }
+  for (const o of ops) {
+    const problem = brokerConfigProblem(o.name, o.op === SET ? o.value ?? "" : null);
+    if (problem) return fail(ErrorCode.INVALID_CONFIG, problem);
+  }
+  const meta = ctx.broker.meta;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const [current] = await meta.entityConfigs(BROKER_ENTITY, [name]);
+    const configs = current?.configs ?? {};
+    const next = applyOps(
+      replace ? {} : configs,
+      ops,
+      (n) => BROKER_CONFIGS[n]?.type,
+      () => "",
+    );
+    if (typeof next === "string") return fail(ErrorCode.INVALID_CONFIG, next);
+    if (validateOnly) return out;
+    const done = await meta.alterEntityConfigs(
+      BROKER_ENTITY,
+      name,
+      diff(configs, next),
+      current?.version ?? 0,
+    );
+    if (done) {
+      dynamicConfigs(ctx.broker).noteBroker(name, done.configs);
+      return out;
+    }
+  }
+  return fail(
+    ErrorCode.REQUEST_TIMED_OUT,
+    `Broker ${JSON.stringify(name)} configs kept changing; retry`,
+  );
+}
+
+async function alterGroup(
+  ctx: RequestContext,
+  name: string,
+  ops: Op[],
+  validateOnly: boolean,
+  fail: Fail,
+  out: Outcome,
+): Promise<Outcome> {
+  if (name === "") {
+    return fail(ErrorCode.INVALID_REQUEST, "A group config resource needs a group id");
+  }
+  for (const o of ops) {
+    if (!GROUP_CONFIGS[o.name]) {
+      return fail(
+        ErrorCode.INVALID_CONFIG,
+        `Unknown group config ${JSON.stringify(o.name)}; supported: ${
+          Object.keys(GROUP_CONFIGS).join(", ")
+        }`,
+      );
+    }
+  }
+  const meta = ctx.broker.meta;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const [current] = await meta.entityConfigs(GROUP_ENTITY, [name]);
+    const configs = current?.configs ?? {};
+    const next = applyOps(configs, ops, () => 3, () => "");
+    if (typeof next === "string") return fail(ErrorCode.INVALID_CONFIG, next);
+    const problem = groupConfigProblem(next, ctx.broker.config);
+    if (problem) return fail(ErrorCode.INVALID_CONFIG, problem);
+    if (validateOnly) return out;
+    const done = await meta.alterEntityConfigs(
+      GROUP_ENTITY,
+      name,
+      diff(configs, next),
+      current?.version ?? 0,
+    );
+    if (done) {
+      dynamicConfigs(ctx.broker).noteGroup(name, done.configs);
+      return out;
+    }
+  }
+  return fail(
+    ErrorCode.REQUEST_TIMED_OUT,
+    `Group ${JSON.stringify(name)} configs kept changing; retry`,
+  );
 }
 
 export const alterConfigs = defineHandler({
@@ -73,22 +294,18 @@ export const alterConfigs = defineHandler({
   async handle(req, ctx) {
     const responses = [];
     for (const r of req.resources) {
+      const ops = r.configs.filter((c) => c.value !== null).map((c) => ({
+        name: c.name,
+        op: SET,
+        value: c.value,
+      }));
       responses.push(
-        await alterTopic(ctx, r.resourceType, r.resourceName, () => {
-          const next: Record<string, string> = {};
-          for (const c of r.configs) if (c.value !== null) next[c.name] = c.value;
-          return next;
-        }, req.validateOnly),
+        await alterResource(ctx, r.resourceType, r.resourceName, ops, true, req.validateOnly),
       );
     }
     return { throttleTimeMs: 0, responses };
   },
 });
-
-const SET = 0;
-const DELETE = 1;
-const APPEND = 2;
-const SUBTRACT = 3;
 
 export const incrementalAlterConfigs = defineHandler({
   api: INCREMENTAL_ALTER_CONFIGS_API,
@@ -97,43 +314,9 @@ export const incrementalAlterConfigs = defineHandler({
   async handle(req, ctx) {
     const responses = [];
     for (const r of req.resources) {
+      const ops = r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
       responses.push(
-        await alterTopic(ctx, r.resourceType, r.resourceName, (current) => {
-          const next = { ...current };
-          for (const c of r.configs) {
-            const spec = TOPIC_CONFIGS[c.name];
-            if (!spec) return `Unknown topic config ${JSON.stringify(c.name)}`;
-            const list = () =>
-              (next[c.name] ?? spec.default).split(",").map((s) => s.trim()).filter(Boolean);
-            switch (c.configOperation) {
-              case SET:
-                if (c.value === null) return `Config ${c.name} needs a value to be set`;
-                next[c.name] = c.value;
-                break;
-              case DELETE:
-                delete next[c.name];
-                break;
-              case APPEND:
-              case SUBTRACT: {
-                if (spec.type !== 7) {
-                  return `Config ${c.name} is not a list; append and subtract need one`;
-                }
-                const items = list();
-                const given = (c.value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-                next[c.name] = (c.configOperation === APPEND
-                  ? [
-                    ...items,
-                    ...given.filter((g) => !items.includes(g)),
-                  ]
-                  : items.filter((i) => !given.includes(i))).join(",");
-                break;
-              }
-              default:
-                return `Config operation ${c.configOperation} is not one of 0 set, 1 delete, 2 append, 3 subtract`;
-            }
-          }
-          return next;
-        }, req.validateOnly),
+        await alterResource(ctx, r.resourceType, r.resourceName, ops, false, req.validateOnly),
       );
     }
     return { throttleTimeMs: 0, responses };

@@ -1,16 +1,34 @@
 /**
  * Config entries as DescribeConfigs and CreateTopics report them: each with
- * its value, its source (KIP-226 numbering) and its type (KIP-569).
+ * its value, its source and synonyms (KIP-226) and its type (KIP-569). Topic
+ * configs a topic does not set take the broker's: the dynamic ones from the
+ * meta store (log.retention.ms for retention.ms, message.max.bytes for
+ * max.message.bytes), then the flags, then Kafka's defaults.
  */
 
 import { type BrokerConfig, TOPIC_CONFIGS } from "../broker/config.ts";
+import {
+  BROKER_CONFIGS,
+  ConfigSource,
+  type ConfigSynonym,
+  type DynamicConfigs,
+  GROUP_CONFIGS,
+  retentionMsOf,
+  TOPIC_BROKER_SYNONYM,
+} from "../broker/dynamic_config.ts";
 import type { TopicInfo } from "../stores/types.ts";
+import { isStoreFailure, storeErrorCode } from "../broker/store_guard.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 
-/** ConfigSource values of DescribeConfigs v1+. */
-export const ConfigSource = {
-  DYNAMIC_TOPIC_CONFIG: 1,
-  STATIC_BROKER_CONFIG: 4,
-  DEFAULT_CONFIG: 5,
+export { ConfigSource };
+
+/** Config resource types (DescribeConfigs, AlterConfigs, ListConfigResources). */
+export const ResourceType = {
+  TOPIC: 2,
+  BROKER: 4,
+  BROKER_LOGGER: 8,
+  CLIENT_METRICS: 16,
+  GROUP: 32,
 } as const;
 
 /** One described config. */
@@ -22,6 +40,19 @@ export interface ConfigEntry {
   type: number;
   isSensitive: boolean;
   documentation: string | null;
+  synonyms: ConfigSynonym[];
+}
+
+/**
+ * The error code and message for a configs request whose meta store call
+ * failed: retriable (REQUEST_TIMED_OUT or KAFKA_STORAGE_ERROR), never a
+ * closed connection. Only store calls are wrapped, so any failure is the store's.
+ */
+export function storeFailure(e: unknown): { errorCode: number; errorMessage: string } {
+  return {
+    errorCode: isStoreFailure(e) ? storeErrorCode(e) : ErrorCode.KAFKA_STORAGE_ERROR,
+    errorMessage: `Meta store failed: ${(e as Error)?.message ?? e}; retry`,
+  };
 }
 
 /** Checks topic configs from CreateTopics or AlterConfigs; returns a message for the first bad one. */
@@ -43,51 +74,111 @@ export function topicConfigProblem(configs: Record<string, string | null>): stri
   return null;
 }
 
-/** Every config of a topic: its own values, then defaults. */
-export function topicConfigEntries(topic: TopicInfo): ConfigEntry[] {
+/**
+ * Every config of a topic: its own values, then the broker's for the configs
+ * that have a broker synonym (from `dyn`'s cache when given), then defaults.
+ */
+export function topicConfigEntries(
+  topic: Pick<TopicInfo, "configs">,
+  dyn?: DynamicConfigs,
+): ConfigEntry[] {
+  const own = dyn?.cachedBroker(String(dyn.live.nodeId)) ?? {};
+  const clusterDefault = dyn?.cachedBroker("") ?? {};
   return Object.entries(TOPIC_CONFIGS).map(([name, spec]) => {
-    const own = topic.configs[name];
+    const synonyms: ConfigSynonym[] = [];
+    const mine = topic.configs[name];
+    if (mine !== undefined) {
+      synonyms.push({ name, value: mine, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
+    }
+    const brokerName = TOPIC_BROKER_SYNONYM[name];
+    if (brokerName && dyn) synonyms.push(...dyn.synonyms(brokerName, own, clusterDefault));
+    if (synonyms.length === (mine !== undefined ? 1 : 0)) {
+      synonyms.push({ name, value: spec.default, source: ConfigSource.DEFAULT_CONFIG });
+    }
+    const first = synonyms[0];
+    let value = first.value;
+    if (name === "retention.ms" && mine === undefined && first.name !== "log.retention.ms") {
+      value = String(retentionMsOf({ ...clusterDefault, ...own }));
+    }
     return {
       name,
-      value: own ?? spec.default,
+      value,
       readOnly: false,
-      source: own !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : ConfigSource.DEFAULT_CONFIG,
+      source: first.source,
       type: spec.type,
       isSensitive: false,
       documentation: spec.doc,
+      synonyms,
     };
   });
 }
 
-/** The broker's own configs, as Kafka names them. */
-export function brokerConfigEntries(c: BrokerConfig): ConfigEntry[] {
-  const entry = (name: string, value: string, type: number, doc: string): ConfigEntry => ({
-    name,
-    value,
-    readOnly: true,
-    source: ConfigSource.STATIC_BROKER_CONFIG,
-    type,
-    isSensitive: false,
-    documentation: doc,
+/**
+ * The configs of a broker resource. For this broker's node id: every config
+ * with the value in force, its source and synonyms. For "" (the cluster-wide
+ * default): only the configs that default sets, as Kafka answers.
+ */
+export function brokerConfigEntries(
+  dyn: DynamicConfigs,
+  resourceName: string,
+  own: Record<string, string>,
+  clusterDefault: Record<string, string>,
+): ConfigEntry[] {
+  const out: ConfigEntry[] = [];
+  for (const [name, spec] of Object.entries(BROKER_CONFIGS)) {
+    const base = {
+      name,
+      readOnly: !spec.dynamic,
+      type: spec.type,
+      isSensitive: false,
+      documentation: spec.doc,
+    };
+    if (resourceName === "") {
+      if (clusterDefault[name] === undefined) continue;
+      const s = {
+        name,
+        value: clusterDefault[name],
+        source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+      };
+      out.push({ ...base, value: s.value, source: s.source, synonyms: [s] });
+      continue;
+    }
+    const synonyms = dyn.synonyms(name, own, clusterDefault);
+    out.push({
+      ...base,
+      value: synonyms[0]?.value ?? null,
+      source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
+      synonyms,
+    });
+  }
+  return out;
+}
+
+/** A group's KIP-848 configs: its own (GROUP_CONFIG), else the broker's in force. */
+export function groupConfigEntries(
+  configs: Record<string, string>,
+  live: BrokerConfig,
+): ConfigEntry[] {
+  return Object.entries(GROUP_CONFIGS).map(([name, spec]) => {
+    const brokerValue = String(
+      spec.broker === "group.consumer.session.timeout.ms"
+        ? live.groupConsumerSessionTimeoutMs
+        : live.groupConsumerHeartbeatIntervalMs,
+    );
+    const synonyms: ConfigSynonym[] = [];
+    if (configs[name] !== undefined) {
+      synonyms.push({ name, value: configs[name], source: ConfigSource.GROUP_CONFIG });
+    }
+    synonyms.push({ name, value: brokerValue, source: ConfigSource.DEFAULT_CONFIG });
+    return {
+      name,
+      value: synonyms[0].value,
+      readOnly: false,
+      source: synonyms[0].source,
+      type: 3,
+      isSensitive: false,
+      documentation: spec.doc,
+      synonyms,
+    };
   });
-  return [
-    entry("node.id", String(c.nodeId), 3, "--node-id"),
-    entry("broker.id", String(c.nodeId), 3, "--node-id"),
-    entry("auto.create.topics.enable", String(c.autoCreateTopics), 1, "--auto-create-topics"),
-    entry("num.partitions", String(c.defaultPartitions), 3, "--default-partitions"),
-    entry("default.replication.factor", "1", 4, "The stores replicate, not brokers"),
-    entry("message.max.bytes", String(c.messageMaxBytes), 3, "Largest record batch accepted"),
-    entry("socket.request.max.bytes", String(c.socketRequestMaxBytes), 3, "Largest request"),
-    entry("log.retention.ms", TOPIC_CONFIGS["retention.ms"].default, 5, "Default retention.ms"),
-    entry("log.retention.bytes", "-1", 5, "Default retention.bytes"),
-    entry("min.insync.replicas", "1", 3, "The stores replicate, not brokers"),
-    entry("compression.type", "producer", 2, "Batches are stored as sent"),
-    entry(
-      "advertised.listeners",
-      c.advertisedHost ? `PLAINTEXT://${c.advertisedHost}:${c.advertisedPort ?? c.port}` : "",
-      2,
-      "--advertised-host and --advertised-port; empty: the address each client used",
-    ),
-    entry("listeners", `PLAINTEXT://${c.host}:${c.port}`, 2, "--host and --port"),
-  ];
 }

@@ -4,13 +4,20 @@
  * factor is accepted and reported as asked (-1 reports 1). validate_only
  * checks everything and creates nothing. The response carries the topic's
  * configs from v5 (KIP-525) and its id from v7 (KIP-516).
+ *
+ * As in Kafka, a name that is taken answers TOPIC_ALREADY_EXISTS before its
+ * partitions or configs are checked (Kafka Connect creates its internal topics
+ * on every start and relies on this). -1 partitions takes num.partitions,
+ * dynamic or not. A meta store failure answers that topic with a retriable
+ * code and the connection stays open.
  */
 
 import { CREATE_TOPICS_API, type CreateTopicsResponseTopic } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { topicNameProblem } from "../broker/config.ts";
-import { topicConfigEntries, topicConfigProblem } from "./configs.ts";
+import { dynamicConfigs } from "../broker/dynamic_config.ts";
+import { storeFailure, topicConfigEntries, topicConfigProblem } from "./configs.ts";
 import { defineHandler } from "./types.ts";
 
 const MAX_PARTITIONS = 10000;
@@ -21,6 +28,7 @@ export const createTopics = defineHandler({
   maxVersion: 7,
   async handle(req, ctx) {
     const { broker } = ctx;
+    const dyn = dynamicConfigs(broker);
     const out: CreateTopicsResponseTopic[] = [];
     const seen = new Set<string>();
     for (const t of req.topics) {
@@ -47,6 +55,16 @@ export const createTopics = defineHandler({
       const nameProblem = topicNameProblem(t.name);
       if (nameProblem) {
         fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+        continue;
+      }
+      try {
+        if (await broker.meta.getTopic(t.name)) {
+          fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${JSON.stringify(t.name)} already exists`);
+          continue;
+        }
+      } catch (e) {
+        const f = storeFailure(e);
+        fail(f.errorCode, f.errorMessage);
         continue;
       }
       const partitions = t.numPartitions === -1 ? broker.config.defaultPartitions : t.numPartitions;
@@ -85,7 +103,7 @@ export const createTopics = defineHandler({
       const describe = (
         info: { id: string; name: string; partitions: number; configs: Record<string, string> },
       ) =>
-        topicConfigEntries(info).map((e) => ({
+        topicConfigEntries(info, dyn).map((e) => ({
           name: e.name,
           value: e.value,
           readOnly: e.readOnly,
@@ -93,11 +111,7 @@ export const createTopics = defineHandler({
           isSensitive: e.isSensitive,
         }));
       if (req.validateOnly) {
-        if (await broker.topics.byTopicName(t.name)) {
-          fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${JSON.stringify(t.name)} already exists`);
-        } else {
-          r.configs = describe({ id: ZERO_UUID, name: t.name, partitions, configs });
-        }
+        r.configs = describe({ id: ZERO_UUID, name: t.name, partitions, configs });
         continue;
       }
       try {
@@ -110,8 +124,8 @@ export const createTopics = defineHandler({
         r.topicId = info.id;
         r.configs = describe(info);
       } catch (e) {
-        broker.metrics.storeError("meta", "createTopic");
-        fail(ErrorCode.REQUEST_TIMED_OUT, `Meta store failed: ${(e as Error).message}`);
+        const f = storeFailure(e);
+        fail(f.errorCode, f.errorMessage);
       }
     }
     return { throttleTimeMs: 0, topics: out };

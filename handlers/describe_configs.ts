@@ -1,7 +1,9 @@
 /**
- * DescribeConfigs (key 32), versions 1-4: topic (resource type 2) and broker
- * (type 4) configs, each with its source, synonyms when asked (v1+), and type
- * and documentation (v3+, KIP-569).
+ * DescribeConfigs (key 32), versions 1-4: topic (resource type 2), broker (4;
+ * name "" is the cluster-wide dynamic default, KIP-226) and group (32, KIP-848)
+ * configs, each with its source, synonyms when asked (v1+), and type and
+ * documentation (v3+, KIP-569). Dynamic configs are read from the meta store
+ * on each request; a store failure answers the resource with a retriable code.
  */
 
 import {
@@ -9,12 +11,17 @@ import {
   type DescribeConfigsResponseResult,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { brokerConfigEntries, type ConfigEntry, topicConfigEntries } from "./configs.ts";
+import { BROKER_ENTITY, dynamicConfigs, GROUP_ENTITY } from "../broker/dynamic_config.ts";
+import {
+  brokerConfigEntries,
+  type ConfigEntry,
+  ConfigSource,
+  groupConfigEntries,
+  ResourceType,
+  storeFailure,
+  topicConfigEntries,
+} from "./configs.ts";
 import { defineHandler } from "./types.ts";
-
-const TOPIC = 2;
-const BROKER = 4;
-const BROKER_LOGGER = 8;
 
 export const describeConfigs = defineHandler({
   api: DESCRIBE_CONFIGS_API,
@@ -22,6 +29,7 @@ export const describeConfigs = defineHandler({
   maxVersion: 4,
   async handle(req, ctx) {
     const { broker } = ctx;
+    const dyn = dynamicConfigs(broker);
     const results: DescribeConfigsResponseResult[] = [];
     for (const res of req.resources) {
       const r: DescribeConfigsResponseResult = {
@@ -33,26 +41,51 @@ export const describeConfigs = defineHandler({
       };
       results.push(r);
       let entries: ConfigEntry[];
-      if (res.resourceType === TOPIC) {
-        const topic = await broker.topics.byTopicName(res.resourceName);
-        if (!topic) {
-          r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          r.errorMessage = `Topic ${JSON.stringify(res.resourceName)} does not exist`;
-          continue;
-        }
-        entries = topicConfigEntries(topic);
-      } else if (res.resourceType === BROKER || res.resourceType === BROKER_LOGGER) {
-        if (res.resourceName !== "" && res.resourceName !== String(broker.config.nodeId)) {
+      try {
+        if (res.resourceType === ResourceType.TOPIC) {
+          const topic = await broker.topics.byTopicName(res.resourceName);
+          if (!topic) {
+            r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+            r.errorMessage = `Topic ${JSON.stringify(res.resourceName)} does not exist`;
+            continue;
+          }
+          await dyn.refresh();
+          entries = topicConfigEntries(topic, dyn);
+        } else if (
+          res.resourceType === ResourceType.BROKER ||
+          res.resourceType === ResourceType.BROKER_LOGGER
+        ) {
+          const self = String(broker.config.nodeId);
+          if (res.resourceName !== "" && res.resourceName !== self) {
+            r.errorCode = ErrorCode.INVALID_REQUEST;
+            r.errorMessage = `Broker ${
+              JSON.stringify(res.resourceName)
+            } is not this broker (${self}); ask it, or describe "" for the cluster-wide default`;
+            continue;
+          }
+          if (res.resourceType === ResourceType.BROKER_LOGGER) {
+            entries = [];
+          } else {
+            const found = await broker.meta.entityConfigs(BROKER_ENTITY, ["", self]);
+            const of = (n: string) => found.find((e) => e.name === n)?.configs ?? {};
+            entries = brokerConfigEntries(dyn, res.resourceName, of(self), of(""));
+          }
+        } else if (res.resourceType === ResourceType.GROUP) {
+          if (res.resourceName === "") {
+            r.errorCode = ErrorCode.INVALID_REQUEST;
+            r.errorMessage = "A group config resource needs a group id";
+            continue;
+          }
+          const [g] = await broker.meta.entityConfigs(GROUP_ENTITY, [res.resourceName]);
+          entries = groupConfigEntries(g?.configs ?? {}, broker.config);
+        } else {
           r.errorCode = ErrorCode.INVALID_REQUEST;
-          r.errorMessage = `Broker ${
-            JSON.stringify(res.resourceName)
-          } is not this broker (${broker.config.nodeId})`;
+          r.errorMessage =
+            `Resource type ${res.resourceType} is not supported (2 topic, 4 broker, 8 broker logger, 32 group)`;
           continue;
         }
-        entries = res.resourceType === BROKER ? brokerConfigEntries(broker.config) : [];
-      } else {
-        r.errorCode = ErrorCode.INVALID_REQUEST;
-        r.errorMessage = `Resource type ${res.resourceType} is not supported (2 topic, 4 broker)`;
+      } catch (e) {
+        Object.assign(r, storeFailure(e));
         continue;
       }
       const keys = res.configurationKeys;
@@ -62,10 +95,10 @@ export const describeConfigs = defineHandler({
           name: e.name,
           value: e.value,
           readOnly: e.readOnly,
-          isDefault: e.source === 5,
+          isDefault: e.source === ConfigSource.DEFAULT_CONFIG,
           configSource: e.source,
           isSensitive: e.isSensitive,
-          synonyms: req.includeSynonyms ? [{ name: e.name, value: e.value, source: e.source }] : [],
+          synonyms: req.includeSynonyms ? e.synonyms : [],
           configType: e.type,
           documentation: req.includeDocumentation ? e.documentation : null,
         }));

@@ -15,6 +15,8 @@ import { describeCluster } from "./describe_cluster.ts";
 import { deleteRecords } from "./delete_records.ts";
 import { offsetForLeaderEpoch } from "./offset_for_leader_epoch.ts";
 import { alterConfigs, incrementalAlterConfigs } from "./alter_configs.ts";
+import { alterClientQuotas, describeClientQuotas } from "./client_quotas.ts";
+import { listConfigResources } from "./list_config_resources.ts";
 import { findCoordinator } from "./find_coordinator.ts";
 import { joinGroup } from "./join_group.ts";
 import { syncGroup } from "./sync_group.ts";
@@ -51,6 +53,9 @@ const HANDLERS: Handler[] = [
   offsetForLeaderEpoch,
   alterConfigs,
   incrementalAlterConfigs,
+  describeClientQuotas,
+  alterClientQuotas,
+  listConfigResources,
   // Consumer groups (any broker coordinates any group).
   findCoordinator,
   joinGroup,
