@@ -119,7 +119,7 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     env: "SKB_STORE_TIMEOUT_MS",
     help:
-      "A store call (log write or read, meta commit) with no answer after this long fails with a retriable error",
+      "Every store call (log writes and reads, meta reads and commits) with no answer after this long fails with a retriable error",
     default: String(DEFAULT_BROKER_CONFIG.storeTimeoutMs),
   },
   "shutdown-timeout": {
@@ -325,7 +325,7 @@ export async function main(args: string[]): Promise<number> {
   const log = getLogger(["skb", "main"]);
   let meta, logStore;
   try {
-    meta = openMetaStore(options.metaUrl);
+    meta = openMetaStore(options.metaUrl, { timeoutMs: options.storeTimeoutMs });
     logStore = openLogStore(options.logUrl, { timeoutMs: options.storeTimeoutMs });
   } catch (e) {
     fail((e as Error).message);

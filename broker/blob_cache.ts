@@ -1,6 +1,6 @@
 /**
- * Recently written and recently read log bytes, bounded by size, so consumers
- * at the tail of a partition are served from memory. Stored bytes never
+ * Recently read log bytes, bounded by size, so the consumers that follow the
+ * first one at the tail of a partition are served from memory. Stored bytes never
  * change, so a cached range can never be stale.
  */
 
@@ -17,7 +17,7 @@ export class BlobCache {
     return `${blob}:${position}:${length}`;
   }
 
-  /** Remembers bytes just written, so the first readers need not go to the store. */
+  /** Remembers bytes just read, so the next readers of the same range need not go to the store. */
   put(blob: string, position: number, data: Uint8Array): void {
     if (this.maxBytes <= 0 || data.length > this.maxBytes / 4) return;
     const k = BlobCache.key(blob, position, data.length);

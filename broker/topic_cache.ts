@@ -2,6 +2,10 @@
  * A short-lived cache of topic metadata. Topics change rarely, but another
  * broker may create or delete one at any time, so entries expire quickly; a
  * stale entry only costs the client a retriable error and a metadata refresh.
+ *
+ * For the same reason an expired entry still answers while the meta store is
+ * failing: a produce or fetch to a topic we knew a moment ago carries on, and
+ * the store failure surfaces where it matters (the commit, the read).
  */
 
 import type { MetaStore, TopicInfo } from "../stores/types.ts";
@@ -12,6 +16,7 @@ const TTL_MS = 2000;
 export class TopicCache {
   private byName = new Map<string, { info: TopicInfo | null; at: number }>();
   private byId = new Map<string, { info: TopicInfo | null; at: number }>();
+  private lastListing: TopicInfo[] | null = null;
 
   constructor(private readonly meta: MetaStore) {}
 
@@ -24,7 +29,14 @@ export class TopicCache {
   async byTopicName(name: string): Promise<TopicInfo | null> {
     const hit = this.peek(name);
     if (hit !== undefined) return hit;
-    const info = await this.meta.getTopic(name);
+    let info: TopicInfo | null;
+    try {
+      info = await this.meta.getTopic(name);
+    } catch (e) {
+      const stale = this.byName.get(name);
+      if (stale) return stale.info;
+      throw e;
+    }
     this.remember(name, info);
     return info;
   }
@@ -32,9 +44,29 @@ export class TopicCache {
   async byTopicId(id: string): Promise<TopicInfo | null> {
     const e = this.byId.get(id);
     if (e && performance.now() - e.at < TTL_MS) return e.info;
-    const info = await this.meta.getTopicById(id);
+    let info: TopicInfo | null;
+    try {
+      info = await this.meta.getTopicById(id);
+    } catch (err) {
+      if (e) return e.info;
+      throw err;
+    }
     if (info) this.remember(info.name, info);
     return info;
+  }
+
+  /**
+   * Every topic. The last listing answers while the meta store fails, so a
+   * Metadata request for all topics never tells clients that every topic has
+   * gone (a pattern subscription would drop its partitions).
+   */
+  async all(): Promise<TopicInfo[]> {
+    try {
+      this.lastListing = await this.meta.listTopics();
+    } catch (e) {
+      if (this.lastListing === null) throw e;
+    }
+    return this.lastListing;
   }
 
   /**

@@ -73,6 +73,19 @@ export function topicAuthorizedOperations(asked: boolean): number {
 }
 
 /**
+ * Kafka's AclOperation codes of every operation on the cluster (CREATE 5,
+ * ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
+ * IDEMPOTENT_WRITE 12).
+ */
+const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12];
+
+/** The cluster's authorized operations (KIP-430), as {@link topicAuthorizedOperations}. */
+export function clusterAuthorizedOperations(asked: boolean): number {
+  if (!asked) return AUTHORIZED_OPERATIONS_OMITTED;
+  return CLUSTER_OPERATIONS.reduce((bits, op) => bits | (1 << op), 0);
+}
+
+/**
  * Creates a topic with broker defaults, as auto-creation does; if another
  * broker created it first, returns theirs.
  */

@@ -1,12 +1,13 @@
 /**
  * DescribeCluster (key 60), versions 0-2: the brokers, the cluster id and the
  * controller (every broker is its own controller: there is no controller
- * quorum, the meta store is the source of truth).
+ * quorum, the meta store is the source of truth). Authorized operations
+ * (KIP-430) are every cluster operation, until ACLs exist.
  */
 
 import { DESCRIBE_CLUSTER_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { AUTHORIZED_OPERATIONS_OMITTED, clusterBrokers } from "./cluster.ts";
+import { clusterAuthorizedOperations, clusterBrokers } from "./cluster.ts";
 import { defineHandler } from "./types.ts";
 
 export const describeCluster = defineHandler({
@@ -28,7 +29,9 @@ export const describeCluster = defineHandler({
         rack: b.rack,
         isFenced: false,
       })),
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations: clusterAuthorizedOperations(
+        req.includeClusterAuthorizedOperations,
+      ),
     });
   },
 });

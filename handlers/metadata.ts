@@ -5,7 +5,11 @@
  * (--auto-create-topics). Topics may be asked for by id from v10 (KIP-516).
  */
 
-import { METADATA_API, type MetadataResponseTopic } from "../protocol/generated/mod.ts";
+import {
+  METADATA_API,
+  type MetadataRequestTopic,
+  type MetadataResponseTopic,
+} from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import type { TopicInfo } from "../stores/types.ts";
@@ -13,15 +17,18 @@ import { topicNameProblem } from "../broker/config.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
   type BrokerAddress,
+  clusterAuthorizedOperations,
   clusterBrokers,
   createTopicOrGet,
   leaderFor,
+  topicAuthorizedOperations,
 } from "./cluster.ts";
-import { defineHandler } from "./types.ts";
+import { defineHandler, type RequestContext } from "./types.ts";
 
 function describeTopic(
   t: TopicInfo,
   brokers: BrokerAddress[],
+  topicAuthorizedOperations: number,
 ): MetadataResponseTopic {
   return {
     errorCode: ErrorCode.NONE,
@@ -40,7 +47,7 @@ function describeTopic(
         offlineReplicas: [],
       };
     }),
-    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    topicAuthorizedOperations,
   };
 }
 
@@ -62,43 +69,22 @@ export const metadata = defineHandler({
   async handle(req, ctx) {
     const { broker } = ctx;
     const brokers = clusterBrokers(ctx);
+    const topicOps = topicAuthorizedOperations(req.includeTopicAuthorizedOperations);
+    const describe = (t: TopicInfo) => describeTopic(t, brokers, topicOps);
     const topics: MetadataResponseTopic[] = [];
+    let errorCode: number = ErrorCode.NONE;
     // v0: an empty list means every topic; v1+: null means every topic.
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
     if (all) {
-      for (const t of await broker.meta.listTopics()) topics.push(describeTopic(t, brokers));
+      try {
+        for (const t of await broker.topics.all()) topics.push(describe(t));
+      } catch (e) {
+        // Never listed yet and the store is failing: no topics, and (v13) why.
+        errorCode = broker.partitions.failure(e);
+      }
     } else {
-      const autoCreate = broker.config.autoCreateTopics && req.allowAutoTopicCreation;
       for (const want of req.topics ?? []) {
-        if (want.name === null || want.name === "") {
-          const t = want.topicId !== ZERO_UUID ? await broker.topics.byTopicId(want.topicId) : null;
-          topics.push(
-            t ? describeTopic(t, brokers) : missing(null, want.topicId, ErrorCode.UNKNOWN_TOPIC_ID),
-          );
-          continue;
-        }
-        let t = await broker.topics.byTopicName(want.name);
-        if (!t && topicNameProblem(want.name) !== null) {
-          topics.push(missing(want.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
-          continue;
-        }
-        if (!t && autoCreate) {
-          t = await createTopicOrGet(ctx, {
-            name: want.name,
-            partitions: broker.config.defaultPartitions,
-            configs: {},
-          });
-          if (t) {
-            // Kafka answers the creating request with LEADER_NOT_AVAILABLE; ours is ready at once.
-            topics.push(describeTopic(t, brokers));
-            continue;
-          }
-        }
-        topics.push(
-          t
-            ? describeTopic(t, brokers)
-            : missing(want.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
-        );
+        topics.push(await describeWanted(ctx, want, req.allowAutoTopicCreation, describe));
       }
     }
     return {
@@ -107,8 +93,52 @@ export const metadata = defineHandler({
       clusterId: broker.clusterId,
       controllerId: broker.config.nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
-      errorCode: ErrorCode.NONE,
+      clusterAuthorizedOperations: clusterAuthorizedOperations(
+        req.includeClusterAuthorizedOperations,
+      ),
+      errorCode,
     };
   },
 });
+
+/**
+ * One topic asked for by name or id: described, created when auto-creation
+ * is allowed (v4+ and --auto-create-topics), or answered with why not. A
+ * store failure answers this topic with a retriable error.
+ */
+async function describeWanted(
+  ctx: RequestContext,
+  want: MetadataRequestTopic,
+  allowAutoTopicCreation: boolean,
+  describe: (t: TopicInfo) => MetadataResponseTopic,
+): Promise<MetadataResponseTopic> {
+  const { broker } = ctx;
+  const log = broker.partitions;
+  if (want.name === null || want.name === "") {
+    if (want.topicId === ZERO_UUID) return missing(null, want.topicId, ErrorCode.UNKNOWN_TOPIC_ID);
+    const found = await log.topicById(want.topicId);
+    return found.topic ? describe(found.topic) : missing(null, want.topicId, found.errorCode);
+  }
+  const found = await log.topicByName(want.name);
+  if (found.topic) return describe(found.topic);
+  if (found.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+    return missing(want.name, ZERO_UUID, found.errorCode);
+  }
+  if (topicNameProblem(want.name) !== null) {
+    return missing(want.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  }
+  if (broker.config.autoCreateTopics && allowAutoTopicCreation) {
+    try {
+      const t = await createTopicOrGet(ctx, {
+        name: want.name,
+        partitions: broker.config.defaultPartitions,
+        configs: {},
+      });
+      // Kafka answers the creating request with LEADER_NOT_AVAILABLE; ours is ready at once.
+      if (t) return describe(t);
+    } catch (e) {
+      return missing(want.name, ZERO_UUID, log.failure(e));
+    }
+  }
+  return missing(want.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+}

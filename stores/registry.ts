@@ -105,8 +105,18 @@ function fileUrl(url: string): { path: string; fsync: boolean } {
   return { path: pathOf(path, "file:"), fsync };
 }
 
+/** Settings of the meta store that are not in its URL. */
+export interface MetaStoreOptions {
+  /**
+   * A call to a remote store (redis:, upstash:) with no answer after this
+   * long is abandoned by its client; the broker passes its store timeout,
+   * the same deadline its store guard gives every call.
+   */
+  timeoutMs?: number;
+}
+
 /** Opens the meta store a URL names. */
-export function openMetaStore(url: string): MetaStore {
+export function openMetaStore(url: string, options: MetaStoreOptions = {}): MetaStore {
   const scheme = schemeOf(url);
   if (scheme === "memory:") return new MemoryMetaStore();
   if (scheme === "sqlite:" || scheme === null) {
@@ -118,10 +128,10 @@ export function openMetaStore(url: string): MetaStore {
     return openedAt("file meta store", path, () => new FileMetaStore(path, { fsync }));
   }
   if (scheme === "redis:" || scheme === "rediss:") {
-    return opened(url, () => new RedisMetaStore(url));
+    return opened(url, () => new RedisMetaStore(url, { commandTimeoutMs: options.timeoutMs }));
   }
   if (scheme === "upstash:" || scheme === "https:" || scheme === "http:") {
-    return opened(url, () => new UpstashMetaStore(url));
+    return opened(url, () => new UpstashMetaStore(url, { requestTimeoutMs: options.timeoutMs }));
   }
   throw new StoreUrlError(
     `Meta store URL ${JSON.stringify(redactUrl(url))} has an unknown scheme; supported: ${
@@ -134,7 +144,8 @@ export function openMetaStore(url: string): MetaStore {
 export interface LogStoreOptions {
   /**
    * A call to a remote store (s3:) with no answer after this long fails, and
-   * its requests are abandoned; the broker passes its store timeout.
+   * its requests are abandoned; the broker passes its store timeout, the same
+   * deadline its store guard gives every call.
    */
   timeoutMs?: number;
 }
