@@ -103,6 +103,29 @@ else
   python3 -c 'import confluent_kafka' || fail "confluent_kafka does not import after the install"
 fi
 
+# ---- kafka-python (pure Python), pinned: tests/kafka_python_admin_test.ts drives its admin client ----
+STEP="kafka-python"
+KAFKA_PYTHON_VERSION="3.0.12"
+kafka_python_have="$(python3 -c 'import kafka; print(kafka.__version__)' 2>/dev/null || true)"
+if [ "$kafka_python_have" = "$KAFKA_PYTHON_VERSION" ]; then
+  say "kafka-python: present ($kafka_python_have)"
+else
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  pip_flags=()
+  if python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
+    pip_flags+=(--break-system-packages)
+  fi
+  say "installing kafka-python==$KAFKA_PYTHON_VERSION with pip${kafka_python_have:+ (found $kafka_python_have)}"
+  python3 -m pip install -q "${pip_flags[@]}" "kafka-python==$KAFKA_PYTHON_VERSION" ||
+    fail "pip install kafka-python==$KAFKA_PYTHON_VERSION failed"
+  kafka_python_have="$(python3 -c 'import kafka; print(kafka.__version__)')" ||
+    fail "kafka does not import after the install"
+  [ "$kafka_python_have" = "$KAFKA_PYTHON_VERSION" ] ||
+    fail "kafka-python is $kafka_python_have after the install, not $KAFKA_PYTHON_VERSION"
+  say "kafka-python: installed ($kafka_python_have)"
+fi
+
 # ---- Java and Maven, then the Java client driver (tests/clients/java) ----
 STEP="java driver"
 if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
