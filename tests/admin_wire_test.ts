@@ -30,7 +30,7 @@ import { MemoryMetaStore } from "../stores/meta/memory.ts";
 import type { MetaStore } from "../stores/types.ts";
 import { topicAuthorizedOperations } from "../handlers/cluster.ts";
 import { testBroker } from "./broker_util.ts";
-import { batchOf, createTopic, produceAll } from "./store_fault_util.ts";
+import { batchOf, createTopic, produceAll } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
 
 /** Every topic operation allowed (KIP-430 bits 3-8, 10, 11), as Kafka answers without ACLs. */

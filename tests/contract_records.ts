@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { b64 } from "./helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -35,13 +36,6 @@ export interface Consumed {
   v: string | null;
   h: [string, string | null][];
   ts: number;
-}
-
-function b64(b: Uint8Array | null): string | null {
-  if (b === null) return null;
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
 }
 
 /** Parses a driver's JSON lines: records, then the final `done` line. */

@@ -1,8 +1,19 @@
 /**
- * Helpers of the tests where a store fails under running brokers
- * (shared_stores_kill_test.ts, log_store_fault_test.ts): broker command lines,
- * driver runs read as they go, exact Produce / Fetch / ListOffsets requests,
- * and bounded waits.
+ * The helpers the tests share, one copy each:
+ *
+ * - waits and encodings: `sleep`, `within` (a bounded wait), `b64`;
+ * - records and requests over a WireClient: `records` / `batchOf` (records
+ *   `k<i>`/`v<i>`), `createTopic`, `produceAll`, `fetchPartition`,
+ *   `fetchedRecords`, `listLatest` (request builders: `wire_requests.ts`);
+ * - the meta stores the wire tests run on (`META_STORES`, `metaStoreTest`):
+ *   memory, SQLite in a temp file, file in a temp dir, a real redis-server and
+ *   Upstash's REST API in front of one (a missing server fails the test with
+ *   how to install it);
+ * - broker processes and client drivers under a failing store: `brokerArgs`,
+ *   `runAny`, `untilAcks`, `topicOffsets`, `produceAcross`, `assertRecord`.
+ *
+ * Starting brokers is `broker_util.ts`; a store that fails on demand is
+ * `faulty_store.ts`.
  */
 
 import assert from "node:assert/strict";
@@ -20,8 +31,16 @@ import {
   LIST_OFFSETS_API,
   PRODUCE_API,
 } from "../protocol/generated/mod.ts";
-import { buildBatch, decodeRecords } from "../protocol/record_batch.ts";
+import { buildBatch, decodeRecords, type SimpleRecord } from "../protocol/record_batch.ts";
 import { fetchRequest, flattenRecords, produceRequest } from "./wire_requests.ts";
+import type { MetaStore } from "../stores/types.ts";
+import { MemoryMetaStore } from "../stores/meta/memory.ts";
+import { SqliteMetaStore } from "../stores/meta/sqlite.ts";
+import { FileMetaStore } from "../stores/meta/file.ts";
+import { RedisMetaStore } from "../stores/meta/redis.ts";
+import { UpstashMetaStore } from "../stores/meta/upstash.ts";
+import { startRedisServer } from "./servers/redis_server.ts";
+import { startUpstashRestProxy } from "./upstash_rest_proxy.ts";
 
 /** `deno run main.ts` arguments for a broker on the two store URLs (5 ms linger). */
 export function brokerArgs(port: number, meta: string, log: string, extra: string[] = []) {
@@ -190,16 +209,25 @@ export async function produceAcross(
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Records `k<i>`/`v<i>` for i in from..from+n-1, in one batch. */
-export const batchOf = (from: number, n: number) =>
-  buildBatch(Array.from({ length: n }, (_, j) => ({
+/** Records `k<i>`/`v<i>` for i in from..from+n-1. */
+export function records(n: number, from = 0): SimpleRecord[] {
+  return Array.from({ length: n }, (_, j) => ({
     key: enc.encode(`k${from + j}`),
     value: enc.encode(`v${from + j}`),
     headers: [],
-  })));
+  }));
+}
 
-/** Creates a topic (CreateTopics v7); its id. */
-export async function createTopic(c: WireClient, name: string, partitions: number) {
+/** records(n, from) in one batch. */
+export const batchOf = (from: number, n: number) => buildBatch(records(n, from));
+
+/** Creates a topic (CreateTopics v7 unless `version` says otherwise), which must succeed; its id. */
+export async function createTopic(
+  c: WireClient,
+  name: string,
+  partitions: number,
+  version = 7,
+): Promise<string> {
   const create = defaultCreateTopicsRequest();
   create.timeoutMs = 5000;
   create.topics = [{
@@ -208,8 +236,10 @@ export async function createTopic(c: WireClient, name: string, partitions: numbe
     numPartitions: partitions,
     replicationFactor: -1,
   }];
-  const created = (await within(c.call(CREATE_TOPICS_API, 7, create), 30_000, "create")).topics[0];
+  const res = await within(c.call(CREATE_TOPICS_API, version, create), 30_000, "create");
+  const created = res.topics[0];
   assert.equal(created.errorCode, 0, `create ${name}`);
+  if (version >= 5) assert.equal(created.numPartitions, partitions, `partitions of ${name}`);
   return created.topicId;
 }
 
@@ -259,4 +289,80 @@ export async function listLatest(c: WireClient, topic: string, partitions: numbe
   return res.topics[0].partitions
     .sort((a, b) => a.partitionIndex - b.partitionIndex)
     .map((p) => [p.errorCode, Number(p.offset)]);
+}
+
+/** A meta store for one test and what it runs on (temp files, servers), removed on dispose. */
+export interface MetaFixture extends AsyncDisposable {
+  meta: MetaStore;
+}
+
+/** A fixture closing `meta` (again: a broker closes it too), then running `cleanup`. */
+function fixture(meta: MetaStore, cleanup: () => PromiseLike<unknown> = () => Promise.resolve()) {
+  return {
+    meta,
+    async [Symbol.asyncDispose]() {
+      await meta.close().catch(() => {});
+      await cleanup();
+    },
+  };
+}
+
+async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await Deno.makeTempDir({ prefix });
+  return { path, remove: () => Deno.remove(path, { recursive: true }).catch(() => {}) };
+}
+
+/**
+ * Every meta store backend, each opened fresh for one test: memory, SQLite on
+ * a temp file, file in a temp dir, Redis on its own redis-server, and Upstash
+ * (the REST proxy in front of its own redis-server). Without redis-server the
+ * last two fail, saying to run scripts/install_test_deps.sh.
+ */
+export const META_STORES: Record<string, () => Promise<MetaFixture>> = {
+  memory: () => Promise.resolve(fixture(new MemoryMetaStore())),
+  sqlite: async () => {
+    const dir = await tempDir("skb-wire-sqlite-");
+    return fixture(new SqliteMetaStore(`${dir.path}/meta.db`), dir.remove);
+  },
+  file: async () => {
+    const dir = await tempDir("skb-wire-file-");
+    return fixture(new FileMetaStore(`${dir.path}/meta`), dir.remove);
+  },
+  redis: async () => {
+    const server = await startRedisServer();
+    return fixture(new RedisMetaStore(server.url(0, "wire:")), () => server[Symbol.asyncDispose]());
+  },
+  upstash: async () => {
+    const server = await startRedisServer();
+    const proxy = await startUpstashRestProxy(server.port).catch(async (e) => {
+      await server[Symbol.asyncDispose]();
+      throw e;
+    });
+    const meta = new UpstashMetaStore(`${proxy.url}?prefix=wire:`, { token: proxy.token });
+    return fixture(meta, async () => {
+      await proxy[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
+    });
+  },
+};
+
+/** The meta store backends by name. */
+export const META_STORE_NAMES = Object.keys(META_STORES);
+
+/**
+ * Registers one test per meta store backend, named `<name> [<store>]`: `fn`
+ * gets a fresh store of that kind (a broker given it closes it; its files and
+ * servers go when the test ends).
+ */
+export function metaStoreTest(
+  name: string,
+  fn: (meta: MetaStore, t: Deno.TestContext) => Promise<void>,
+  stores: string[] = META_STORE_NAMES,
+): void {
+  for (const store of stores) {
+    Deno.test(`${name} [${store}]`, async (t) => {
+      await using f = await META_STORES[store]();
+      await fn(f.meta, t);
+    });
+  }
 }

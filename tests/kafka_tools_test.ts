@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { DESCRIBE_LOG_DIRS_API } from "../protocol/generated/mod.ts";
 import { testBroker } from "./broker_util.ts";
 import { type KafkaTool, runKafkaTool } from "./kafka_tools.ts";
-import { batchOf, createTopic, produceAll } from "./store_fault_util.ts";
+import { batchOf, createTopic, produceAll } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
 
 /** Requests the broker has handled for one API, in any version. */

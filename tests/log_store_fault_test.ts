@@ -28,7 +28,7 @@ import {
   produceAcross,
   produceAll,
   sleep,
-} from "./store_fault_util.ts";
+} from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 

@@ -24,8 +24,9 @@ import {
   produceAcross,
   produceAll,
   runAny,
+  sleep,
   topicOffsets,
-} from "./store_fault_util.ts";
+} from "./helpers.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 
 const PER_PRODUCER = 10_000;
@@ -101,7 +102,6 @@ async function killScenario(
     const runs = plan.map((_, n) => start(n));
     let finished = false;
     const all = Promise.all(runs.map((r) => r.done)).finally(() => (finished = true));
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await Promise.race([all, sleep(600)]);
     const kills: string[] = [];
     let acksAtKill: number[] = [];

@@ -13,17 +13,10 @@ import { DRIVERS, runDriver } from "./client_drivers.ts";
 import { type Consumed, contractRecord, parseLines, type Produced } from "./contract_records.ts";
 import { startRedisServer } from "./servers/redis_server.ts";
 import { startS3Server } from "./servers/s3_server.ts";
-import { brokerArgs } from "./store_fault_util.ts";
+import { b64, brokerArgs } from "./helpers.ts";
 
 const PER_PRODUCER = 1500;
 const BUCKET = "skb-shared";
-
-function b64(b: Uint8Array | null): string | null {
-  if (b === null) return null;
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
-}
 
 Deno.test({
   name: "brokers sharing redis and s3: produce through two, consume through a third, exactly once",
