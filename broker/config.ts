@@ -24,7 +24,7 @@ export interface BrokerConfig {
   lingerMs: number;
   /** Flush early once this many bytes are buffered. */
   flushBytes: number;
-  /** A flush's store call that takes longer fails with a retriable error. */
+  /** Every store call's deadline (the store guard): one that takes longer fails with a retriable error. */
   storeTimeoutMs: number;
   /** How often a long-polling fetch re-reads the high watermark for other brokers' commits. */
   fetchPollMs: number;

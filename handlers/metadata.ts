@@ -1,6 +1,9 @@
 /**
- * Metadata (key 3), versions 0-13. Every broker leads every partition: the
- * stores are shared, so any broker can serve any request. Unknown topics are
+ * Metadata (key 3), versions 0-13. The stores are shared, so any broker can
+ * serve any partition. Behind a load balancer (the default shape) clients see
+ * one broker, leader of every partition; in the addressable shape every live
+ * broker is listed and leadership is spread over them (cluster.ts leaderFor)
+ * only to spread clients' load. Unknown topics are
  * created when the client allows it (v4+) and the broker is configured to
  * (--auto-create-topics). Topics may be asked for by id from v10 (KIP-516).
  */

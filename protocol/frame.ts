@@ -83,6 +83,14 @@ export function encodeResponseFrame(
   return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body);
 }
 
+/** A frame given its size prefix. */
+export function withSizePrefix(frame: Uint8Array): Uint8Array {
+  const out = new Uint8Array(frame.length + SIZE_PREFIX_BYTES);
+  new DataView(out.buffer).setInt32(0, frame.length);
+  out.set(frame, SIZE_PREFIX_BYTES);
+  return out;
+}
+
 /** Decodes a response frame (without its size prefix) sent for `version`. */
 export function decodeResponseFrame<Resp>(
   api: ApiCodec<unknown, Resp>,

@@ -30,9 +30,16 @@
  * it accepts connections.
  */
 
-import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
+import {
+  type ApiCodec,
+  decodeResponseFrame as decodeFramedResponse,
+  encodeRequestFrame,
+  FrameReader,
+  withSizePrefix,
+} from "../protocol/frame.ts";
 import type {
+  ApiVersionsRequest,
   ApiVersionsResponse,
   DescribeClusterResponse,
   FindCoordinatorResponse,
@@ -100,52 +107,6 @@ export function capVersions(apiKeys: ApiRange[], oldest = false): ApiRange[] {
     if (oldest && k.apiKey !== API_VERSIONS_KEY) max = Math.min(max, min);
     if (min <= max) out.push({ apiKey: k.apiKey, minVersion: min, maxVersion: max });
   }
-  return out;
-}
-
-/** Reads length-prefixed frames from a connection. */
-class FrameReader {
-  private buf = new Uint8Array(64 * 1024);
-  private start = 0;
-  private end = 0;
-
-  constructor(private readonly conn: Deno.Conn) {}
-
-  private async fill(n: number): Promise<boolean> {
-    while (this.end - this.start < n) {
-      if (this.start > 0) {
-        this.buf.copyWithin(0, this.start, this.end);
-        this.end -= this.start;
-        this.start = 0;
-      }
-      if (this.buf.length < n) {
-        const next = new Uint8Array(Math.max(n, this.buf.length * 2));
-        next.set(this.buf.subarray(0, this.end));
-        this.buf = next;
-      }
-      const got = await this.conn.read(this.buf.subarray(this.end));
-      if (got === null) return false;
-      this.end += got;
-    }
-    return true;
-  }
-
-  /** The next frame without its size prefix (a copy), or null at the end of the stream. */
-  async next(): Promise<Uint8Array | null> {
-    if (!(await this.fill(4))) return null;
-    const size = new DataView(this.buf.buffer, this.start, 4).getInt32(0);
-    if (size < 4 || size > 512 * 1024 * 1024) throw new Error(`bad frame size ${size}`);
-    if (!(await this.fill(4 + size))) return null;
-    const frame = this.buf.slice(this.start + 4, this.start + 4 + size);
-    this.start += 4 + size;
-    return frame;
-  }
-}
-
-function framed(frame: Uint8Array): Uint8Array {
-  const out = new Uint8Array(frame.length + 4);
-  new DataView(out.buffer).setInt32(0, frame.length);
-  out.set(frame, 4);
   return out;
 }
 
@@ -284,26 +245,20 @@ function apiVersionsFallback(correlationId: number, ranges: ApiRange[]): Uint8Ar
 async function brokerVersions(upstream: Endpoint): Promise<ApiRange[]> {
   const conn = await Deno.connect({ hostname: upstream.host, port: upstream.port });
   try {
-    const codec = codecFor(API_VERSIONS_KEY)!;
-    const w = new Writer(128);
-    const at = w.reserveInt32();
-    w.int16(API_VERSIONS_KEY);
-    w.int16(3);
-    w.int32(1);
-    w.nullableString("capture-proxy");
-    w.uvarint(0);
-    codec.encodeRequest(
-      w,
-      { clientSoftwareName: "capture-proxy", clientSoftwareVersion: "1" } as never,
-      3,
-    );
-    w.patchInt32(at, w.pos - 4);
-    await writeAll(conn, w.bytes());
+    const codec = codecFor(API_VERSIONS_KEY)! as unknown as ApiCodec<
+      ApiVersionsRequest,
+      ApiVersionsResponse
+    >;
+    const request = encodeRequestFrame(codec, {
+      apiKey: API_VERSIONS_KEY,
+      apiVersion: 3,
+      correlationId: 1,
+      clientId: "capture-proxy",
+    }, { clientSoftwareName: "capture-proxy", clientSoftwareVersion: "1" });
+    await writeAll(conn, request);
     const frame = await new FrameReader(conn).next();
     if (frame === null) throw new Error("broker closed the connection");
-    const r = new Reader(frame);
-    r.int32();
-    return (codec.decodeResponse(r, 3) as ApiVersionsResponse).apiKeys;
+    return decodeFramedResponse(codec, 3, frame).body.apiKeys;
   } finally {
     conn.close();
   }
@@ -390,11 +345,11 @@ export async function runProxy(opts: ProxyOptions, signal: AbortSignal): Promise
             clientId: h.clientId,
             synthesized: true,
           }, answer);
-          await sendToClient(framed(answer));
+          await sendToClient(withSizePrefix(answer));
           continue;
         }
         pending.set(h.correlationId, h);
-        await writeAll(upstream, framed(frame));
+        await writeAll(upstream, withSizePrefix(frame));
       }
     })();
 
@@ -418,7 +373,7 @@ export async function runProxy(opts: ProxyOptions, signal: AbortSignal): Promise
             correlationId,
             clientId: null,
           }, frame);
-          await sendToClient(framed(frame));
+          await sendToClient(withSizePrefix(frame));
           continue;
         }
         let out = frame;
@@ -473,7 +428,7 @@ export async function runProxy(opts: ProxyOptions, signal: AbortSignal): Promise
           clientId: req.clientId,
           ...(rewritten ? { rewritten } : {}),
         }, frame);
-        await sendToClient(framed(out));
+        await sendToClient(withSizePrefix(out));
       }
     })();
 

@@ -14,6 +14,11 @@
 import { CODECS } from "../protocol/generated/mod.ts";
 import { Reader, toHex } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
+import {
+  API_VERSIONS_KEY,
+  requestHeaderFlexible as requestFlexible,
+  responseHeaderFlexible as responseFlexible,
+} from "../protocol/frame.ts";
 
 /** The codec of one API, as the generated files export it. */
 export interface FrameCodec {
@@ -33,8 +38,7 @@ const BY_KEY = new Map<number, FrameCodec>(
   (CODECS as readonly unknown[]).map((c) => [(c as FrameCodec).apiKey, c as FrameCodec]),
 );
 
-/** API key of ApiVersions, whose responses keep header v0. */
-export const API_VERSIONS_KEY = 18;
+export { API_VERSIONS_KEY };
 
 /** Our codec for an API key, if we have one. */
 export function codecFor(apiKey: number): FrameCodec | undefined {
@@ -134,16 +138,13 @@ export function snakeName(apiKey: number): string {
 /** True when requests of this version use header v2 (known only for APIs we have a codec for). */
 export function requestHeaderFlexible(apiKey: number, version: number): boolean | undefined {
   const c = codecFor(apiKey);
-  if (!c) return undefined;
-  return c.requestFlexibleFrom >= 0 && version >= c.requestFlexibleFrom;
+  return c ? requestFlexible(c, version) : undefined;
 }
 
 /** True when responses of this version use header v1 (never for ApiVersions). */
 export function responseHeaderFlexible(apiKey: number, version: number): boolean | undefined {
-  if (apiKey === API_VERSIONS_KEY) return false;
   const c = codecFor(apiKey);
-  if (!c) return undefined;
-  return c.responseFlexibleFrom >= 0 && version >= c.responseFlexibleFrom;
+  return c ? responseFlexible(c, version) : undefined;
 }
 
 /** The fixed start of every request header; readable for any API. */
