@@ -18,10 +18,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   CONSUMER_GROUP_DESCRIBE_API,
-  CREATE_TOPICS_API,
   defaultConsumerGroupDescribeRequest,
-  defaultCreateTopicsRequest,
-  defaultCreateTopicsRequestTopic,
   defaultDescribeGroupsRequest,
   defaultOffsetFetchRequest,
   DESCRIBE_GROUPS_API,
@@ -32,6 +29,7 @@ import { type BrokerProcess, spawnBroker } from "./broker_util.ts";
 import { type ClientDriver, DRIVERS, runDriver } from "./client_drivers.ts";
 import { assertSameRecords, type Consumed, parseLines, type Produced } from "./contract_records.ts";
 import { WireClient } from "./wire_client.ts";
+import { createTopic } from "./helpers.ts";
 
 const HALF = 15_000;
 const PARTITIONS = 6;
@@ -111,20 +109,6 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = ST
     if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function createTopic(port: number, name: string) {
-  await using c = await WireClient.connect(port);
-  const req = defaultCreateTopicsRequest();
-  req.timeoutMs = 10_000;
-  req.topics = [{
-    ...defaultCreateTopicsRequestTopic(),
-    name,
-    numPartitions: PARTITIONS,
-    replicationFactor: -1,
-  }];
-  const res = await c.call(CREATE_TOPICS_API, 7, req);
-  assert.equal(res.topics[0].errorCode, ErrorCode.NONE, `create ${name}`);
 }
 
 /** The group's state, member count and assignor: DescribeGroups, or ConsumerGroupDescribe (KIP-848). */
@@ -250,7 +234,10 @@ async function groupScenario(driver: ClientDriver, label: string, s: Scenario) {
     const topic = `${label}-t`;
     const group = `${label}-g`;
     const stopFile = join(dir, "stop");
-    await createTopic(a.port, topic);
+    {
+      await using setup = await WireClient.connect(a.port);
+      await createTopic(setup, topic, PARTITIONS);
+    }
 
     const member = (name: string, count: number, bootstrap: string) => {
       const m = new Running(name, driver, [
@@ -464,7 +451,10 @@ Deno.test({
       ]);
       const bootstrap = `127.0.0.1:${broker.port}`;
       const [topic, group] = ["admin-t", "admin-g"];
-      await createTopic(broker.port, topic);
+      {
+        await using setup = await WireClient.connect(broker.port);
+        await createTopic(setup, topic, PARTITIONS);
+      }
       const produced = parseLines<Produced>(
         await runDriver(java, [
           "produce",

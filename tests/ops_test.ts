@@ -6,45 +6,22 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CREATE_TOPICS_API,
-  defaultCreateTopicsRequest,
-  defaultCreateTopicsRequestTopic,
-  FETCH_API,
-  PRODUCE_API,
-} from "../protocol/generated/mod.ts";
-import { buildBatch, type SimpleRecord } from "../protocol/record_batch.ts";
+import { FETCH_API, PRODUCE_API } from "../protocol/generated/mod.ts";
+import { buildBatch } from "../protocol/record_batch.ts";
 import { DENO, ROOT, spawnBroker, testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
 import { fetchRequest, produceRequest } from "./wire_requests.ts";
+import { createTopic, records } from "./helpers.ts";
 import { parsePrometheus } from "./prometheus.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
 import type { MetaStore } from "../stores/types.ts";
 import { redactSecrets } from "../broker/logging.ts";
 
-const enc = new TextEncoder();
-
-function records(n: number): SimpleRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
-    key: enc.encode(`k${i}`),
-    value: enc.encode(`v${i}`),
-    headers: [],
-  }));
-}
-
-async function createTopic(c: WireClient, name: string) {
-  const req = defaultCreateTopicsRequest();
-  req.timeoutMs = 5000;
-  req.topics = [{
-    ...defaultCreateTopicsRequestTopic(),
-    name,
-    numPartitions: 1,
-    replicationFactor: -1,
-  }];
-  const res = await c.call(CREATE_TOPICS_API, 7, req);
-  assert.equal(res.topics[0].errorCode, 0);
-  return { name, id: res.topics[0].topicId };
-}
+/** Creates a one-partition topic; its name and id. */
+const createTopic1 = async (c: WireClient, name: string) => ({
+  name,
+  id: await createTopic(c, name, 1),
+});
 
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -74,7 +51,7 @@ Deno.test("/metrics parses as Prometheus text and counts one produce and one fet
     if (f !== null) received += f.length + 4;
     return f;
   };
-  const topic = await createTopic(c, "metered");
+  const topic = await createTopic1(c, "metered");
   const port = broker.httpPort!;
   const before = await scrape(port);
   sent = received = 0;
@@ -214,7 +191,7 @@ Deno.test("the shutdown deadline bounds close() when a store hangs", async () =>
   });
   const broker = await testBroker({ meta, storeTimeoutMs: 60_000 });
   const c = await WireClient.connect(broker.port);
-  await createTopic(c, "stuck");
+  await createTopic1(c, "stuck");
   hang = true;
   const inFlight = c.call(PRODUCE_API, 12, produceRequest("stuck", buildBatch(records(1))))
     .catch(() => null);
@@ -242,7 +219,7 @@ Deno.test("SIGTERM: in-flight requests and the flush buffer finish, then the pro
     "10000",
   ]);
   await using c = await WireClient.connect(broker.port);
-  const topic = await createTopic(c, "draining");
+  const topic = await createTopic1(c, "draining");
   await using poller = await WireClient.connect(broker.port);
   // A long poll (20 s) and a produce waiting in the flush buffer (3 s linger).
   const poll = poller.call(FETCH_API, 17, fetchRequest(topic, 0, 0, 20_000));
@@ -313,7 +290,7 @@ Deno.test("logs: JSON lines with request detail at debug, and never a store pass
           "debug",
         ]);
         await using c = await WireClient.connect(broker.port);
-        await createTopic(c, "logged");
+        await createTopic1(c, "logged");
         await c.call(PRODUCE_API, 12, produceRequest("logged", buildBatch(records(2))));
         assert.equal((await get(broker.httpPort!, "/readyz")).status, 200);
         assert.equal((await broker.stop("SIGTERM")).code, 0);
