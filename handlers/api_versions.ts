@@ -3,10 +3,14 @@
  * with the versions its handler serves, so what we advertise is exactly what
  * we serve. A client asking in a version newer than ours gets
  * UNSUPPORTED_VERSION in a v0 body with our list, and retries (KIP-511).
+ * From v3 the tagged fields carry the feature levels (KIP-584) of
+ * broker/features.ts: every feature's supported range, and, as Kafka does,
+ * only the finalized features whose level is above 0.
  */
 
 import { API_VERSIONS_API, type ApiVersionsResponse } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { FEATURES, FINALIZED_FEATURES_EPOCH } from "../broker/features.ts";
 import type { Writer } from "../protocol/writer.ts";
 import { type BrokerContext, defineHandler } from "./types.ts";
 
@@ -21,9 +25,14 @@ function listing(broker: BrokerContext, errorCode: number): ApiVersionsResponse 
     errorCode,
     apiKeys,
     throttleTimeMs: 0,
-    supportedFeatures: [],
-    finalizedFeaturesEpoch: -1,
-    finalizedFeatures: [],
+    supportedFeatures: FEATURES.map((f) => ({
+      name: f.name,
+      minVersion: f.minVersion,
+      maxVersion: f.maxVersion,
+    })),
+    finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
+    finalizedFeatures: FEATURES.filter((f) => f.level > 0)
+      .map((f) => ({ name: f.name, maxVersionLevel: f.level, minVersionLevel: f.level })),
     zkMigrationReady: false,
   };
 }

@@ -36,6 +36,11 @@ import { describeLogDirs } from "./describe_log_dirs.ts";
 import { electLeaders } from "./elect_leaders.ts";
 import { alterPartitionReassignments } from "./alter_partition_reassignments.ts";
 import { listPartitionReassignments } from "./list_partition_reassignments.ts";
+import { describeQuorum } from "./describe_quorum.ts";
+import { updateFeatures } from "./update_features.ts";
+import { addRaftVoter, removeRaftVoter } from "./raft_voters.ts";
+import { unregisterBroker } from "./unregister_broker.ts";
+import { unregisterController } from "./unregister_controller.ts";
 
 const HANDLERS: Handler[] = [
   apiVersions,
@@ -77,6 +82,13 @@ const HANDLERS: Handler[] = [
   electLeaders,
   alterPartitionReassignments,
   listPartitionReassignments,
+  // Admin APIs: the cluster, its features and its (one-voter) quorum.
+  describeQuorum,
+  updateFeatures,
+  addRaftVoter,
+  removeRaftVoter,
+  unregisterBroker,
+  unregisterController,
 ];
 
 /** A fresh table (each broker gets its own map). */
