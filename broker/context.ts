@@ -18,6 +18,7 @@ import { guardStore } from "./store_guard.ts";
 import type { BrokerRegistry } from "./registry.ts";
 import { GroupCoordinator } from "./group_coordinator.ts";
 import { PartitionLog } from "./partition_log.ts";
+import { DynamicConfigs } from "./dynamic_config.ts";
 
 /** State shared by every connection of one broker process (none of it durable). */
 export interface BrokerContext {
@@ -39,6 +40,11 @@ export interface BrokerContext {
   registry: BrokerRegistry | null;
   /** The coordinator of every consumer group (its state lives in the meta store). */
   groups: GroupCoordinator;
+  /**
+   * Dynamic broker and group configs (KIP-226), kept in the meta store and
+   * refreshed every second; their values are written into `config`.
+   */
+  dynamicConfigs: DynamicConfigs;
   /** Aborted when the broker starts shutting down (ends long polls early). */
   closing: AbortSignal;
 }
@@ -75,6 +81,8 @@ export async function createBrokerContext(
   });
   pipeline.onFlush = (bytes, batches, ms, failed) => metrics.flush(bytes, batches, ms, failed);
   const topics = new TopicCache(meta);
+  const dynamicConfigs = new DynamicConfigs(meta, config);
+  dynamicConfigs.start(opts.closing);
   const blobs = new BlobCache(log, opts.blobCacheBytes);
   metrics.gauges.set("skb_blob_cache_bytes", () => blobs.size);
   metrics.gaugeHelp.set("skb_blob_cache_bytes", "Bytes of recent log data cached in memory.");
@@ -99,16 +107,8 @@ export async function createBrokerContext(
     }),
     metrics,
     registry: null,
-    groups: new GroupCoordinator(meta, {
-      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
-      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
-      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
-      pollMs: config.groupPollMs,
-      consumer: {
-        heartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
-        sessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
-      },
-    }, opts.closing),
+    groups: new GroupCoordinator(meta, dynamicConfigs.coordinator, opts.closing),
+    dynamicConfigs,
     closing: opts.closing,
   };
 }

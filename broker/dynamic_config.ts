@@ -555,24 +555,3 @@ export function retentionMsOf(configs: Record<string, string>): number {
   const hours = num("log.retention.hours") ?? 168;
   return hours < 0 ? -1 : hours * 3_600_000;
 }
-
-const registry = new WeakMap<object, DynamicConfigs>();
-
-/**
- * The dynamic configs of a broker, made and started on first use (refreshing
- * until the broker closes). The broker's context may carry one already as
- * `dynamicConfigs`; otherwise one is kept per context here.
- */
-export function dynamicConfigs(
-  ctx: { config: BrokerConfig; meta: MetaStore; closing: AbortSignal },
-): DynamicConfigs {
-  const given = (ctx as { dynamicConfigs?: DynamicConfigs }).dynamicConfigs;
-  if (given) return given;
-  let d = registry.get(ctx);
-  if (!d) {
-    d = new DynamicConfigs(ctx.meta, ctx.config);
-    registry.set(ctx, d);
-    d.start(ctx.closing);
-  }
-  return d;
-}

@@ -20,7 +20,6 @@ import {
   BROKER_CONFIGS,
   BROKER_ENTITY,
   brokerConfigProblem,
-  dynamicConfigs,
   GROUP_CONFIGS,
   GROUP_ENTITY,
   groupConfigProblem,
@@ -230,7 +229,7 @@ async function alterBroker(
       current?.version ?? 0,
     );
     if (done) {
-      dynamicConfigs(ctx.broker).noteBroker(name, done.configs);
+      ctx.broker.dynamicConfigs.noteBroker(name, done.configs);
       return out;
     }
   }
@@ -277,7 +276,7 @@ async function alterGroup(
       current?.version ?? 0,
     );
     if (done) {
-      dynamicConfigs(ctx.broker).noteGroup(name, done.configs);
+      ctx.broker.dynamicConfigs.noteGroup(name, done.configs);
       return out;
     }
   }

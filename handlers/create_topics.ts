@@ -16,7 +16,6 @@ import { CREATE_TOPICS_API, type CreateTopicsResponseTopic } from "../protocol/g
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { topicNameProblem } from "../broker/config.ts";
-import { dynamicConfigs } from "../broker/dynamic_config.ts";
 import { storeFailure, topicConfigEntries, topicConfigProblem } from "./configs.ts";
 import { defineHandler } from "./types.ts";
 
@@ -28,7 +27,7 @@ export const createTopics = defineHandler({
   maxVersion: 7,
   async handle(req, ctx) {
     const { broker } = ctx;
-    const dyn = dynamicConfigs(broker);
+    const dyn = broker.dynamicConfigs;
     const out: CreateTopicsResponseTopic[] = [];
     const seen = new Set<string>();
     for (const t of req.topics) {

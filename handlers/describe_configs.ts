@@ -11,7 +11,7 @@ import {
   type DescribeConfigsResponseResult,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { BROKER_ENTITY, dynamicConfigs, GROUP_ENTITY } from "../broker/dynamic_config.ts";
+import { BROKER_ENTITY, GROUP_ENTITY } from "../broker/dynamic_config.ts";
 import {
   brokerConfigEntries,
   type ConfigEntry,
@@ -29,7 +29,7 @@ export const describeConfigs = defineHandler({
   maxVersion: 4,
   async handle(req, ctx) {
     const { broker } = ctx;
-    const dyn = dynamicConfigs(broker);
+    const dyn = broker.dynamicConfigs;
     const results: DescribeConfigsResponseResult[] = [];
     for (const res of req.resources) {
       const r: DescribeConfigsResponseResult = {

@@ -20,7 +20,6 @@ import { MemoryMetaStore } from "../stores/meta/memory.ts";
 import { SqliteMetaStore } from "../stores/meta/sqlite.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
 import { batch } from "../stores/meta_conformance.ts";
-import { dynamicConfigs } from "../broker/dynamic_config.ts";
 import { enforceRetention } from "../broker/retention.ts";
 import { GroupCoordinator } from "../broker/group_coordinator.ts";
 import type { MetaStore } from "../stores/types.ts";
@@ -238,7 +237,7 @@ Deno.test("group configs: validated against the broker's bounds, used by the coo
     ["5000", 5],
   ]);
   // The coordinator settings the dynamic configs keep (given to the GroupCoordinator).
-  const dyn = dynamicConfigs(b.context);
+  const dyn = b.context.dynamicConfigs;
   const coordinator = new GroupCoordinator(b.context.meta, dyn.coordinator, b.context.closing);
   const join = (groupId: string) =>
     coordinator.consumerHeartbeat(
@@ -324,9 +323,6 @@ Deno.test("two brokers sharing a SQLite meta store: an alter on one applies on t
     const path = `${dir}/meta.db`;
     await using a = await testBroker({ meta: new SqliteMetaStore(path), nodeId: 0 });
     await using b = await testBroker({ meta: new SqliteMetaStore(path), nodeId: 1 });
-    // What the broker's start-up does (the hook): start refreshing the dynamic configs.
-    dynamicConfigs(a.context);
-    dynamicConfigs(b.context);
     await using c = await WireClient.connect(a.port);
     const r = await c.call(
       INCREMENTAL_ALTER_CONFIGS_API,
