@@ -18,6 +18,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { Waiter } from "./waiter.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { CommittedOffset, MetaStore } from "../stores/types.ts";
 import {
@@ -122,40 +123,26 @@ export function groupSubscriptions(g: GroupRecord): Set<string> | null {
 
 /** The coordinator of every group, over the shared meta store. */
 export class GroupCoordinator {
-  private wakers = new Map<string, Set<() => void>>();
+  /** This broker's requests waiting on a group, woken when this broker changes it. */
+  private readonly waiter: Waiter;
 
   constructor(
     private readonly meta: MetaStore,
     private readonly cfg: CoordinatorConfig,
     private readonly closing: AbortSignal,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.waiter = new Waiter(closing);
+  }
 
   /** Wakes this broker's requests waiting on a group (its record changed here). */
   private wake(groupId: string): void {
-    const set = this.wakers.get(groupId);
-    if (!set) return;
-    this.wakers.delete(groupId);
-    for (const w of set) w();
+    this.waiter.wake(groupId);
   }
 
   /** Resolves when this broker changes the group, after `ms`, or when the broker closes. */
-  private changed(groupId: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let set = this.wakers.get(groupId);
-      if (!set) this.wakers.set(groupId, set = new Set());
-      const done = () => {
-        clearTimeout(timer);
-        const waiting = this.wakers.get(groupId);
-        waiting?.delete(done);
-        if (waiting?.size === 0) this.wakers.delete(groupId);
-        this.closing.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-      this.closing.addEventListener("abort", done, { once: true });
-    });
+  private async changed(groupId: string, ms: number): Promise<void> {
+    await this.waiter.wait([groupId], ms);
   }
 
   /**
