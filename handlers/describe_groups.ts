@@ -19,9 +19,17 @@ import { defineHandler, type RequestContext } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * A group's authorized operations (KIP-430) as Kafka's bit field: with no ACLs,
+ * every group operation (READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10,
+ * ALTER_CONFIGS 11), as Kafka 4.4 answers.
+ */
+const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
+
 async function describe(
   groupId: string,
   ctx: RequestContext,
+  askedOperations: boolean,
 ): Promise<DescribeGroupsResponseGroup> {
   const dead = (errorCode: number, errorMessage: string | null) => ({
     errorCode,
@@ -60,7 +68,7 @@ async function describe(
           : EMPTY,
         memberAssignment: stable ? fromBase64(m.assignment) : EMPTY,
       })),
-      authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      authorizedOperations: askedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   } catch (e) {
     return dead(groupErrorCode(e, ctx, groupId), null);
@@ -73,7 +81,8 @@ export const describeGroups = defineHandler({
   maxVersion: 6,
   async handle(req, ctx) {
     const groups: DescribeGroupsResponseGroup[] = [];
-    for (const id of req.groups) groups.push(await describe(id, ctx));
+    const asked = ctx.apiVersion >= 3 && req.includeAuthorizedOperations;
+    for (const id of req.groups) groups.push(await describe(id, ctx, asked));
     return { throttleTimeMs: 0, groups };
   },
 });

@@ -289,6 +289,14 @@ Deno.test("kafka-python admin client: log dirs, quorum, reassignments, elections
   const group = ok("describe_groups")[GROUP];
   assert(group, "describe_groups has the group");
   eq([group.error, group.group_state, group.protocol_type], [null, "Stable", "consumer"]);
+  // kafka-python asks for them (KIP-430); with no ACLs, every group operation, as Kafka 4.4.
+  eq(group.authorized_operations, [
+    "READ",
+    "DELETE",
+    "DESCRIBE",
+    "DESCRIBE_CONFIGS",
+    "ALTER_CONFIGS",
+  ]);
   eq(group.members.length, 1);
   const member = group.members[0];
   eq(member.member_metadata.topics, [TOPIC]);
