@@ -88,14 +88,16 @@ export const DRIVERS: ClientDriver[] = [
   },
 ];
 
-/** Runs a driver command; returns stdout, failing with its stderr when it exits non-zero. */
-export async function runDriver(
-  driver: ClientDriver,
-  args: string[],
-  timeoutMs = 180_000,
-): Promise<string> {
-  const child = new Deno.Command(driver.command[0], {
-    args: [...driver.command.slice(1), ...args],
+/** A driver run whose stdout is read as it comes, counting acknowledgement lines. */
+export interface Run {
+  acks: number;
+  done: Promise<{ stdout: string; stderr: string; code: number }>;
+}
+
+/** Runs a driver and returns its stdout and exit code, whatever the code. */
+export function runAny(d: ClientDriver, args: string[], timeoutMs: number): Run {
+  const child = new Deno.Command(d.command[0], {
+    args: [...d.command.slice(1), ...args],
     stdout: "piped",
     stderr: "piped",
     cwd: path("."),
@@ -105,15 +107,32 @@ export async function runDriver(
       child.kill("SIGKILL");
     } catch { /* exited */ }
   }, timeoutMs);
-  const out = await child.output();
-  clearTimeout(timer);
-  const stdout = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
+  const run: Run = { acks: 0, done: null! };
+  const read = async (s: ReadableStream<Uint8Array>, count: boolean) => {
+    let text = "";
+    for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
+      if (count) run.acks += chunk.split('{"i":').length - 1;
+      text += chunk;
+    }
+    return text;
+  };
+  run.done = Promise.all([read(child.stdout, true), read(child.stderr, false), child.status])
+    .then(([stdout, stderr, status]) => ({ stdout, stderr, code: status.code }))
+    .finally(() => clearTimeout(timer));
+  return run;
+}
+
+/** Runs a driver command; returns stdout, failing with its stderr when it exits non-zero. */
+export async function runDriver(
+  driver: ClientDriver,
+  args: string[],
+  timeoutMs = 180_000,
+): Promise<string> {
+  const out = await runAny(driver, args, timeoutMs).done;
+  if (out.code !== 0) {
     throw new Error(
-      `${driver.name} ${args.join(" ")} exited ${out.code}:\n${
-        new TextDecoder().decode(out.stderr).slice(-3000)
-      }`,
+      `${driver.name} ${args.join(" ")} exited ${out.code}:\n${out.stderr.slice(-3000)}`,
     );
   }
-  return stdout;
+  return out.stdout;
 }

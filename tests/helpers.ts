@@ -18,7 +18,9 @@
 
 import assert from "node:assert/strict";
 import { ROOT } from "./broker_util.ts";
-import { type ClientDriver, DRIVERS, runDriver } from "./client_drivers.ts";
+import { DRIVERS, type Run, runAny, runDriver } from "./client_drivers.ts";
+
+export { type Run, runAny };
 import { type Consumed, contractRecord, parseLines, type Produced } from "./contract_records.ts";
 import type { WireClient } from "./wire_client.ts";
 import {
@@ -90,40 +92,6 @@ export function assertRecord(c: Consumed, i: number, label: string) {
   assert.equal(c.k, b64(want.key), `${label}: key of record ${i}`);
   assert.equal(c.v, b64(want.value), `${label}: value of record ${i}`);
   assert.deepEqual(c.h, want.headers.map(([k, v]) => [k, b64(v)]), `${label}: headers of ${i}`);
-}
-
-/** A driver run whose stdout is read as it comes, counting acknowledgement lines. */
-export interface Run {
-  acks: number;
-  done: Promise<{ stdout: string; stderr: string; code: number }>;
-}
-
-/** Runs a driver and returns its stdout and exit code, whatever the code. */
-export function runAny(d: ClientDriver, args: string[], timeoutMs: number): Run {
-  const child = new Deno.Command(d.command[0], {
-    args: [...d.command.slice(1), ...args],
-    stdout: "piped",
-    stderr: "piped",
-    cwd: new URL(".", ROOT).pathname,
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-  }, timeoutMs);
-  const run: Run = { acks: 0, done: null! };
-  const read = async (s: ReadableStream<Uint8Array>, count: boolean) => {
-    let text = "";
-    for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
-      if (count) run.acks += chunk.split('{"i":').length - 1;
-      text += chunk;
-    }
-    return text;
-  };
-  run.done = Promise.all([read(child.stdout, true), read(child.stderr, false), child.status])
-    .then(([stdout, stderr, status]) => ({ stdout, stderr, code: status.code }))
-    .finally(() => clearTimeout(timer));
-  return run;
 }
 
 /** Waits until a driver run has `acks` acknowledgements or ended (at most `ms`). */
