@@ -12,8 +12,8 @@
  *   IllegalStateException ("Unexpected error code"). Produce keeps
  *   REQUEST_TIMED_OUT for a commit whose outcome is unknown (the pipeline);
  * - appends, through the produce pipeline, answered per (topic, partition);
- * - reads: the index, the batches with their base offsets written in, and
- *   the long poll of Fetch;
+ * - reads: the index, the batches with their base offsets (and leader epoch
+ *   0) written in, and the long poll of Fetch;
  * - offsets: by timestamp (ListOffsets), the log start (DeleteRecords) and
  *   the end of a leader epoch (OffsetForLeaderEpoch).
  *
@@ -102,6 +102,9 @@ export interface PartitionLogDeps {
 }
 
 const NO_RECORDS: Uint8Array[] = [];
+
+/** Bytes of a stored batch rewritten on the way out: base offset, length, partition leader epoch. */
+const BATCH_PREFIX = 16;
 
 export class PartitionLog {
   constructor(private readonly d: PartitionLogDeps) {}
@@ -384,17 +387,22 @@ export class PartitionLog {
     // Every read is settled before returning, so none is left failing unobserved.
     const settled = await Promise.allSettled(runs.map((r) => r.data));
     const chunks: Uint8Array[] = [];
-    // The rewritten first eight bytes of every batch, side by side in one buffer.
-    const headers = new Uint8Array(8 * entries.length);
+    // The rewritten first 16 bytes of every batch, side by side in one buffer:
+    // the base offset, the batch length as stored, and the partition leader
+    // epoch, which the broker sets on append (0 here: leadership never moves)
+    // and consumers commit with their offsets (KIP-320). Both lie outside the CRC.
+    const headers = new Uint8Array(BATCH_PREFIX * entries.length);
     for (let r = 0; r < runs.length; r++) {
       const s = settled[r];
       if (s.status === "rejected") throw s.reason;
       let at = 0;
       for (let k = runs[r].from; k < runs[r].to; k++) {
         const e = entries[k];
-        const header = headers.subarray(8 * k, 8 * k + 8);
+        const header = headers.subarray(BATCH_PREFIX * k, BATCH_PREFIX * (k + 1));
         writeBaseOffset(header, e.baseOffset);
-        chunks.push(header, s.value.subarray(at + 8, at + e.length));
+        header.set(s.value.subarray(at + 8, at + 12), 8);
+        // header[12..16] stay 0: partition leader epoch 0.
+        chunks.push(header, s.value.subarray(at + BATCH_PREFIX, at + e.length));
         at += e.length;
       }
     }

@@ -12,13 +12,13 @@ import { API_VERSIONS_API, type ApiVersionsResponse } from "../protocol/generate
 import { ErrorCode } from "../protocol/errors.ts";
 import { FEATURES, FINALIZED_FEATURES_EPOCH } from "../broker/features.ts";
 import type { Writer } from "../protocol/writer.ts";
-import { type BrokerContext, defineHandler } from "./types.ts";
+import { defineHandler, type Handler } from "./types.ts";
 
 /** API key of ApiVersions, whose responses always use header v0. */
 export const API_VERSIONS_KEY = API_VERSIONS_API.apiKey;
 
-function listing(broker: BrokerContext, errorCode: number): ApiVersionsResponse {
-  const apiKeys = [...broker.handlers.values()]
+function listing(handlers: ReadonlyMap<number, Handler>, errorCode: number): ApiVersionsResponse {
+  const apiKeys = [...handlers.values()]
     .map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
     .sort((a, b) => a.apiKey - b.apiKey);
   return {
@@ -38,8 +38,8 @@ function listing(broker: BrokerContext, errorCode: number): ApiVersionsResponse 
 }
 
 /** Writes the v0 body sent when the client's ApiVersions version is too new for us. */
-export function apiVersionsFallback(w: Writer, broker: BrokerContext): void {
-  API_VERSIONS_API.encodeResponse(w, listing(broker, ErrorCode.UNSUPPORTED_VERSION), 0);
+export function apiVersionsFallback(w: Writer, handlers: ReadonlyMap<number, Handler>): void {
+  API_VERSIONS_API.encodeResponse(w, listing(handlers, ErrorCode.UNSUPPORTED_VERSION), 0);
 }
 
 export const apiVersions = defineHandler({
@@ -47,6 +47,6 @@ export const apiVersions = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(_req, ctx) {
-    return Promise.resolve(listing(ctx.broker, ErrorCode.NONE));
+    return Promise.resolve(listing(ctx.handlers, ErrorCode.NONE));
   },
 });

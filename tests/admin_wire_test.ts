@@ -605,20 +605,23 @@ metaStoreTest("DescribeLogDirs: the one log dir and every partition's size in it
 
 Deno.test("a failing meta store answers KAFKA_STORAGE_ERROR and keeps the connection", async () => {
   const faults = new StoreFaults();
-  const meta = withFaults(new MemoryMetaStore(), faults);
+  const raw = new MemoryMetaStore();
+  const meta = withFaults(raw, faults);
   const { broker, c } = await adminBroker(meta);
   await using _b = broker;
   await using _c = c;
-  // Wait out the topic cache so that lookups reach the store.
-  await new Promise((r) => setTimeout(r, 2100));
+  // A topic another broker created: this one has never looked it up, so its
+  // lookups must reach the store (a topic it knows is answered from its cache
+  // while the store fails).
+  assert.ok(await raw.createTopic({ name: "tz", partitions: 1, configs: {} }));
   faults.set("fail", "getTopic", "listTopics", "partitionSizes");
   const storage = ErrorCode.KAFKA_STORAGE_ERROR;
 
   const named = await c.call(DESCRIBE_TOPIC_PARTITIONS_API, 0, {
     ...defaultDescribeTopicPartitionsRequest(),
-    topics: [{ name: "ta" }],
+    topics: [{ name: "tz" }],
   });
-  assert.deepEqual(named.topics, [missing("ta", storage)]);
+  assert.deepEqual(named.topics, [missing("tz", storage)]);
   const all = await c.call(
     DESCRIBE_TOPIC_PARTITIONS_API,
     0,
@@ -628,7 +631,7 @@ Deno.test("a failing meta store answers KAFKA_STORAGE_ERROR and keeps the connec
 
   const elect = await c.call(ELECT_LEADERS_API, 2, {
     electionType: 0,
-    topicPartitions: [{ topic: "ta", partitions: [0] }],
+    topicPartitions: [{ topic: "tz", partitions: [0] }],
     timeoutMs: 5000,
   });
   assert.equal(elect.replicaElectionResults[0].partitionResult[0].errorCode, storage);
@@ -642,15 +645,15 @@ Deno.test("a failing meta store answers KAFKA_STORAGE_ERROR and keeps the connec
   const alter = await c.call(ALTER_PARTITION_REASSIGNMENTS_API, 1, {
     timeoutMs: 5000,
     allowReplicationFactorChange: true,
-    topics: [{ name: "ta", partitions: [{ partitionIndex: 0, replicas: [0] }] }],
+    topics: [{ name: "tz", partitions: [{ partitionIndex: 0, replicas: [0] }] }],
   });
   assert.equal(alter.responses[0].partitions[0].errorCode, storage);
 
   const move = await c.call(ALTER_REPLICA_LOG_DIRS_API, 2, {
-    dirs: [{ path: "memory:", topics: [{ name: "ta", partitions: [0] }] }],
+    dirs: [{ path: "memory:", topics: [{ name: "tz", partitions: [0] }] }],
   });
   assert.deepEqual(move.results, [{
-    topicName: "ta",
+    topicName: "tz",
     partitions: [{ partitionIndex: 0, errorCode: storage }],
   }]);
 
