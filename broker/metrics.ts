@@ -83,7 +83,7 @@ export class Metrics {
   connectionsAccepted: number = 0;
   /** Store failures a handler turned into a Kafka error code, by store and step. */
   storeErrors: Map<string, number> = new Map();
-  /** Every store operation's time, by store and operation (see {@link instrumentStore}). */
+  /** Every store operation's time, by store and operation (timed by the store guard, store_guard.ts). */
   storeLatency: Map<string, Histogram> = new Map();
   /** Store operations that threw or rejected, by store and operation. */
   storeOpErrors: Map<string, number> = new Map();
@@ -256,48 +256,4 @@ export class Metrics {
     }
     return out.join("\n") + "\n";
   }
-}
-
-/**
- * Wraps a store so every method that returns a promise is timed and its
- * failures counted under `store` (e.g. "meta" or "log"). Methods run on the
- * original object, so private fields and `instanceof` keep working.
- */
-export function instrumentStore<T extends object>(store: T, name: string, metrics: Metrics): T {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (typeof value !== "function" || prop === "constructor") return value;
-      let w = wrapped.get(prop);
-      if (w === undefined) {
-        const op = String(prop);
-        w = function (this: unknown, ...args: unknown[]) {
-          const started = performance.now();
-          let result: unknown;
-          try {
-            result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          } catch (e) {
-            metrics.storeOperation(name, op, performance.now() - started, true);
-            throw e;
-          }
-          if (result instanceof Promise) {
-            return result.then(
-              (r) => {
-                metrics.storeOperation(name, op, performance.now() - started, false);
-                return r;
-              },
-              (e) => {
-                metrics.storeOperation(name, op, performance.now() - started, true);
-                throw e;
-              },
-            );
-          }
-          return result;
-        };
-        wrapped.set(prop, w);
-      }
-      return w;
-    },
-  });
 }
