@@ -110,7 +110,11 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigSpec> = {
   "min.cleanable.dirty.ratio": { default: "0.5", type: 6, doc: "Kept for compatibility" },
   "min.compaction.lag.ms": { default: "0", type: 5, doc: "Kept for compatibility" },
   "min.insync.replicas": { default: "1", type: 3, doc: "The stores replicate, not brokers" },
-  "retention.bytes": { default: "-1", type: 5, doc: "Per-partition size limit" },
+  "retention.bytes": {
+    default: "-1",
+    type: 5,
+    doc: "Per-partition size limit: the oldest batches go past it (delete policy)",
+  },
   "retention.ms": { default: "604800000", type: 5, doc: "Age limit of a batch" },
   "segment.bytes": { default: "1073741824", type: 3, doc: "Kept for compatibility" },
   "segment.ms": { default: "604800000", type: 5, doc: "Kept for compatibility" },

@@ -397,6 +397,40 @@ metaStoreTest(
 );
 
 metaStoreTest(
+  "retention.bytes keeps each partition within its size by dropping the oldest batches",
+  async (meta) => {
+    await using broker = await testBroker({ meta });
+    await using c = await WireClient.connect(broker.port);
+    const batch = (from: number) => buildBatch(records(3, from));
+    const size = batch(0).length;
+    const req = defaultCreateTopicsRequest();
+    req.topics = [{
+      ...defaultCreateTopicsRequestTopic(),
+      name: "sized",
+      numPartitions: 1,
+      replicationFactor: 1,
+      // Room for two batches and a half: the oldest two of four must go.
+      configs: [{ name: "retention.bytes", value: String(Math.floor(size * 2.5)) }],
+    }];
+    const created = (await c.call(CREATE_TOPICS_API, 7, req)).topics[0];
+    assert.equal(created.errorCode, 0);
+    for (let i = 0; i < 4; i++) await produce(c, "sized", 0, batch(3 * i));
+    await broker.sweep(0);
+    const st = await broker.context.meta.partitionState(created.topicId, 0);
+    assert.equal(st!.logStartOffset, 6, "two batches of three records went");
+    assert.equal(st!.highWatermark, 12);
+    const [left] = await broker.context.meta.partitionSizes(created.topicId, 1);
+    assert.ok(left <= size * 2.5, `${left} bytes left, over retention.bytes`);
+    await broker.sweep(0);
+    assert.equal(
+      (await broker.context.meta.partitionState(created.topicId, 0))!.logStartOffset,
+      6,
+      "within its size, nothing more goes",
+    );
+  },
+);
+
+metaStoreTest(
   "IncrementalAlterConfigs changes what DescribeConfigs reports, and refuses unknown configs",
   async (meta) => {
     await using broker = await testBroker({ meta });
