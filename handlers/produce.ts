@@ -1,7 +1,8 @@
 /**
- * Produce (key 0). We advertise versions 0-12, because librdkafka turns
+ * Produce (key 0). We advertise versions 0-13, because librdkafka turns
  * compression off when a broker's minimum Produce version is above 0, and
- * answer 0-2 (message formats v0/v1) with UNSUPPORTED_VERSION.
+ * answer 0-2 (message formats v0/v1) with UNSUPPORTED_VERSION. v13 names
+ * topics by id (KIP-516): an id no topic has is UNKNOWN_TOPIC_ID.
  *
  * Batches are validated (magic 2, length, CRC-32C, message.max.bytes) without
  * decompressing, queued in arrival order, and acknowledged after the flush
@@ -43,6 +44,7 @@ function allPartitions(req: ProduceRequest, errorCode: number, message: string):
   return {
     responses: req.topicData.map((t) => ({
       name: t.name,
+      topicId: t.topicId,
       partitionResponses: t.partitionData.map((p) =>
         partitionResponse(p.index, errorCode, message)
       ),
@@ -64,8 +66,11 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
   const slots: Slot[] = [];
   for (const t of req.topicData) {
     const partitionResponses: ProduceResponsePartition[] = [];
-    responses.responses.push({ name: t.name, partitionResponses });
-    const lookup = await log.topicByName(t.name);
+    responses.responses.push({ name: t.name, topicId: t.topicId, partitionResponses });
+    // v13 names the topic by id (KIP-516).
+    const lookup = ctx.apiVersion >= 13
+      ? await log.topicById(t.topicId)
+      : await log.topicByName(t.name);
     const topicMax = lookup.topic
       ? Number(topicConfig(lookup.topic.configs, "max.message.bytes")) ||
         broker.config.messageMaxBytes
@@ -113,7 +118,7 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
 export const produce = defineHandler({
   api: PRODUCE_API,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(req, ctx) {
     if (ctx.apiVersion < 3) {
       return allPartitions(

@@ -2,15 +2,15 @@
 // deno-lint-ignore-file
 // deno-fmt-ignore-file
 
-import { Reader } from "../reader.ts";
+import { Reader, ZERO_UUID } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** Produce: API key 0, versions 0-12. */
+/** Produce: API key 0, versions 0-13. */
 export const PRODUCE_API = {
   name: "Produce",
   apiKey: 0,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 9,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -59,19 +59,23 @@ export function encodeProduceRequestPartition(w: Writer, m: ProduceRequestPartit
 /** A ProduceRequestTopic entry. */
 export interface ProduceRequestTopic {
   name: string;
+  /** KIP-516 */
+  topicId: string;
   partitionData: ProduceRequestPartition[];
 }
 
 /** A ProduceRequestTopic with every field at its default. */
 export function defaultProduceRequestTopic(): ProduceRequestTopic {
-  return { name: "", partitionData: [] };
+  return { name: "", topicId: ZERO_UUID, partitionData: [] };
 }
 
 /** Decodes a ProduceRequestTopic of the given version. */
 export function decodeProduceRequestTopic(r: Reader, version: number): ProduceRequestTopic {
   const flex = version >= 9;
   let name: string = "";
-  name = (flex ? r.compactString() : r.string());
+  if (version <= 12) { name = (flex ? r.compactString() : r.string()); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 13) { topicId = r.uuid(); }
   let partitionData: ProduceRequestPartition[] = [];
   {
       const n = (flex ? r.arrayLength(true) : r.arrayLength(false));
@@ -85,13 +89,14 @@ export function decodeProduceRequestTopic(r: Reader, version: number): ProduceRe
   if (version >= 9) {
     r.skipTaggedFields();
   }
-  return { name, partitionData };
+  return { name, topicId, partitionData };
 }
 
 /** Encodes a ProduceRequestTopic in the given version. Fields the version lacks are dropped. */
 export function encodeProduceRequestTopic(w: Writer, m: ProduceRequestTopic, version: number): void {
   const flex = version >= 9;
-  if (flex) w.compactNullableString(m.name); else w.nullableString(m.name);
+  if (version <= 12) { if (flex) w.compactNullableString(m.name); else w.nullableString(m.name); }
+  if (version >= 13) { w.uuid(m.topicId); }
   {
       const a = m.partitionData;
       w.arrayLength(a === null ? null : a.length, flex);
@@ -323,19 +328,23 @@ export function encodeProduceResponsePartition(w: Writer, m: ProduceResponsePart
 /** A ProduceResponseTopic entry. */
 export interface ProduceResponseTopic {
   name: string;
+  /** KIP-516 */
+  topicId: string;
   partitionResponses: ProduceResponsePartition[];
 }
 
 /** A ProduceResponseTopic with every field at its default. */
 export function defaultProduceResponseTopic(): ProduceResponseTopic {
-  return { name: "", partitionResponses: [] };
+  return { name: "", topicId: ZERO_UUID, partitionResponses: [] };
 }
 
 /** Decodes a ProduceResponseTopic of the given version. */
 export function decodeProduceResponseTopic(r: Reader, version: number): ProduceResponseTopic {
   const flex = version >= 9;
   let name: string = "";
-  name = (flex ? r.compactString() : r.string());
+  if (version <= 12) { name = (flex ? r.compactString() : r.string()); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 13) { topicId = r.uuid(); }
   let partitionResponses: ProduceResponsePartition[] = [];
   {
       const n = (flex ? r.arrayLength(true) : r.arrayLength(false));
@@ -349,13 +358,14 @@ export function decodeProduceResponseTopic(r: Reader, version: number): ProduceR
   if (version >= 9) {
     r.skipTaggedFields();
   }
-  return { name, partitionResponses };
+  return { name, topicId, partitionResponses };
 }
 
 /** Encodes a ProduceResponseTopic in the given version. Fields the version lacks are dropped. */
 export function encodeProduceResponseTopic(w: Writer, m: ProduceResponseTopic, version: number): void {
   const flex = version >= 9;
-  if (flex) w.compactNullableString(m.name); else w.nullableString(m.name);
+  if (version <= 12) { if (flex) w.compactNullableString(m.name); else w.nullableString(m.name); }
+  if (version >= 13) { w.uuid(m.topicId); }
   {
       const a = m.partitionResponses;
       w.arrayLength(a === null ? null : a.length, flex);

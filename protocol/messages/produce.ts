@@ -2,14 +2,15 @@
  * Produce (key 0): appends record batches to partitions. Versions 0-2 only
  * have to decode far enough for us to answer UNSUPPORTED_VERSION; version 9 is
  * the first flexible one, 10 adds leader hints (KIP-951), 11 and 12 only add
- * error codes / transaction semantics (KIP-890).
+ * error codes / transaction semantics (KIP-890), and 13 names topics by id
+ * instead of by name (KIP-516).
  */
 import type { ApiDef } from "../schema.ts";
 
 export default {
   name: "Produce",
   apiKey: 0,
-  validVersions: "0-12",
+  validVersions: "0-13",
   request: {
     name: "ProduceRequest",
     flexibleVersions: "9+",
@@ -35,7 +36,8 @@ export default {
         structName: "ProduceRequestTopic",
         versions: "0+",
         fields: [
-          { name: "name", type: "string", versions: "0+" },
+          { name: "name", type: "string", versions: "0-12" },
+          { name: "topicId", type: "uuid", versions: "13+", about: "KIP-516" },
           {
             name: "partitionData",
             type: "[]struct",
@@ -66,7 +68,8 @@ export default {
         structName: "ProduceResponseTopic",
         versions: "0+",
         fields: [
-          { name: "name", type: "string", versions: "0+" },
+          { name: "name", type: "string", versions: "0-12" },
+          { name: "topicId", type: "uuid", versions: "13+", about: "KIP-516" },
           {
             name: "partitionResponses",
             type: "[]struct",
