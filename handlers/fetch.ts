@@ -1,7 +1,8 @@
 /**
- * Fetch (key 1), versions 4-17. Consumers only: there are no follower
+ * Fetch (key 1), versions 4-18. Consumers only: there are no follower
  * replicas, since the stores replicate. Topic ids replace names from v13
- * (KIP-516). Fetch sessions (KIP-227) are not kept: every response has session
+ * (KIP-516). The follower's high watermark of v18 (KIP-1166) is read and
+ * ignored; the response is as in v17. Fetch sessions (KIP-227) are not kept: every response has session
  * id 0, which tells clients to send full requests. Reading, byte limits and
  * the long poll are the partition-log service's (broker/partition_log.ts).
  */
@@ -22,7 +23,7 @@ const EMPTY = new Uint8Array(0);
 export const fetch = defineHandler({
   api: FETCH_API,
   minVersion: 4,
-  maxVersion: 17,
+  maxVersion: 18,
   async handle(req, ctx) {
     const log = ctx.broker.partitions;
     const useIds = ctx.apiVersion >= 13;

@@ -5,12 +5,12 @@
 import { Reader, ZERO_UUID } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** Fetch: API key 1, versions 4-17. */
+/** Fetch: API key 1, versions 4-18. */
 export const FETCH_API = {
   name: "Fetch",
   apiKey: 1,
   minVersion: 4,
-  maxVersion: 17,
+  maxVersion: 18,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 12,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -67,11 +67,13 @@ export interface FetchRequestPartition {
   partitionMaxBytes: number;
   /** KIP-853 */
   replicaDirectoryId: string;
+  /** A follower's high watermark (KIP-1166); consumers leave the int64 maximum. */
+  highWatermark: number;
 }
 
 /** A FetchRequestPartition with every field at its default. */
 export function defaultFetchRequestPartition(): FetchRequestPartition {
-  return { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 0, replicaDirectoryId: ZERO_UUID };
+  return { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 0, replicaDirectoryId: ZERO_UUID, highWatermark: 9223372036854776000 };
 }
 
 /** Decodes a FetchRequestPartition of the given version. */
@@ -90,6 +92,7 @@ export function decodeFetchRequestPartition(r: Reader, version: number): FetchRe
   let partitionMaxBytes: number = 0;
   partitionMaxBytes = r.int32();
   let replicaDirectoryId: string = ZERO_UUID;
+  let highWatermark: number = 9223372036854776000;
   if (version >= 12) {
     const count = r.uvarint();
     for (let t = 0; t < count; t++) {
@@ -98,12 +101,13 @@ export function decodeFetchRequestPartition(r: Reader, version: number): FetchRe
       const end = r.pos + size;
       switch (tag) {
         case 0: if (version >= 17) { replicaDirectoryId = r.uuid(); } else r.pos = end; break;
+        case 1: if (version >= 18) { highWatermark = r.int64(); } else r.pos = end; break;
         default: r.pos = end;
       }
       if (r.pos !== end) r.pos = end;
     }
   }
-  return { partition, currentLeaderEpoch, fetchOffset, lastFetchedEpoch, logStartOffset, partitionMaxBytes, replicaDirectoryId };
+  return { partition, currentLeaderEpoch, fetchOffset, lastFetchedEpoch, logStartOffset, partitionMaxBytes, replicaDirectoryId, highWatermark };
 }
 
 /** Encodes a FetchRequestPartition in the given version. Fields the version lacks are dropped. */
@@ -118,6 +122,7 @@ export function encodeFetchRequestPartition(w: Writer, m: FetchRequestPartition,
   if (version >= 12) {
     let count = 0;
     if ((version >= 17) && m.replicaDirectoryId !== ZERO_UUID) count++;
+    if ((version >= 18) && m.highWatermark !== 9223372036854776000) count++;
     w.uvarint(count);
     if ((version >= 17) && m.replicaDirectoryId !== ZERO_UUID) {
       const outer = w;
@@ -125,6 +130,16 @@ export function encodeFetchRequestPartition(w: Writer, m: FetchRequestPartition,
         const w = new Writer(64);
         w.uuid(m.replicaDirectoryId);
         outer.uvarint(0);
+        outer.uvarint(w.pos);
+        outer.raw(w.bytes());
+      }
+    }
+    if ((version >= 18) && m.highWatermark !== 9223372036854776000) {
+      const outer = w;
+      {
+        const w = new Writer(64);
+        w.int64(m.highWatermark);
+        outer.uvarint(1);
         outer.uvarint(w.pos);
         outer.raw(w.bytes());
       }

@@ -3,14 +3,15 @@
  * baseline; 7 adds fetch sessions (KIP-227), 12 is the first flexible version,
  * 13 swaps topic names for topic IDs (KIP-516), 15 moves the replica ID into a
  * tagged struct (KIP-903), 16 adds leader endpoints (KIP-951) and 17 the
- * follower's directory ID (KIP-853).
+ * follower's directory ID (KIP-853); 18 lets a follower send its high
+ * watermark (KIP-1166).
  */
 import type { ApiDef } from "../schema.ts";
 
 export default {
   name: "Fetch",
   apiKey: 1,
-  validVersions: "4-17",
+  validVersions: "4-18",
   request: {
     name: "FetchRequest",
     flexibleVersions: "12+",
@@ -108,6 +109,15 @@ export default {
                 taggedVersions: "17+",
                 tag: 0,
                 about: "KIP-853",
+              },
+              {
+                name: "highWatermark",
+                type: "int64",
+                versions: "18+",
+                taggedVersions: "18+",
+                tag: 1,
+                default: "9223372036854775807",
+                about: "A follower's high watermark (KIP-1166); consumers leave the int64 maximum.",
               },
             ],
           },
