@@ -25,6 +25,7 @@
 
 import { ErrorCode } from "../protocol/errors.ts";
 import type { BatchInfo } from "../protocol/record_batch.ts";
+import { stampLogAppendTime } from "../protocol/log_append_time.ts";
 import type { BatchToCommit, CommitResult, LogStore, MetaStore } from "../stores/types.ts";
 import { partitionKey, type Waiter } from "./waiter.ts";
 import { getLogger } from "@logtape/logtape";
@@ -37,6 +38,8 @@ export interface PartitionAppend {
   topicId: string;
   partition: number;
   batches: BatchInfo[];
+  /** The topic's message.timestamp.type is LogAppendTime: the flush stamps its time in. */
+  logAppendTime?: boolean;
 }
 
 /** What the producer is told for one partition. */
@@ -45,6 +48,8 @@ export interface PartitionOutcome {
   baseOffset: number;
   logStartOffset: number;
   errorMessage: string | null;
+  /** The time stamped into the batches under LogAppendTime, else -1. */
+  logAppendTimeMs: number;
 }
 
 /**
@@ -168,12 +173,18 @@ export class ProducePipeline {
 
   private async flush(pending: Pending[]): Promise<void> {
     const started = performance.now();
+    // One time for the whole flush: the log append time of its LogAppendTime batches.
+    const appendTime = Date.now();
     const chunks: Uint8Array[] = [];
     const entries: BatchToCommit[] = [];
     let position = 0;
     for (const p of pending) {
       for (const part of p.parts) {
         for (const b of part.batches) {
+          if (part.logAppendTime) {
+            stampLogAppendTime(b.bytes, appendTime);
+            b.maxTimestamp = appendTime;
+          }
           chunks.push(b.bytes);
           entries.push({
             topicId: part.topicId,
@@ -231,6 +242,7 @@ export class ProducePipeline {
       const outcomes: PartitionOutcomes = new Map();
       for (const part of p.parts) {
         const key = partitionKey(part.topicId, part.partition);
+        const logAppendTimeMs = part.logAppendTime ? appendTime : -1;
         // A partition named twice in one request gets one answer: its first error, else its first offset.
         let outcome: PartitionOutcome | null = outcomes.get(key) ?? null;
         for (let k = 0; k < part.batches.length; k++, i++) {
@@ -240,6 +252,7 @@ export class ProducePipeline {
               baseOffset: -1,
               logStartOffset: -1,
               errorMessage: failure.message,
+              logAppendTimeMs: -1,
             };
             continue;
           }
@@ -251,6 +264,7 @@ export class ProducePipeline {
                 baseOffset: -1,
                 logStartOffset: r.logStartOffset,
                 errorMessage: null,
+                logAppendTimeMs: -1,
               };
             }
           } else if (outcome === null) {
@@ -259,6 +273,7 @@ export class ProducePipeline {
               baseOffset: r.baseOffset,
               logStartOffset: r.logStartOffset,
               errorMessage: null,
+              logAppendTimeMs,
             };
           }
           if (!r.duplicate && r.errorCode === ErrorCode.NONE) {
