@@ -81,13 +81,13 @@ export interface FetchLimits {
   readCommitted: boolean;
 }
 
-/** Special ListOffsets timestamps (KIP-734, KIP-1005). */
+/** Special ListOffsets timestamps (KIP-734, KIP-405, KIP-1005, KIP-1023). */
 export const LATEST = -1;
 export const EARLIEST = -2;
 export const MAX_TIMESTAMP = -3;
 export const EARLIEST_LOCAL = -4;
-export const EARLIEST_PENDING_UPLOAD = -5;
-export const LATEST_TIERED = -6;
+export const LATEST_TIERED = -5;
+export const EARLIEST_PENDING_UPLOAD = -6;
 
 /** What the service is built from. */
 export interface PartitionLogDeps {
@@ -175,9 +175,10 @@ export class PartitionLog {
 
   /**
    * ListOffsets: the offset (and timestamp, when there is one) a timestamp
-   * names. Latest is the last stable offset under read_committed; -4 and -5
-   * are the log start, as there is no tiered storage; a timestamp >= 0 finds
-   * the first batch whose max timestamp reaches it.
+   * names. Latest is the last stable offset under read_committed; -4 is the
+   * log start and -5 and -6 (tiered offsets) are -1, as Kafka answers for a
+   * topic without tiered storage; a timestamp >= 0 finds the first batch
+   * whose max timestamp reaches it.
    */
   async offsetForTimestamp(
     ref: PartitionRef,
@@ -197,12 +198,13 @@ export class PartitionLog {
       });
       switch (timestamp) {
         case LATEST:
-        case LATEST_TIERED:
           return ok(readCommitted ? st.lastStableOffset : st.highWatermark);
         case EARLIEST:
         case EARLIEST_LOCAL:
-        case EARLIEST_PENDING_UPLOAD:
           return ok(st.logStartOffset);
+        case LATEST_TIERED:
+        case EARLIEST_PENDING_UPLOAD:
+          return ok(-1);
         case MAX_TIMESTAMP: {
           const e = await meta.maxTimestampEntry(ref.topic.id, ref.partition);
           return e ? ok(e.lastOffset, e.maxTimestamp) : ok(-1);

@@ -5,12 +5,12 @@
 import { Reader } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** ListOffsets: API key 2, versions 1-10. */
+/** ListOffsets: API key 2, versions 1-11. */
 export const LIST_OFFSETS_API = {
   name: "ListOffsets",
   apiKey: 2,
   minVersion: 1,
-  maxVersion: 10,
+  maxVersion: 11,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 6,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */

@@ -1,7 +1,8 @@
 /**
  * ListOffsets (key 2): finds the offset for a timestamp, or for the special
  * timestamps -1 (latest), -2 (earliest), -3 (max timestamp, v7, KIP-734),
- * -4 (local log start, v8, KIP-405) and -5 (last tiered offset, v9, KIP-1005).
+ * -4 (local log start, v8, KIP-405), -5 (last tiered offset, v9, KIP-1005) and
+ * -6 (earliest offset not yet uploaded to tiered storage, v11, KIP-1023).
  * Version 6 is the first flexible one; 10 adds a timeout (KIP-1075).
  */
 import type { ApiDef } from "../schema.ts";
@@ -9,7 +10,7 @@ import type { ApiDef } from "../schema.ts";
 export default {
   name: "ListOffsets",
   apiKey: 2,
-  validVersions: "1-10",
+  validVersions: "1-11",
   request: {
     name: "ListOffsetsRequest",
     flexibleVersions: "6+",
