@@ -1,5 +1,5 @@
 /**
- * OffsetCommit (key 8), versions 2-9: stores a group's consumed positions.
+ * OffsetCommit (key 8), versions 2-10: stores a group's consumed positions.
  * A member's commit is checked against the group: its member id (and static
  * instance id, v7+, KIP-345) must be known and its generation current
  * (ILLEGAL_GENERATION otherwise), and not while the group completes a
@@ -8,7 +8,9 @@
  * creates the group if needed and is accepted while the group is Empty.
  * Metadata (up to offset.metadata.max.bytes, 4096) is kept and returned by
  * OffsetFetch; leader epochs (v6+) likewise. Retention times (v2-4) are
- * ignored: offsets live as long as their group.
+ * ignored: offsets live as long as their group. v10 names topics by id
+ * (KIP-848): an id no topic has is UNKNOWN_TOPIC_ID, as Kafka 4.4 answers;
+ * offsets are stored by topic name all the same.
  *
  * The check reads the group record and the offsets are then written apart
  * from it: a rebalance that lands between the two lets one last commit of
@@ -31,7 +33,7 @@ const MAX_METADATA_CHARS = 4096;
 export const offsetCommit = defineHandler({
   api: OFFSET_COMMIT_API,
   minVersion: 2,
-  maxVersion: 9,
+  maxVersion: 10,
   async handle(req, ctx) {
     const now = Date.now();
     const topics: OffsetCommitResponseTopic[] = [];
@@ -39,7 +41,13 @@ export const offsetCommit = defineHandler({
     const accepted: OffsetCommitResponsePartition[] = [];
     const offsets: CommittedOffset[] = [];
     for (const t of req.topics) {
-      const info = req.groupId === "" ? null : await ctx.broker.topics.byTopicName(t.name);
+      // v10 names the topic by id (KIP-848).
+      const byId = ctx.apiVersion >= 10;
+      const info = req.groupId === ""
+        ? null
+        : byId
+        ? await ctx.broker.topics.byTopicId(t.topicId)
+        : await ctx.broker.topics.byTopicName(t.name);
       const partitions: OffsetCommitResponsePartition[] = [];
       for (const p of t.partitions) {
         const out: OffsetCommitResponsePartition = {
@@ -48,6 +56,7 @@ export const offsetCommit = defineHandler({
         };
         partitions.push(out);
         if (req.groupId === "") out.errorCode = ErrorCode.INVALID_GROUP_ID;
+        else if (!info && byId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
         else if (!info || p.partitionIndex < 0) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         } else if ((p.committedMetadata?.length ?? 0) > MAX_METADATA_CHARS) {
@@ -55,7 +64,7 @@ export const offsetCommit = defineHandler({
         } else {
           accepted.push(out);
           offsets.push({
-            topic: t.name,
+            topic: info.name,
             partition: p.partitionIndex,
             offset: p.committedOffset,
             leaderEpoch: ctx.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
@@ -64,7 +73,7 @@ export const offsetCommit = defineHandler({
           });
         }
       }
-      topics.push({ name: t.name, partitions });
+      topics.push({ name: t.name, topicId: t.topicId, partitions });
     }
     if (req.groupId !== "") {
       let code: number;

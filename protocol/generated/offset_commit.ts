@@ -2,15 +2,15 @@
 // deno-lint-ignore-file
 // deno-fmt-ignore-file
 
-import { Reader } from "../reader.ts";
+import { Reader, ZERO_UUID } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** OffsetCommit: API key 8, versions 2-9. */
+/** OffsetCommit: API key 8, versions 2-10. */
 export const OFFSET_COMMIT_API = {
   name: "OffsetCommit",
   apiKey: 8,
   minVersion: 2,
-  maxVersion: 9,
+  maxVersion: 10,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 8,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -66,19 +66,23 @@ export function encodeOffsetCommitRequestPartition(w: Writer, m: OffsetCommitReq
 /** A OffsetCommitRequestTopic entry. */
 export interface OffsetCommitRequestTopic {
   name: string;
+  /** KIP-516 */
+  topicId: string;
   partitions: OffsetCommitRequestPartition[];
 }
 
 /** A OffsetCommitRequestTopic with every field at its default. */
 export function defaultOffsetCommitRequestTopic(): OffsetCommitRequestTopic {
-  return { name: "", partitions: [] };
+  return { name: "", topicId: ZERO_UUID, partitions: [] };
 }
 
 /** Decodes a OffsetCommitRequestTopic of the given version. */
 export function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
   const flex = version >= 8;
   let name: string = "";
-  name = (flex ? r.compactString() : r.string());
+  if (version <= 9) { name = (flex ? r.compactString() : r.string()); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 10) { topicId = r.uuid(); }
   let partitions: OffsetCommitRequestPartition[] = [];
   {
       const n = (flex ? r.arrayLength(true) : r.arrayLength(false));
@@ -92,13 +96,14 @@ export function decodeOffsetCommitRequestTopic(r: Reader, version: number): Offs
   if (version >= 8) {
     r.skipTaggedFields();
   }
-  return { name, partitions };
+  return { name, topicId, partitions };
 }
 
 /** Encodes a OffsetCommitRequestTopic in the given version. Fields the version lacks are dropped. */
 export function encodeOffsetCommitRequestTopic(w: Writer, m: OffsetCommitRequestTopic, version: number): void {
   const flex = version >= 8;
-  if (flex) w.compactNullableString(m.name); else w.nullableString(m.name);
+  if (version <= 9) { if (flex) w.compactNullableString(m.name); else w.nullableString(m.name); }
+  if (version >= 10) { w.uuid(m.topicId); }
   {
       const a = m.partitions;
       w.arrayLength(a === null ? null : a.length, flex);
@@ -212,19 +217,23 @@ export function encodeOffsetCommitResponsePartition(w: Writer, m: OffsetCommitRe
 /** A OffsetCommitResponseTopic entry. */
 export interface OffsetCommitResponseTopic {
   name: string;
+  /** KIP-516 */
+  topicId: string;
   partitions: OffsetCommitResponsePartition[];
 }
 
 /** A OffsetCommitResponseTopic with every field at its default. */
 export function defaultOffsetCommitResponseTopic(): OffsetCommitResponseTopic {
-  return { name: "", partitions: [] };
+  return { name: "", topicId: ZERO_UUID, partitions: [] };
 }
 
 /** Decodes a OffsetCommitResponseTopic of the given version. */
 export function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
   const flex = version >= 8;
   let name: string = "";
-  name = (flex ? r.compactString() : r.string());
+  if (version <= 9) { name = (flex ? r.compactString() : r.string()); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 10) { topicId = r.uuid(); }
   let partitions: OffsetCommitResponsePartition[] = [];
   {
       const n = (flex ? r.arrayLength(true) : r.arrayLength(false));
@@ -238,13 +247,14 @@ export function decodeOffsetCommitResponseTopic(r: Reader, version: number): Off
   if (version >= 8) {
     r.skipTaggedFields();
   }
-  return { name, partitions };
+  return { name, topicId, partitions };
 }
 
 /** Encodes a OffsetCommitResponseTopic in the given version. Fields the version lacks are dropped. */
 export function encodeOffsetCommitResponseTopic(w: Writer, m: OffsetCommitResponseTopic, version: number): void {
   const flex = version >= 8;
-  if (flex) w.compactNullableString(m.name); else w.nullableString(m.name);
+  if (version <= 9) { if (flex) w.compactNullableString(m.name); else w.nullableString(m.name); }
+  if (version >= 10) { w.uuid(m.topicId); }
   {
       const a = m.partitions;
       w.arrayLength(a === null ? null : a.length, flex);

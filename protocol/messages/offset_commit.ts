@@ -3,14 +3,14 @@
  * v2+ (v0-1 are gone). v2-4 carry a retention time; v6 adds the leader epoch;
  * v7 the static instance id (KIP-345); v8 is the first flexible version; v9 is
  * the first usable with the consumer protocol (KIP-848), where the generation
- * field carries the member epoch.
+ * field carries the member epoch; v10 names topics by id (KIP-848, KIP-516).
  */
 import type { ApiDef } from "../schema.ts";
 
 export default {
   name: "OffsetCommit",
   apiKey: 8,
-  validVersions: "2-9",
+  validVersions: "2-10",
   request: {
     name: "OffsetCommitRequest",
     flexibleVersions: "8+",
@@ -50,7 +50,8 @@ export default {
         structName: "OffsetCommitRequestTopic",
         versions: "0+",
         fields: [
-          { name: "name", type: "string", versions: "0+" },
+          { name: "name", type: "string", versions: "0-9" },
+          { name: "topicId", type: "uuid", versions: "10+", about: "KIP-516" },
           {
             name: "partitions",
             type: "[]struct",
@@ -83,7 +84,8 @@ export default {
         structName: "OffsetCommitResponseTopic",
         versions: "0+",
         fields: [
-          { name: "name", type: "string", versions: "0+" },
+          { name: "name", type: "string", versions: "0-9" },
+          { name: "topicId", type: "uuid", versions: "10+", about: "KIP-516" },
           {
             name: "partitions",
             type: "[]struct",
