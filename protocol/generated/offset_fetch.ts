@@ -2,15 +2,15 @@
 // deno-lint-ignore-file
 // deno-fmt-ignore-file
 
-import { Reader } from "../reader.ts";
+import { Reader, ZERO_UUID } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** OffsetFetch: API key 9, versions 1-9. */
+/** OffsetFetch: API key 9, versions 1-10. */
 export const OFFSET_FETCH_API = {
   name: "OffsetFetch",
   apiKey: 9,
   minVersion: 1,
-  maxVersion: 9,
+  maxVersion: 10,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 6,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -70,19 +70,23 @@ export function encodeOffsetFetchRequestTopic(w: Writer, m: OffsetFetchRequestTo
 /** A OffsetFetchRequestGroupTopic entry. */
 export interface OffsetFetchRequestGroupTopic {
   name: string;
+  /** KIP-516 */
+  topicId: string;
   partitionIndexes: number[];
 }
 
 /** A OffsetFetchRequestGroupTopic with every field at its default. */
 export function defaultOffsetFetchRequestGroupTopic(): OffsetFetchRequestGroupTopic {
-  return { name: "", partitionIndexes: [] };
+  return { name: "", topicId: ZERO_UUID, partitionIndexes: [] };
 }
 
 /** Decodes a OffsetFetchRequestGroupTopic of the given version. */
 export function decodeOffsetFetchRequestGroupTopic(r: Reader, version: number): OffsetFetchRequestGroupTopic {
   const flex = version >= 6;
   let name: string = "";
-  if (version >= 8) { name = r.compactString(); }
+  if (version >= 8 && version <= 9) { name = r.compactString(); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 10) { topicId = r.uuid(); }
   let partitionIndexes: number[] = [];
   if (version >= 8) { {
       const n = r.arrayLength(true);
@@ -96,13 +100,14 @@ export function decodeOffsetFetchRequestGroupTopic(r: Reader, version: number): 
   if (version >= 6) {
     r.skipTaggedFields();
   }
-  return { name, partitionIndexes };
+  return { name, topicId, partitionIndexes };
 }
 
 /** Encodes a OffsetFetchRequestGroupTopic in the given version. Fields the version lacks are dropped. */
 export function encodeOffsetFetchRequestGroupTopic(w: Writer, m: OffsetFetchRequestGroupTopic, version: number): void {
   const flex = version >= 6;
-  if (version >= 8) { w.compactNullableString(m.name); }
+  if (version >= 8 && version <= 9) { w.compactNullableString(m.name); }
+  if (version >= 10) { w.uuid(m.topicId); }
   if (version >= 8) { {
       const a = m.partitionIndexes;
       w.arrayLength(a === null ? null : a.length, true);
@@ -382,19 +387,23 @@ export function encodeOffsetFetchResponseGroupPartition(w: Writer, m: OffsetFetc
 /** A OffsetFetchResponseGroupTopic entry. */
 export interface OffsetFetchResponseGroupTopic {
   name: string;
+  /** KIP-516 */
+  topicId: string;
   partitions: OffsetFetchResponseGroupPartition[];
 }
 
 /** A OffsetFetchResponseGroupTopic with every field at its default. */
 export function defaultOffsetFetchResponseGroupTopic(): OffsetFetchResponseGroupTopic {
-  return { name: "", partitions: [] };
+  return { name: "", topicId: ZERO_UUID, partitions: [] };
 }
 
 /** Decodes a OffsetFetchResponseGroupTopic of the given version. */
 export function decodeOffsetFetchResponseGroupTopic(r: Reader, version: number): OffsetFetchResponseGroupTopic {
   const flex = version >= 6;
   let name: string = "";
-  if (version >= 8) { name = r.compactString(); }
+  if (version >= 8 && version <= 9) { name = r.compactString(); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 10) { topicId = r.uuid(); }
   let partitions: OffsetFetchResponseGroupPartition[] = [];
   if (version >= 8) { {
       const n = r.arrayLength(true);
@@ -408,13 +417,14 @@ export function decodeOffsetFetchResponseGroupTopic(r: Reader, version: number):
   if (version >= 6) {
     r.skipTaggedFields();
   }
-  return { name, partitions };
+  return { name, topicId, partitions };
 }
 
 /** Encodes a OffsetFetchResponseGroupTopic in the given version. Fields the version lacks are dropped. */
 export function encodeOffsetFetchResponseGroupTopic(w: Writer, m: OffsetFetchResponseGroupTopic, version: number): void {
   const flex = version >= 6;
-  if (version >= 8) { w.compactNullableString(m.name); }
+  if (version >= 8 && version <= 9) { w.compactNullableString(m.name); }
+  if (version >= 10) { w.uuid(m.topicId); }
   if (version >= 8) { {
       const a = m.partitions;
       w.arrayLength(a === null ? null : a.length, true);

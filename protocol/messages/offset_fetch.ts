@@ -4,14 +4,14 @@
  * leader epochs; v6 is the first flexible version; v7 adds requireStable; v8
  * asks about several groups at once and moves everything into `groups`
  * (KIP-709 multi-group OffsetFetch); v9 adds member id and epoch for the
- * consumer protocol (KIP-848).
+ * consumer protocol (KIP-848); v10 names topics by id (KIP-848, KIP-516).
  */
 import type { ApiDef } from "../schema.ts";
 
 export default {
   name: "OffsetFetch",
   apiKey: 9,
-  validVersions: "1-9",
+  validVersions: "1-10",
   request: {
     name: "OffsetFetchRequest",
     flexibleVersions: "6+",
@@ -60,7 +60,8 @@ export default {
             nullableVersions: "8+",
             about: "Null: every topic the group has offsets for.",
             fields: [
-              { name: "name", type: "string", versions: "8+" },
+              { name: "name", type: "string", versions: "8-9" },
+              { name: "topicId", type: "uuid", versions: "10+", about: "KIP-516" },
               { name: "partitionIndexes", type: "[]int32", versions: "8+" },
             ],
           },
@@ -127,7 +128,8 @@ export default {
             structName: "OffsetFetchResponseGroupTopic",
             versions: "8+",
             fields: [
-              { name: "name", type: "string", versions: "8+" },
+              { name: "name", type: "string", versions: "8-9" },
+              { name: "topicId", type: "uuid", versions: "10+", about: "KIP-516" },
               {
                 name: "partitions",
                 type: "[]struct",
