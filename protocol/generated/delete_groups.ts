@@ -5,12 +5,12 @@
 import { Reader } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** DeleteGroups: API key 42, versions 0-2. */
+/** DeleteGroups: API key 42, versions 0-3. */
 export const DELETE_GROUPS_API = {
   name: "DeleteGroups",
   apiKey: 42,
   minVersion: 0,
-  maxVersion: 2,
+  maxVersion: 3,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 2,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -68,11 +68,13 @@ export interface DeleteGroupsResponseResult {
   groupId: string;
   /** E.g. NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND. */
   errorCode: number;
+  /** Why the group could not be deleted; null on success. */
+  errorMessage: string | null;
 }
 
 /** A DeleteGroupsResponseResult with every field at its default. */
 export function defaultDeleteGroupsResponseResult(): DeleteGroupsResponseResult {
-  return { groupId: "", errorCode: 0 };
+  return { groupId: "", errorCode: 0, errorMessage: null };
 }
 
 /** Decodes a DeleteGroupsResponseResult of the given version. */
@@ -82,10 +84,12 @@ export function decodeDeleteGroupsResponseResult(r: Reader, version: number): De
   groupId = (flex ? r.compactString() : r.string());
   let errorCode: number = 0;
   errorCode = r.int16();
+  let errorMessage: string | null = null;
+  if (version >= 3) { errorMessage = r.compactNullableString(); }
   if (version >= 2) {
     r.skipTaggedFields();
   }
-  return { groupId, errorCode };
+  return { groupId, errorCode, errorMessage };
 }
 
 /** Encodes a DeleteGroupsResponseResult in the given version. Fields the version lacks are dropped. */
@@ -93,6 +97,7 @@ export function encodeDeleteGroupsResponseResult(w: Writer, m: DeleteGroupsRespo
   const flex = version >= 2;
   if (flex) w.compactNullableString(m.groupId); else w.nullableString(m.groupId);
   w.int16(m.errorCode);
+  if (version >= 3) { w.compactNullableString(m.errorMessage); }
   if (version >= 2) {
     w.uvarint(0);
   }

@@ -1,10 +1,10 @@
-/** DeleteGroups (key 42): deletes empty groups and their offsets. v2 is the first flexible version. */
+/** DeleteGroups (key 42): deletes empty groups and their offsets. v2 is the first flexible version; v3 adds an error message per group. */
 import type { ApiDef } from "../schema.ts";
 
 export default {
   name: "DeleteGroups",
   apiKey: 42,
-  validVersions: "0-2",
+  validVersions: "0-3",
   request: {
     name: "DeleteGroupsRequest",
     flexibleVersions: "2+",
@@ -29,6 +29,14 @@ export default {
             type: "int16",
             versions: "0+",
             about: "E.g. NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND.",
+          },
+          {
+            name: "errorMessage",
+            type: "string",
+            versions: "3+",
+            nullableVersions: "3+",
+            default: null,
+            about: "Why the group could not be deleted; null on success.",
           },
         ],
       },
