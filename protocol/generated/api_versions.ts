@@ -5,12 +5,12 @@
 import { Reader } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** ApiVersions: API key 18, versions 0-4. */
+/** ApiVersions: API key 18, versions 0-5. */
 export const API_VERSIONS_API = {
   name: "ApiVersions",
   apiKey: 18,
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 3,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -27,11 +27,15 @@ export interface ApiVersionsRequest {
   clientSoftwareName: string;
   /** KIP-511 */
   clientSoftwareVersion: string;
+  /** The cluster the client expects, or null (KIP-1242). */
+  clusterId: string | null;
+  /** The node the client expects, or -1 (KIP-1242). */
+  nodeId: number;
 }
 
 /** A ApiVersionsRequest with every field at its default. */
 export function defaultApiVersionsRequest(): ApiVersionsRequest {
-  return { clientSoftwareName: "", clientSoftwareVersion: "" };
+  return { clientSoftwareName: "", clientSoftwareVersion: "", clusterId: null, nodeId: -1 };
 }
 
 /** Decodes a ApiVersionsRequest of the given version. */
@@ -41,10 +45,14 @@ export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersion
   if (version >= 3) { clientSoftwareName = r.compactString(); }
   let clientSoftwareVersion: string = "";
   if (version >= 3) { clientSoftwareVersion = r.compactString(); }
+  let clusterId: string | null = null;
+  if (version >= 5) { clusterId = r.compactNullableString(); }
+  let nodeId: number = -1;
+  if (version >= 5) { nodeId = r.int32(); }
   if (version >= 3) {
     r.skipTaggedFields();
   }
-  return { clientSoftwareName, clientSoftwareVersion };
+  return { clientSoftwareName, clientSoftwareVersion, clusterId, nodeId };
 }
 
 /** Encodes a ApiVersionsRequest in the given version. Fields the version lacks are dropped. */
@@ -52,6 +60,8 @@ export function encodeApiVersionsRequest(w: Writer, m: ApiVersionsRequest, versi
   const flex = version >= 3;
   if (version >= 3) { w.compactNullableString(m.clientSoftwareName); }
   if (version >= 3) { w.compactNullableString(m.clientSoftwareVersion); }
+  if (version >= 5) { w.compactNullableString(m.clusterId); }
+  if (version >= 5) { w.int32(m.nodeId); }
   if (version >= 3) {
     w.uvarint(0);
   }

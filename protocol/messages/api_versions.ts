@@ -1,16 +1,35 @@
-/** ApiVersions (key 18): which APIs and versions the broker serves. KIP-511 added the client name fields. */
+/**
+ * ApiVersions (key 18): which APIs and versions the broker serves. KIP-511
+ * added the client name fields; v5 the cluster and node the client means to
+ * reach (KIP-1242).
+ */
 import type { ApiDef } from "../schema.ts";
 
 export default {
   name: "ApiVersions",
   apiKey: 18,
-  validVersions: "0-4",
+  validVersions: "0-5",
   request: {
     name: "ApiVersionsRequest",
     flexibleVersions: "3+",
     fields: [
       { name: "clientSoftwareName", type: "string", versions: "3+", about: "KIP-511" },
       { name: "clientSoftwareVersion", type: "string", versions: "3+", about: "KIP-511" },
+      {
+        name: "clusterId",
+        type: "string",
+        versions: "5+",
+        nullableVersions: "5+",
+        default: null,
+        about: "The cluster the client expects, or null (KIP-1242).",
+      },
+      {
+        name: "nodeId",
+        type: "int32",
+        versions: "5+",
+        default: -1,
+        about: "The node the client expects, or -1 (KIP-1242).",
+      },
     ],
   },
   response: {
