@@ -41,6 +41,13 @@ import { updateFeatures } from "./update_features.ts";
 import { addRaftVoter, removeRaftVoter } from "./raft_voters.ts";
 import { unregisterBroker } from "./unregister_broker.ts";
 import { unregisterController } from "./unregister_controller.ts";
+import {
+  createDelegationToken,
+  describeDelegationToken,
+  expireDelegationToken,
+  renewDelegationToken,
+} from "./delegation_tokens.ts";
+import { getTelemetrySubscriptions, pushTelemetry } from "./client_telemetry.ts";
 
 const HANDLERS: Handler[] = [
   apiVersions,
@@ -89,6 +96,13 @@ const HANDLERS: Handler[] = [
   removeRaftVoter,
   unregisterBroker,
   unregisterController,
+  // Delegation tokens (refused until SASL, issue 13) and client metrics (KIP-714).
+  createDelegationToken,
+  renewDelegationToken,
+  expireDelegationToken,
+  describeDelegationToken,
+  getTelemetrySubscriptions,
+  pushTelemetry,
 ];
 
 /** A fresh table (each broker gets its own map). */

@@ -22,6 +22,7 @@ export const KAFKA_TOOLS = {
   "kafka-consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
   "kafka-get-offsets": "org.apache.kafka.tools.GetOffsetShell",
   "kafka-delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
+  "kafka-delegation-tokens": "org.apache.kafka.tools.DelegationTokenCommand",
 } as const;
 
 /** A tool's name as Kafka's scripts call it. */
