@@ -135,6 +135,13 @@ const FLAGS: Record<string, FlagSpec> = {
     default: "info",
   },
   "log-format": { type: "string", env: "SKB_LOG_FORMAT", help: "text or json", default: "text" },
+  "cleaner-interval-ms": {
+    type: "string",
+    env: "SKB_CLEANER_INTERVAL_MS",
+    help:
+      "How often the log cleaner looks for compacted topics to clean (log.cleaner.backoff.ms; 0 turns it off)",
+    default: "15000",
+  },
   "http-port": {
     type: "string",
     env: "SKB_HTTP_PORT",
@@ -316,6 +323,7 @@ export async function main(args: string[]): Promise<number> {
       storeTimeoutMs: integer("store-timeout-ms", str("store-timeout-ms")!, 1, 3600000),
       shutdownTimeoutMs: integer("shutdown-timeout", str("shutdown-timeout")!, 0, 3600000),
       httpPort: str("http-port") ? integer("http-port", str("http-port")!, 0, 65535) : null,
+      cleanerIntervalMs: integer("cleaner-interval-ms", str("cleaner-interval-ms")!, 0, 86_400_000),
     };
   } catch (e) {
     fail((e as Error).message);

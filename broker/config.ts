@@ -92,23 +92,47 @@ export interface TopicConfigSpec {
 
 /** Topic configs, as Kafka names them. Unknown names are refused with INVALID_CONFIG. */
 export const TOPIC_CONFIGS: Record<string, TopicConfigSpec> = {
-  "cleanup.policy": { default: "delete", type: 7, doc: "delete (compaction is not supported)" },
-  "compression.type": { default: "producer", type: 2, doc: "Batches are stored as sent" },
-  "delete.retention.ms": { default: "86400000", type: 5, doc: "Kept for compatibility" },
+  "cleanup.policy": {
+    default: "delete",
+    type: 7,
+    doc: "delete (retention), compact (the log cleaner keeps the latest record per key), or both",
+  },
+  "compression.type": {
+    default: "producer",
+    type: 2,
+    doc: "Batches are stored as sent; the cleaner writes batches it rewrites with this codec",
+  },
+  "delete.retention.ms": {
+    default: "86400000",
+    type: 5,
+    doc: "How long the cleaner keeps a tombstone after it was first cleaned",
+  },
   "file.delete.delay.ms": { default: "60000", type: 5, doc: "Kept for compatibility" },
   "flush.messages": { default: "9223372036854775807", type: 5, doc: "Kept for compatibility" },
   "flush.ms": { default: "9223372036854775807", type: 5, doc: "Kept for compatibility" },
   "max.compaction.lag.ms": {
     default: "9223372036854775807",
     type: 5,
-    doc: "Kept for compatibility",
+    doc: "A dirty batch older than this is cleaned whatever the dirty ratio (KIP-354)",
   },
   "max.message.bytes": { default: "1048588", type: 3, doc: "Largest record batch accepted" },
-  "message.timestamp.type": { default: "CreateTime", type: 2, doc: "CreateTime" },
+  "message.timestamp.type": {
+    default: "CreateTime",
+    type: 2,
+    doc: "CreateTime, or LogAppendTime (the broker stamps each flush's time)",
+  },
   "message.timestamp.after.max.ms": { default: "9223372036854775807", type: 5, doc: "KIP-937" },
   "message.timestamp.before.max.ms": { default: "9223372036854775807", type: 5, doc: "KIP-937" },
-  "min.cleanable.dirty.ratio": { default: "0.5", type: 6, doc: "Kept for compatibility" },
-  "min.compaction.lag.ms": { default: "0", type: 5, doc: "Kept for compatibility" },
+  "min.cleanable.dirty.ratio": {
+    default: "0.5",
+    type: 6,
+    doc: "The cleaner cleans once this share of the cleanable log is dirty",
+  },
+  "min.compaction.lag.ms": {
+    default: "0",
+    type: 5,
+    doc: "Batches newer than this are never cleaned",
+  },
   "min.insync.replicas": { default: "1", type: 3, doc: "The stores replicate, not brokers" },
   "retention.bytes": {
     default: "-1",
@@ -116,8 +140,16 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigSpec> = {
     doc: "Per-partition size limit: the oldest batches go past it (delete policy)",
   },
   "retention.ms": { default: "604800000", type: 5, doc: "Age limit of a batch" },
-  "segment.bytes": { default: "1073741824", type: 3, doc: "Kept for compatibility" },
-  "segment.ms": { default: "604800000", type: 5, doc: "Kept for compatibility" },
+  "segment.bytes": {
+    default: "1073741824",
+    type: 3,
+    doc: "The cleaner never cleans the last segment of the index; one ends at this size",
+  },
+  "segment.ms": {
+    default: "604800000",
+    type: 5,
+    doc: "A segment of the index ends this long after its first batch",
+  },
   "unclean.leader.election.enable": { default: "false", type: 1, doc: "Kept for compatibility" },
 };
 

@@ -92,6 +92,10 @@ export class Metrics {
   flushDuration: Histogram = new Histogram(SECONDS_BUCKETS);
   flushedBatches: number = 0;
   flushErrors: number = 0;
+  /** The log cleaner (compacted topics): bytes read and written, records removed. */
+  cleanerBytesRead: number = 0;
+  cleanerBytesWritten: number = 0;
+  cleanerRecordsRemoved: number = 0;
   /** When the broker started, in seconds since the epoch. */
   startTime: number = Date.now() / 1000;
   /**
@@ -133,6 +137,13 @@ export class Metrics {
     this.flushDuration.observe(ms / 1000);
     this.flushedBatches += batches;
     if (failed) this.flushErrors++;
+  }
+
+  /** Counts one partition's completed cleaning. */
+  cleaned(bytesRead: number, bytesWritten: number, recordsRemoved: number): void {
+    this.cleanerBytesRead += bytesRead;
+    this.cleanerBytesWritten += bytesWritten;
+    this.cleanerRecordsRemoved += recordsRemoved;
   }
 
   /** Prometheus text exposition format 0.0.4. */
@@ -227,6 +238,24 @@ export class Metrics {
       "counter",
       "Flushes that failed (producers got a retriable error).",
       this.flushErrors,
+    );
+    single(
+      "skb_cleaner_read_bytes_total",
+      "counter",
+      "Bytes of record batches the log cleaner read (compacted topics).",
+      this.cleanerBytesRead,
+    );
+    single(
+      "skb_cleaner_written_bytes_total",
+      "counter",
+      "Bytes of record batches the log cleaner wrote again.",
+      this.cleanerBytesWritten,
+    );
+    single(
+      "skb_cleaner_removed_records_total",
+      "counter",
+      "Records the log cleaner removed (older values of a key, expired tombstones).",
+      this.cleanerRecordsRemoved,
     );
     histogramMap(
       "skb_store_operation_duration_seconds",

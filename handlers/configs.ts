@@ -55,6 +55,9 @@ export function storeFailure(e: unknown): { errorCode: number; errorMessage: str
   };
 }
 
+/** Kafka's values of a topic's compression.type. */
+const COMPRESSION_TYPES = ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"];
+
 /** Checks topic configs from CreateTopics or AlterConfigs; returns a message for the first bad one. */
 export function topicConfigProblem(configs: Record<string, string | null>): string | null {
   for (const [name, value] of Object.entries(configs)) {
@@ -64,11 +67,25 @@ export function topicConfigProblem(configs: Record<string, string | null>): stri
     if ((spec.type === 3 || spec.type === 5) && !/^-?\d+$/.test(value)) {
       return `Topic config ${name}=${JSON.stringify(value)} must be a whole number`;
     }
-    if (name === "cleanup.policy" && value.split(",").some((p) => p.trim() !== "delete")) {
-      return `cleanup.policy=${JSON.stringify(value)} is not supported; only "delete" is`;
+    if (spec.type === 6 && !(Number.isFinite(Number(value)) && value.trim() !== "")) {
+      return `Topic config ${name}=${JSON.stringify(value)} must be a number`;
     }
-    if (name === "message.timestamp.type" && value !== "CreateTime") {
-      return `message.timestamp.type=${JSON.stringify(value)} is not supported; only CreateTime is`;
+    if (name === "cleanup.policy") {
+      const policies = value.split(",").map((p) => p.trim().toLowerCase());
+      if (policies.length === 0 || policies.some((p) => p !== "delete" && p !== "compact")) {
+        return `cleanup.policy=${JSON.stringify(value)} must be "delete", "compact" or both`;
+      }
+    }
+    if (name === "min.cleanable.dirty.ratio" && !(Number(value) >= 0 && Number(value) <= 1)) {
+      return `min.cleanable.dirty.ratio=${JSON.stringify(value)} must be between 0 and 1`;
+    }
+    if (name === "compression.type" && !COMPRESSION_TYPES.includes(value)) {
+      return `compression.type=${JSON.stringify(value)} must be one of ${
+        COMPRESSION_TYPES.join(", ")
+      }`;
+    }
+    if (name === "message.timestamp.type" && value !== "CreateTime" && value !== "LogAppendTime") {
+      return `message.timestamp.type=${JSON.stringify(value)} must be CreateTime or LogAppendTime`;
     }
   }
   return null;

@@ -7,7 +7,10 @@
  * Batches are validated (magic 2, length, CRC-32C, message.max.bytes) without
  * decompressing, queued in arrival order, and acknowledged after the flush
  * that holds them is committed: acks=1 and acks=-1 both mean "in the stores".
- * acks=0 gets no response at all.
+ * acks=0 gets no response at all. Compacted topics are the exception to "no
+ * decompression": their records must all have keys (INVALID_RECORD
+ * otherwise). Topics with message.timestamp.type=LogAppendTime get the flush's
+ * time stamped into their batches, answered as log_append_time_ms.
  */
 
 import {
@@ -17,10 +20,12 @@ import {
   type ProduceResponsePartition,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { parseBatches } from "../protocol/record_batch.ts";
+import { type BatchInfo, parseBatches } from "../protocol/record_batch.ts";
 import type { PartitionAppend } from "../broker/produce_pipeline.ts";
 import { partitionKey } from "../broker/waiter.ts";
 import { topicConfig } from "../broker/config.ts";
+import { cleanupPolicies } from "../broker/retention.ts";
+import { batchKeysPresent } from "../protocol/batch_codec.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 function partitionResponse(
@@ -57,6 +62,35 @@ function allPartitions(req: ProduceRequest, errorCode: number, message: string):
 /** One partition of the request: its answer, and its key in the flush's outcomes when queued. */
 type Slot = { response: ProduceResponsePartition; key: string | null; records: number };
 
+/**
+ * The refusal of a compacted topic's batches when a record has no key: the
+ * cleaner keeps the latest record per key, so Kafka's LogValidator refuses
+ * keyless records there (librdkafka test 0011 checks it). A batch that does not
+ * decompress is CORRUPT_MESSAGE.
+ */
+function keylessRefusal(
+  batches: BatchInfo[],
+  where: string,
+): { errorCode: number; message: string } | null {
+  for (const b of batches) {
+    if (b.isControl) continue;
+    try {
+      if (!batchKeysPresent(b.bytes)) {
+        return {
+          errorCode: ErrorCode.INVALID_RECORD,
+          message: `Compacted topic cannot accept message without key in topic partition ${where}`,
+        };
+      }
+    } catch (e) {
+      return {
+        errorCode: ErrorCode.CORRUPT_MESSAGE,
+        message: `A record batch for ${where} does not decode: ${(e as Error).message}`,
+      };
+    }
+  }
+  return null;
+}
+
 /** Validates every partition, and queues the valid ones in one append. */
 async function queue(req: ProduceRequest, ctx: RequestContext) {
   const { broker } = ctx;
@@ -76,6 +110,9 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
         broker.config.messageMaxBytes
       : 0;
     const maxBytes = Math.min(topicMax, broker.config.messageMaxBytes);
+    const compacted = lookup.topic !== null && cleanupPolicies(lookup.topic).has("compact");
+    const logAppendTime = lookup.topic !== null &&
+      topicConfig(lookup.topic.configs, "message.timestamp.type") === "LogAppendTime";
     for (const p of t.partitionData) {
       const at = log.locate(lookup, p.index);
       const slot: Slot = {
@@ -100,9 +137,24 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
         slot.response.errorMessage = parsed.message;
         continue;
       }
+      // The cleaner keeps the latest record per key, so a compacted topic takes only
+      // records with a key (Kafka's LogValidator; librdkafka test 0011 checks it).
+      if (compacted) {
+        const refused = keylessRefusal(parsed, `${at.ref.topic.name}-${p.index}`);
+        if (refused) {
+          slot.response.errorCode = refused.errorCode;
+          slot.response.errorMessage = refused.message;
+          continue;
+        }
+      }
       slot.key = partitionKey(at.ref.topic.id, p.index);
       for (const b of parsed) slot.records += b.recordCount;
-      appends.push({ topicId: at.ref.topic.id, partition: p.index, batches: parsed });
+      appends.push({
+        topicId: at.ref.topic.id,
+        partition: p.index,
+        batches: parsed,
+        logAppendTime,
+      });
     }
   }
   // An idempotent producer waiting for answers has a bounded window of
@@ -154,6 +206,7 @@ export const produce = defineHandler({
       s.response.baseOffset = o.baseOffset;
       s.response.logStartOffset = o.logStartOffset;
       s.response.errorMessage = o.errorMessage;
+      s.response.logAppendTimeMs = o.logAppendTimeMs;
       if (o.errorCode === ErrorCode.NONE) ctx.broker.metrics.recordsProduced += s.records;
     }
     return req.acks === 0 ? null : responses;

@@ -12,6 +12,7 @@ import { type BrokerContext, createBrokerContext } from "../broker/context.ts";
 import { type HttpServer, startHttpServer } from "../broker/http.ts";
 import { enforceRetention } from "../broker/retention.ts";
 import { BrokerRegistry } from "../broker/registry.ts";
+import { LogCleaner, type PartitionCleaned } from "../broker/cleaner.ts";
 import { handlerTable } from "../handlers/dispatch.ts";
 import type { Handler } from "../handlers/types.ts";
 import { serveConnection, type ServerContext } from "./connection.ts";
@@ -26,6 +27,8 @@ export interface BrokerOptions extends Partial<BrokerConfig> {
   blobCacheBytes?: number;
   /** How often unreferenced log data is swept (default 60 s; 0 = never). */
   sweepIntervalMs?: number;
+  /** How often the log cleaner looks at compacted topics (default 15 s, log.cleaner.backoff.ms; 0 = never). */
+  cleanerIntervalMs?: number;
   /** Port of the operations endpoint (/metrics, /healthz, /readyz); off when null or unset. */
   httpPort?: number | null;
   /** Address of the operations endpoint (default: the broker's host). */
@@ -52,6 +55,8 @@ export interface Broker {
   close(timeoutMs?: number): Promise<void>;
   /** Removes log data no index entry points to; returns how many blobs went. */
   sweep(graceMs?: number): Promise<number>;
+  /** One log-cleaner pass over the compacted topics; what it cleaned. */
+  clean(): Promise<PartitionCleaned[]>;
 }
 
 /** Starts a broker on the given stores; they are pinged first. */
@@ -157,6 +162,39 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       }).catch((e) => log.warn("Sweep failed: {error}", { error: e }));
     }, sweepEvery)
     : null;
+  // Compacted topics (any broker may clean any partition; a lease keeps it to one at a time).
+  const cleaner = new LogCleaner({
+    meta,
+    log: logStore,
+    metrics,
+    owner: `${config.nodeId}-${crypto.randomUUID()}`,
+  }, { leaseMs: 60_000, windowBytes: 16 * 1024 * 1024 });
+  // One pass at a time; close() waits for the one running.
+  let cleaning: Promise<unknown> | null = null;
+  const clean = async () => {
+    while (cleaning !== null) await cleaning;
+    const pass = cleaner.runOnce();
+    const running = pass.catch(() => {}).finally(() => {
+      if (cleaning === running) cleaning = null;
+    });
+    cleaning = running;
+    return await pass;
+  };
+  const cleanEvery = opts.cleanerIntervalMs ?? 15_000;
+  const cleanerTimer = cleanEvery > 0
+    ? setInterval(() => {
+      if (cleaning !== null) return;
+      clean().then((done) => {
+        for (const r of done) {
+          log.info("Cleaned {topic}-{partition}: {removed} records removed", {
+            topic: r.topic,
+            partition: r.partition,
+            removed: r.recordsRemoved,
+          });
+        }
+      }).catch((e) => log.warn("Cleaner pass failed: {error}", { error: e }));
+    }, cleanEvery)
+    : null;
   // Session expiry and rebalance deadlines of groups nobody is talking to (any broker may).
   const groupSweeper = setInterval(() => {
     ctx.groups.sweep().catch((e) => log.warn("Group sweep failed: {error}", { error: e }));
@@ -166,6 +204,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const close = (timeoutMs = 30_000) => {
     closed ??= (async () => {
       if (sweeper !== null) clearInterval(sweeper);
+      if (cleanerTimer !== null) clearInterval(cleanerTimer);
       clearInterval(groupSweeper);
       closing.abort();
       listener.close();
@@ -189,6 +228,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         log.warn("Shutdown deadline of {ms} ms passed; closing anyway", { ms: timeoutMs });
       }
       await http?.close();
+      await cleaning;
       await logStore.close();
       await meta.close();
     })();
@@ -204,5 +244,6 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     handlers: server.handlers,
     close,
     sweep,
+    clean,
   };
 }
