@@ -5,12 +5,14 @@
 
 import assert from "node:assert/strict";
 import { ErrorCode } from "../protocol/errors.ts";
-import type { BatchToCommit, MetaStore } from "./types.ts";
+import type { BatchToCommit, IndexEntry, MetaStore } from "./types.ts";
 
 /** Opens a fresh, empty store; `reopen` (when the backend is durable) opens the same data again. */
 export interface MetaStoreFactory {
   open(): Promise<MetaStore>;
   reopen?: (previous: MetaStore) => Promise<MetaStore>;
+  /** Another store on the same data, open beside `first` (several brokers on one backend). */
+  second?: (first: MetaStore) => Promise<MetaStore>;
   cleanup?: () => Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export function batch(
 /** Runs the meta store contract against one backend. */
 export function metaStoreConformance(name: string, factory: MetaStoreFactory): void {
   groupConformance(name, factory);
+  cleanerConformance(name, factory);
   const test = (what: string, fn: (s: MetaStore) => Promise<void>) =>
     Deno.test(`${name} meta store: ${what}`, async () => {
       const s = await factory.open();
@@ -350,15 +353,35 @@ export function metaStoreConformance(name: string, factory: MetaStoreFactory): v
       await s.commitBatches("b", [batch(t.id, 0)]);
       await s.alterEntityConfigs("brokers", "", { "log.retention.ms": "5" });
       await s.alterEntityConfigs("brokers", "", { "num.partitions": "2" }, 1);
+      await s.commitBatches("b2", [batch(t.id, 0, { maxTimestamp: 5 })]);
+      assert.equal(await s.claimCleaning(t.id, 0, "cleaner-1", 1000, 60_000), true);
+      const [first, second] = await s.readIndex(t.id, 0, 0, 1 << 20);
+      const cleaned = { ...second, baseOffset: 15, blob: "b3", position: 0, length: 30 };
+      assert.equal(
+        await s.replaceIndexEntries(t.id, 0, "cleaner-1", 2000, [first, second], [cleaned], 20),
+        true,
+      );
       await s.close();
       const again = await reopen(s);
       try {
         assert.equal((await again.getTopic("t"))?.id, t.id);
-        assert.equal((await again.partitionState(t.id, 0))?.highWatermark, 10);
-        assert.deepEqual(await again.partitionSizes(t.id, 1), [100]);
+        assert.equal((await again.partitionState(t.id, 0))?.highWatermark, 20);
+        assert.deepEqual(await again.partitionSizes(t.id, 1), [30]);
         assert.deepEqual(await again.entityConfigs("brokers", [""]), [
           { name: "", version: 2, configs: { "log.retention.ms": "5", "num.partitions": "2" } },
         ]);
+        // The cleaner's swap, progress and claim are kept too.
+        assert.deepEqual(await again.readIndex(t.id, 0, 0, 1 << 20), [
+          { baseOffset: 15, lastOffset: 19, blob: "b3", position: 0, length: 30, maxTimestamp: 5 },
+        ]);
+        assert.deepEqual(await again.cleanerState(t.id, 0), {
+          cleanedThrough: 20,
+          cleanBytes: 30,
+          dirtyBytes: 0,
+        });
+        assert.deepEqual(await again.referencedBlobs(), new Set(["b3"]));
+        assert.equal(await again.claimCleaning(t.id, 0, "cleaner-2", 3000, 1000), false);
+        assert.equal(await again.claimCleaning(t.id, 0, "cleaner-1", 3000, 1000), true);
       } finally {
         await again.close();
         await factory.cleanup?.();
@@ -463,5 +486,343 @@ export function groupConformance(name: string, factory: MetaStoreFactory): void 
     assert.equal(await s.getGroup("g"), null);
     assert.equal((await s.fetchOffsets("g", null)).length, 0);
     assert.equal((await s.memberHeartbeats("g")).size, 0);
+  });
+}
+
+/** An index entry as the cleaner writes one. */
+function entry(
+  baseOffset: number,
+  lastOffset: number,
+  blob: string,
+  position: number,
+  length: number,
+  maxTimestamp: number,
+): IndexEntry {
+  return { baseOffset, lastOffset, blob, position, length, maxTimestamp };
+}
+
+/** The log cleaner's part of the contract (KIP-58): claims, progress and swaps. */
+export function cleanerConformance(name: string, factory: MetaStoreFactory): void {
+  const test = (what: string, fn: (s: MetaStore) => Promise<void>) =>
+    Deno.test(`${name} meta store: ${what}`, async () => {
+      const s = await factory.open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+        await factory.cleanup?.();
+      }
+    });
+
+  /** A topic whose partition 0 holds 0-9 and 10-19 in blob x, 20-29 and 30-39 in y, 40-49 in z. */
+  const fiveBatches = async (s: MetaStore) => {
+    const t = (await s.createTopic({ name: "c", partitions: 2, configs: {} }))!;
+    await s.commitBatches("x", [
+      batch(t.id, 0, { position: 0, maxTimestamp: 900 }),
+      batch(t.id, 0, { position: 100, maxTimestamp: 500 }),
+    ]);
+    await s.commitBatches("y", [
+      batch(t.id, 0, { position: 0, maxTimestamp: 200 }),
+      batch(t.id, 0, { position: 100, maxTimestamp: 300 }),
+    ]);
+    await s.commitBatches("z", [batch(t.id, 0, { position: 0, maxTimestamp: 600 })]);
+    return t;
+  };
+
+  test("cleaning claims: one owner at a time, renewed, released, expired", async (s) => {
+    const t = (await s.createTopic({ name: "c", partitions: 1, configs: {} }))!;
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1000, 500), true);
+    assert.equal(await s.claimCleaning(t.id, 0, "b", 1200, 500), false);
+    // Renewed by its owner: until 1800 now.
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1300, 500), true);
+    assert.equal(await s.claimCleaning(t.id, 0, "b", 1799, 500), false);
+    // Expired: the other owner takes over, and the first is refused.
+    assert.equal(await s.claimCleaning(t.id, 0, "b", 1800, 500), true);
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1900, 500), false);
+    // Releasing another owner's claim does nothing; releasing one's own frees it.
+    await s.releaseCleaning(t.id, 0, "a");
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1900, 500), false);
+    await s.releaseCleaning(t.id, 0, "b");
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1900, 500), true);
+    // Unknown partitions and topics cannot be claimed and have no state.
+    assert.equal(await s.claimCleaning(t.id, 3, "a", 1900, 500), false);
+    assert.equal(await s.claimCleaning("AAAAAAAAAAAAAAAAAAAAAg", 0, "a", 1900, 500), false);
+    assert.equal(await s.cleanerState(t.id, 3), null);
+    assert.equal(await s.cleanerState("AAAAAAAAAAAAAAAAAAAAAg", 0), null);
+    await s.releaseCleaning("AAAAAAAAAAAAAAAAAAAAAg", 0, "a");
+  });
+
+  test("a swap drops, shrinks and keeps entries; every read sees it at once", async (s) => {
+    const t = await fiveBatches(s);
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 0,
+      cleanBytes: 0,
+      dirtyBytes: 500,
+    });
+    assert.deepEqual(await s.cleanerState(t.id, 1), {
+      cleanedThrough: 0,
+      cleanBytes: 0,
+      dirtyBytes: 0,
+    });
+    const before = await s.partitionState(t.id, 0);
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1000, 10_000), true);
+    const expected = (await s.readIndex(t.id, 0, 0, 1 << 20)).slice(0, 4);
+    assert.deepEqual(expected.map((e) => e.baseOffset), [0, 10, 20, 30]);
+    // 0-9 and 20-29 go, 10-19 shrinks to 15-19 in a new blob, 30-39 stays as it was.
+    const shrunk = entry(15, 19, "c1", 0, 40, 450);
+    assert.equal(
+      await s.replaceIndexEntries(t.id, 0, "a", 2000, expected, [shrunk, expected[3]], 40),
+      true,
+    );
+    assert.deepEqual(await s.partitionState(t.id, 0), before);
+    const kept = entry(30, 39, "y", 100, 100, 300);
+    const last = entry(40, 49, "z", 0, 100, 600);
+    assert.deepEqual(await s.readIndex(t.id, 0, 0, 1 << 20), [shrunk, kept, last]);
+    // From inside a gap: the next entry; from inside an entry: that entry.
+    assert.deepEqual(await s.readIndex(t.id, 0, 22, 1 << 20), [kept, last]);
+    assert.deepEqual(await s.readIndex(t.id, 0, 3, 1 << 20), [shrunk, kept, last]);
+    assert.deepEqual(await s.readIndex(t.id, 0, 17, 1), [shrunk]);
+    assert.deepEqual(await s.readIndex(t.id, 0, 45, 1 << 20), [last]);
+    assert.deepEqual(await s.partitionSizes(t.id, 2), [240, 0]);
+    // x is no longer referenced; y still is (by the entry kept); c1 now is.
+    assert.deepEqual(await s.referencedBlobs(), new Set(["c1", "y", "z"]));
+    // 0-9 held the greatest timestamp (900); now it is 40-49's.
+    assert.deepEqual(await s.maxTimestampEntry(t.id, 0), last);
+    assert.deepEqual(await s.findByTimestamp(t.id, 0, 100), shrunk);
+    assert.deepEqual(await s.findByTimestamp(t.id, 0, 450), shrunk);
+    assert.deepEqual(await s.findByTimestamp(t.id, 0, 451), last);
+    assert.equal(await s.findByTimestamp(t.id, 0, 601), null);
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 40,
+      cleanBytes: 140,
+      dirtyBytes: 100,
+    });
+    // A second swap raises a timestamp past a later entry's, and never moves cleanedThrough back.
+    const later = entry(15, 19, "c2", 0, 30, 700);
+    assert.equal(await s.replaceIndexEntries(t.id, 0, "a", 2000, [shrunk], [later], 10), true);
+    assert.deepEqual(await s.maxTimestampEntry(t.id, 0), later);
+    assert.deepEqual(await s.findByTimestamp(t.id, 0, 650), later);
+    assert.equal(await s.findByTimestamp(t.id, 0, 701), null);
+    assert.deepEqual(await s.referencedBlobs(), new Set(["c2", "y", "z"]));
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 40,
+      cleanBytes: 130,
+      dirtyBytes: 100,
+    });
+    // Commits land in the dirty part; an empty swap moves cleanedThrough alone (at most to the
+    // high watermark).
+    await s.commitBatches("w", [batch(t.id, 0, { maxTimestamp: 50 })]);
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 40,
+      cleanBytes: 130,
+      dirtyBytes: 200,
+    });
+    assert.equal(await s.replaceIndexEntries(t.id, 0, "a", 2000, [], [], 50), true);
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 50,
+      cleanBytes: 230,
+      dirtyBytes: 100,
+    });
+    assert.equal(await s.replaceIndexEntries(t.id, 0, "a", 2000, [], [], 1000), true);
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 60,
+      cleanBytes: 330,
+      dirtyBytes: 0,
+    });
+    assert.equal((await s.partitionState(t.id, 0))?.highWatermark, 60);
+    // The log start passes clean entries: they leave the clean count.
+    assert.equal(await s.advanceLogStart(t.id, 0, 17), 17);
+    assert.equal((await s.cleanerState(t.id, 0))?.cleanBytes, 330);
+    assert.equal(await s.advanceLogStart(t.id, 0, 35), 35);
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 60,
+      cleanBytes: 300,
+      dirtyBytes: 0,
+    });
+    assert.deepEqual(await s.findByTimestamp(t.id, 0, 0), kept);
+    assert.deepEqual(await s.maxTimestampEntry(t.id, 0), last);
+    assert.deepEqual(await s.partitionSizes(t.id, 1), [300]);
+  });
+
+  test("a swap past the log start, and entries wholly below it are left out", async (s) => {
+    const t = await fiveBatches(s);
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1000, 10_000), true);
+    const expected = (await s.readIndex(t.id, 0, 0, 1 << 20)).slice(0, 2);
+    // The log start moves into 0-9, which stays (it holds offset 5).
+    assert.equal(await s.advanceLogStart(t.id, 0, 5), 5);
+    const low = entry(0, 3, "c", 0, 10, 900);
+    const high = entry(12, 19, "c", 10, 20, 500);
+    assert.equal(
+      await s.replaceIndexEntries(t.id, 0, "a", 2000, expected, [low, high], 20),
+      true,
+    );
+    assert.deepEqual((await s.readIndex(t.id, 0, 0, 1 << 20))[0], high);
+    assert.equal((await s.partitionState(t.id, 0))?.logStartOffset, 5);
+    assert.deepEqual(await s.partitionSizes(t.id, 1), [320]);
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 20,
+      cleanBytes: 20,
+      dirtyBytes: 300,
+    });
+    assert.deepEqual(await s.findByTimestamp(t.id, 0, 0), high);
+    assert.deepEqual(await s.maxTimestampEntry(t.id, 0), entry(40, 49, "z", 0, 100, 600));
+  });
+
+  test("a swap is refused when the entries, the claim or the topic changed", async (s) => {
+    const t = await fiveBatches(s);
+    const all = await s.readIndex(t.id, 0, 0, 1 << 20);
+    const stateNow = () => Promise.all([s.readIndex(t.id, 0, 0, 1 << 20), s.cleanerState(t.id, 0)]);
+    const swap = (owner: string, now: number, expected = all.slice(0, 2)) =>
+      s.replaceIndexEntries(t.id, 0, owner, now, expected, [entry(12, 17, "c", 0, 9, 1)], 20);
+    // No claim at all, and another owner's.
+    assert.equal(await swap("a", 1000), false);
+    assert.equal(await s.claimCleaning(t.id, 0, "b", 1000, 100), true);
+    assert.equal(await swap("a", 1050), false);
+    // The claim expired (even for its owner), and then taken over by another.
+    assert.equal(await swap("b", 1100), false);
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1100, 100), true);
+    assert.equal(await swap("b", 1150), false);
+    // Released.
+    await s.releaseCleaning(t.id, 0, "a");
+    assert.equal(await swap("a", 1150), false);
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1150, 10_000), true);
+    const unchanged = await stateNow();
+    // Entries that differ in a field, in number, or are not consecutive.
+    assert.equal(await swap("a", 1200, [all[0], { ...all[1], position: 7 }]), false);
+    assert.equal(await swap("a", 1200, [all[0], { ...all[1], blob: "other" }]), false);
+    assert.equal(await swap("a", 1200, [all[0], { ...all[1], length: 99 }]), false);
+    assert.equal(await swap("a", 1200, [all[0], { ...all[1], lastOffset: 18 }]), false);
+    assert.equal(await swap("a", 1200, [{ ...all[0], baseOffset: 1 }, all[1]]), false);
+    assert.equal(await swap("a", 1200, [all[0], all[2]]), false);
+    assert.equal(
+      await swap("a", 1200, [
+        all[0],
+        all[1],
+        entry(20, 29, "y", 0, 100, 200),
+        entry(50, 59, "q", 0, 1, 1),
+      ]),
+      false,
+    );
+    assert.deepEqual(await stateNow(), unchanged);
+    // Arguments that do not describe a swap are refused outright.
+    await assert.rejects(
+      () =>
+        s.replaceIndexEntries(t.id, 0, "a", 1200, all.slice(0, 1), [entry(5, 12, "c", 0, 1, 1)], 0),
+      RangeError,
+    );
+    await assert.rejects(
+      () => s.replaceIndexEntries(t.id, 0, "a", 1200, [], [entry(5, 6, "c", 0, 1, 1)], 0),
+      RangeError,
+    );
+    await assert.rejects(
+      () => s.replaceIndexEntries(t.id, 0, "a", 1200, [all[1], all[0]], [], 0),
+      RangeError,
+    );
+    // DeleteRecords (or retention) removed an expected entry in between.
+    assert.equal(await s.advanceLogStart(t.id, 0, 10), 10);
+    assert.equal(await swap("a", 1200), false);
+    assert.deepEqual(await s.readIndex(t.id, 0, 0, 1 << 20), all.slice(1));
+    // Still claimed: a swap of what is there now goes through.
+    assert.equal(await swap("a", 1200, all.slice(1, 2)), true);
+    assert.deepEqual((await s.readIndex(t.id, 0, 0, 1))[0], entry(12, 17, "c", 0, 9, 1));
+  });
+
+  test("a swap survives commits landing after its range, and refuses a deleted topic", async (s) => {
+    const t = await fiveBatches(s);
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 1000, 10_000), true);
+    const expected = await s.readIndex(t.id, 0, 0, 1 << 20);
+    await s.commitBatches("w0", [batch(t.id, 0, { maxTimestamp: 1000 })]);
+    const commits = Array.from(
+      { length: 10 },
+      (_, i) =>
+        s.commitBatches(`w${i + 1}`, [
+          batch(t.id, 0, { recordCount: 1, length: 1, maxTimestamp: 10 }),
+        ]),
+    );
+    const cleaned = entry(40, 49, "c", 0, 50, 600);
+    const [swapped, ...results] = await Promise.all([
+      s.replaceIndexEntries(t.id, 0, "a", 2000, expected, [cleaned], 50),
+      ...commits,
+    ]);
+    assert.equal(swapped, true);
+    assert.deepEqual(results.map((r) => r[0].baseOffset).sort((a, b) => a - b), [
+      60,
+      61,
+      62,
+      63,
+      64,
+      65,
+      66,
+      67,
+      68,
+      69,
+    ]);
+    const idx = await s.readIndex(t.id, 0, 0, 1 << 20);
+    assert.deepEqual(idx.map((e) => e.baseOffset), [40, 50, ...results.map((_, i) => 60 + i)]);
+    assert.deepEqual(idx[0], cleaned);
+    assert.deepEqual(await s.partitionState(t.id, 0), {
+      logStartOffset: 0,
+      highWatermark: 70,
+      lastStableOffset: 70,
+    });
+    assert.deepEqual(await s.cleanerState(t.id, 0), {
+      cleanedThrough: 50,
+      cleanBytes: 50,
+      dirtyBytes: 110,
+    });
+    assert.deepEqual((await s.maxTimestampEntry(t.id, 0))?.blob, "w0");
+    assert.deepEqual(await s.findByTimestamp(t.id, 0, 0), cleaned);
+    // A topic deleted and made again under the same name: the old claim and swap are gone.
+    const rest = await s.readIndex(t.id, 0, 50, 1 << 20);
+    assert.equal(await s.deleteTopic("c"), true);
+    assert.equal(await s.cleanerState(t.id, 0), null);
+    const again = (await s.createTopic({ name: "c", partitions: 2, configs: {} }))!;
+    await s.commitBatches("v", [batch(again.id, 0)]);
+    assert.equal(
+      await s.replaceIndexEntries(t.id, 0, "a", 2000, rest.slice(0, 1), [], 60),
+      false,
+    );
+    assert.deepEqual(await s.cleanerState(again.id, 0), {
+      cleanedThrough: 0,
+      cleanBytes: 0,
+      dirtyBytes: 100,
+    });
+    assert.equal(await s.claimCleaning(again.id, 0, "b", 2000, 1000), true);
+    assert.deepEqual(await s.referencedBlobs(), new Set(["v"]));
+  });
+
+  test("two stores racing: one claim wins, and one of two swaps of the same entries", async (s) => {
+    const other = factory.second ? await factory.second(s) : s;
+    try {
+      const t = await fiveBatches(s);
+      // Each round merges the first two entries into one: five entries, four rounds.
+      for (let round = 0; round < 4; round++) {
+        const now = 10_000 * (round + 1);
+        const claims = await Promise.all([
+          s.claimCleaning(t.id, 0, `a${round}`, now, 5000),
+          other.claimCleaning(t.id, 0, `b${round}`, now, 5000),
+        ]);
+        assert.equal(claims.filter((c) => c).length, 1, `round ${round}: ${claims}`);
+        const owner = claims[0] ? `a${round}` : `b${round}`;
+        const expected = (await s.readIndex(t.id, 0, 0, 1 << 20)).slice(0, 2);
+        const from = expected[0].baseOffset;
+        const to = expected[1].lastOffset;
+        const mine = entry(from, to, `s${round}`, 0, 10, 1);
+        const theirs = entry(from, to, `o${round}`, 0, 10, 1);
+        const [one, two] = await Promise.all([
+          s.replaceIndexEntries(t.id, 0, owner, now + 1, expected, [mine], to + 1),
+          other.replaceIndexEntries(t.id, 0, owner, now + 1, expected, [theirs], to + 1),
+        ]);
+        assert.equal(Number(one) + Number(two), 1, `round ${round}: ${one} ${two}`);
+        const head = (await other.readIndex(t.id, 0, 0, 1))[0];
+        assert.deepEqual(head, one ? mine : theirs);
+        await (claims[0] ? s : other).releaseCleaning(t.id, 0, owner);
+      }
+      const blobs = await s.referencedBlobs();
+      assert.equal([...blobs].filter((b) => /^[so]\d$/.test(b)).length, 1);
+      assert.equal((await s.readIndex(t.id, 0, 0, 1 << 20)).length, 1);
+    } finally {
+      if (other !== s) await other.close();
+    }
   });
 }

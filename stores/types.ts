@@ -122,6 +122,15 @@ export interface EntityConfigs {
   configs: Record<string, string>;
 }
 
+/** A partition's compaction progress (KIP-58). */
+export interface CleanerState {
+  /** Offsets below this have been cleaned at least once; the dirty part starts here (log start at first). */
+  cleanedThrough: number;
+  /** Bytes of index entries from the log start to cleanedThrough, and from there to the high watermark. */
+  cleanBytes: number;
+  dirtyBytes: number;
+}
+
 /**
  * Small, strongly consistent state with atomic semantic operations. Each
  * backend uses its own native atomicity; callers never lock.
@@ -237,6 +246,46 @@ export interface MetaStore {
     changes: Record<string, string | null>,
     expectedVersion?: number,
   ): Promise<EntityConfigs | null>;
+
+  /**
+   * Claims cleaning one partition (KIP-58 log cleaner) for `owner` until nowMs
+   * + leaseMs: true when it was free, expired, or already `owner`'s (renewed);
+   * false when another owner holds it or the partition does not exist.
+   */
+  claimCleaning(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean>;
+  /** Ends `owner`'s claim (a claim held by another owner is left alone). */
+  releaseCleaning(topicId: string, partition: number, owner: string): Promise<void>;
+  /** The partition's cleaner state, or null when the partition does not exist. */
+  cleanerState(topicId: string, partition: number): Promise<CleanerState | null>;
+  /**
+   * Swaps cleaned batches in, all or nothing: only while `owner` holds an
+   * unexpired claim at nowMs, and only if the index still holds exactly
+   * `expected` (consecutive entries, each with the same baseOffset, lastOffset,
+   * blob, position and length). Then those entries are replaced by
+   * `replacement` (entries within the same offset range, in order; fewer,
+   * smaller or none: compacted logs have gaps; any wholly below the log start
+   * are left out), cleanedThrough is set to `cleanedThrough` (never moved
+   * backwards, never past the high watermark), and true is returned; otherwise
+   * nothing changes and false. The high watermark, log start, producer state
+   * and every other entry are untouched. `expected` may be empty only with an
+   * empty `replacement` (cleanedThrough moves alone); arguments breaking these
+   * rules are refused with a RangeError.
+   */
+  replaceIndexEntries(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    expected: IndexEntry[],
+    replacement: IndexEntry[],
+    cleanedThrough: number,
+  ): Promise<boolean>;
 }
 
 /**

@@ -15,6 +15,7 @@ import { newTopicId } from "../ids.ts";
 import { MemoryMetaStore, type MemorySnapshot } from "./memory.ts";
 import { type DirectoryLock, lockDirectory } from "./dir_lock.ts";
 import { Journal, readJournal } from "./journal.ts";
+import { checkReplacement } from "./cleaning.ts";
 
 /**
  * The MemoryMetaStore methods that change state. The journal records each call
@@ -38,6 +39,9 @@ const CHANGES = [
   "commitOffsets",
   "deleteOffsets",
   "alterEntityConfigs",
+  "claimCleaning",
+  "releaseCleaning",
+  "replaceIndexEntries",
 ] as const;
 type Change = typeof CHANGES[number];
 const CHANGE_NAMES: ReadonlySet<string> = new Set(CHANGES);
@@ -256,5 +260,47 @@ export class FileMetaStore implements T.MetaStore {
     expectedVersion?: number,
   ): Promise<T.EntityConfigs | null> {
     return this.change("alterEntityConfigs", entityType, name, changes, expectedVersion);
+  }
+
+  claimCleaning(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    return this.change("claimCleaning", topicId, partition, owner, nowMs, leaseMs);
+  }
+  releaseCleaning(topicId: string, partition: number, owner: string): Promise<void> {
+    return this.change("releaseCleaning", topicId, partition, owner);
+  }
+  cleanerState(topicId: string, partition: number): Promise<T.CleanerState | null> {
+    return this.read(() => this.mem.cleanerState(topicId, partition));
+  }
+  replaceIndexEntries(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    expected: T.IndexEntry[],
+    replacement: T.IndexEntry[],
+    cleanedThrough: number,
+  ): Promise<boolean> {
+    // Refused arguments never reach the journal (a replay would fail on them).
+    try {
+      checkReplacement(expected, replacement, cleanedThrough);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.change(
+      "replaceIndexEntries",
+      topicId,
+      partition,
+      owner,
+      nowMs,
+      expected,
+      replacement,
+      cleanedThrough,
+    );
   }
 }

@@ -8,6 +8,7 @@ import { afterAppend, checkSequence, type ProducerPartitionState } from "../prod
 import type {
   BatchToCommit,
   BrokerRegistration,
+  CleanerState,
   CommitResult,
   CommittedOffset,
   EntityConfigs,
@@ -21,11 +22,24 @@ import type {
   VersionedGroup,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
+import { checkReplacement, sameEntry } from "./cleaning.ts";
 
 interface PartitionData {
   state: PartitionState;
   entries: IndexEntry[];
   producers: Map<number, ProducerPartitionState>;
+  /** The log cleaner's claim and progress; absent until a cleaner first claims the partition. */
+  cleaner?: CleanerRow;
+}
+
+/** A partition's cleaner row (KIP-58). */
+interface CleanerRow {
+  /** The claim's holder, or null when released. */
+  owner: string | null;
+  /** The claim ends here (ms). */
+  until: number;
+  /** Offsets below this have been cleaned (the log start counts when it is further). */
+  cleanedThrough: number;
 }
 
 interface TopicData {
@@ -67,6 +81,8 @@ export interface MemorySnapshot {
       state: PartitionState;
       entries: IndexEntry[];
       producers: [number, ProducerPartitionState][];
+      /** Absent in snapshots from before the log cleaner, or until a partition is first claimed. */
+      cleaner?: CleanerRow;
     }[];
   }[];
   transactional: [string, { producerId: number; epoch: number }][];
@@ -104,6 +120,7 @@ export class MemoryMetaStore implements MetaStore {
           state: p.state,
           entries: p.entries,
           producers: [...p.producers],
+          ...(p.cleaner ? { cleaner: p.cleaner } : {}),
         })),
       })),
       transactional: [...this.transactional],
@@ -529,5 +546,92 @@ export class MemoryMetaStore implements MetaStore {
     const next = { name, version: (current?.version ?? 0) + 1, configs };
     all.set(name, next);
     return Promise.resolve(structuredClone(next));
+  }
+
+  claimCleaning(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve(false);
+    const c = p.cleaner;
+    if (c && c.owner !== null && c.owner !== owner && c.until > nowMs) {
+      return Promise.resolve(false);
+    }
+    p.cleaner = {
+      owner,
+      until: nowMs + leaseMs,
+      cleanedThrough: c?.cleanedThrough ?? p.state.logStartOffset,
+    };
+    return Promise.resolve(true);
+  }
+
+  releaseCleaning(topicId: string, partition: number, owner: string): Promise<void> {
+    const c = this.partition(topicId, partition)?.cleaner;
+    if (c && c.owner === owner) {
+      c.owner = null;
+      c.until = 0;
+    }
+    return Promise.resolve();
+  }
+
+  /** Sums the entries on each side of cleanedThrough (an entry holding it counts as dirty). */
+  cleanerState(topicId: string, partition: number): Promise<CleanerState | null> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve(null);
+    const cleanedThrough = Math.max(p.cleaner?.cleanedThrough ?? 0, p.state.logStartOffset);
+    let cleanBytes = 0;
+    let dirtyBytes = 0;
+    for (const e of p.entries) {
+      if (e.lastOffset < cleanedThrough) cleanBytes += e.length;
+      else dirtyBytes += e.length;
+    }
+    return Promise.resolve({ cleanedThrough, cleanBytes, dirtyBytes });
+  }
+
+  replaceIndexEntries(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    expected: IndexEntry[],
+    replacement: IndexEntry[],
+    cleanedThrough: number,
+  ): Promise<boolean> {
+    try {
+      checkReplacement(expected, replacement, cleanedThrough);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const p = this.partition(topicId, partition);
+    const c = p?.cleaner;
+    if (!p || !c || c.owner !== owner || c.until <= nowMs) return Promise.resolve(false);
+    let at = p.entries.length;
+    if (expected.length > 0) {
+      at = firstEntryAtOrAfter(p.entries, expected[0].baseOffset);
+      if (at + expected.length > p.entries.length) return Promise.resolve(false);
+      for (let i = 0; i < expected.length; i++) {
+        if (!sameEntry(p.entries[at + i], expected[i])) return Promise.resolve(false);
+      }
+    }
+    const ls = p.state.logStartOffset;
+    const kept = replacement.filter((e) => e.lastOffset >= ls).map((e) => ({
+      baseOffset: e.baseOffset,
+      lastOffset: e.lastOffset,
+      blob: e.blob,
+      position: e.position,
+      length: e.length,
+      maxTimestamp: e.maxTimestamp,
+    }));
+    p.entries.splice(at, expected.length, ...kept);
+    c.cleanedThrough = Math.max(
+      c.cleanedThrough,
+      ls,
+      Math.min(cleanedThrough, p.state.highWatermark),
+    );
+    return Promise.resolve(true);
   }
 }

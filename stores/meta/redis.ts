@@ -22,6 +22,10 @@
  *                                score = max timestamp, member = base offset (both increase,
  *                                so the first hit of a timestamp search is the answer)
  *   P pp:<t>:<p>         hash    producer id -> "epoch,lastSeq,(firstSeq,lastSeq,baseOffset)x<=5"
+ *   P cl:<t>:<p>         hash    the log cleaner's (KIP-58): owner and until (the cleaning claim and
+ *                                its lease's end, absent when free), ct (cleaned through: offsets
+ *                                below are clean), cb (bytes of the entries ending below ct);
+ *                                absent until a cleaner first claims the partition
  *   P producers          hash    producer id -> current epoch
  *   P next_pid           string  last producer id handed out (the first is 1000)
  *   P txn                hash    transactional id -> "producerId,epoch"

@@ -19,6 +19,7 @@ import { RECENT_BATCHES } from "../producer_state.ts";
 import type {
   BatchToCommit,
   BrokerRegistration,
+  CleanerState,
   CommitResult,
   CommittedOffset,
   EntityConfigs,
@@ -32,6 +33,7 @@ import type {
   VersionedGroup,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
+import { checkReplacement } from "./cleaning.ts";
 
 /** What a backend must offer: EVALSHA and EVAL with keys and string arguments. */
 export interface RedisEval {
@@ -270,7 +272,10 @@ local target = math.min(tonumber(ARGV[4]), hw)
 if target <= ls then return ls end
 redis.call('HSET', k, 'ls', istr(target))
 local idx, ts = idxkey(tid, p), tskey(tid, p)
-local removed_bytes = 0
+-- The log cleaner's count of clean bytes (cleaner.ts) loses the clean entries that go.
+local ck = P .. 'cl:' .. tid .. ':' .. p
+local cleaned_through = tonumber(redis.call('HGET', ck, 'ct') or '-1')
+local removed_bytes, removed_clean = 0, 0
 while true do
   local chunk = redis.call('ZRANGEBYSCORE', idx, '-inf', '(' .. istr(target), 'LIMIT', 0, 100)
   local removed = 0
@@ -281,11 +286,13 @@ while true do
       unref(blob)
       removed = removed + 1
       removed_bytes = removed_bytes + len
+      if l < cleaned_through then removed_clean = removed_clean + len end
     end
   end
   if removed < 100 then break end
 end
 if redis.call('HEXISTS', k, 'bytes') == 1 then redis.call('HINCRBY', k, 'bytes', istr(-removed_bytes)) end
+if removed_clean > 0 then redis.call('HINCRBY', ck, 'cb', istr(-removed_clean)) end
 local first = redis.call('ZRANGE', idx, 0, 0)
 if #first == 0 then
   redis.call('DEL', ts)
@@ -369,7 +376,10 @@ end
 return 1
 `;
 
-/** deleteTopic: ARGV = prefix, name. Removes the partitions' index, producer state and blob references. */
+/**
+ * deleteTopic: ARGV = prefix, name. Removes the partitions' index, producer
+ * state, cleaner state and blob references.
+ */
 const DELETE_TOPIC = PRELUDE + `
 local id = redis.call('HGET', P .. 'topics', ARGV[2])
 if not id then return 0 end
@@ -386,7 +396,8 @@ for p = 0, n - 1 do
     if #chunk < 500 then break end
     start = start + 500
   end
-  redis.call('DEL', idx, tskey(id, istr(p)), ppkey(id, istr(p)), pkey(id, istr(p)))
+  redis.call('DEL', idx, tskey(id, istr(p)), ppkey(id, istr(p)), pkey(id, istr(p)),
+    P .. 'cl:' .. id .. ':' .. istr(p))
 end
 redis.call('DEL', P .. 'topic:' .. id)
 redis.call('HDEL', P .. 'topics', ARGV[2])
@@ -642,6 +653,185 @@ redis.call('HSET', vk, name, istr(version + 1))
 return { istr(version + 1), encoded }
 `;
 
+/** Helpers of the log cleaner's scripts (KIP-58): the cleaner hash and byte counts. */
+const CLEANER_HELPERS = `
+local function clkey(tid, p) return P .. 'cl:' .. tid .. ':' .. p end
+-- Bytes of the entries that end in [from, to) (to: nil for no end), from the entry holding from.
+local function bytes_between(idx, from, to)
+  local before = redis.call('ZREVRANGEBYSCORE', idx, istr(from), '-inf', 'LIMIT', 0, 1)
+  local min = istr(from)
+  if #before > 0 then min = istr(entry_base(before[1])) end
+  local max = '+inf'
+  if to then max = '(' .. istr(to) end
+  local bytes = 0
+  while true do
+    local chunk = redis.call('ZRANGEBYSCORE', idx, min, max, 'LIMIT', 0, 100)
+    for _, m in ipairs(chunk) do
+      local b, l, _, len = entry_fields(m)
+      if l >= from and (to == nil or l < to) then bytes = bytes + len end
+      min = '(' .. istr(b)
+    end
+    if #chunk < 100 then return bytes end
+  end
+end
+`;
+
+/**
+ * claimCleaning: ARGV = prefix, topicId, partition, owner, nowMs, leaseMs.
+ * Returns 1 when claimed or renewed, 0 when another owner's lease runs or the
+ * partition does not exist.
+ */
+const CLAIM_CLEANING = PRELUDE + CLEANER_HELPERS + `
+local tid, p, owner = ARGV[2], ARGV[3], ARGV[4]
+local ls = redis.call('HGET', pkey(tid, p), 'ls')
+if not ls then return 0 end
+local ck = clkey(tid, p)
+local c = redis.call('HMGET', ck, 'owner', 'until', 'ct')
+local now = tonumber(ARGV[5])
+if c[1] and c[1] ~= owner and tonumber(c[2]) > now then return 0 end
+if not c[3] then redis.call('HSET', ck, 'ct', ls, 'cb', '0') end
+redis.call('HSET', ck, 'owner', owner, 'until', istr(now + tonumber(ARGV[6])))
+return 1
+`;
+
+/** releaseCleaning: ARGV = prefix, topicId, partition, owner. */
+const RELEASE_CLEANING = PRELUDE + CLEANER_HELPERS + `
+local ck = clkey(ARGV[2], ARGV[3])
+if redis.call('HGET', ck, 'owner') == ARGV[4] then redis.call('HDEL', ck, 'owner', 'until') end
+return 1
+`;
+
+/**
+ * cleanerState: ARGV = prefix, topicId, partition. Returns {cleanedThrough,
+ * cleanBytes, dirtyBytes} or false. The clean bytes are the cleaner hash's
+ * running count, the dirty ones the partition's byte count less them.
+ */
+const CLEANER_STATE = PRELUDE + CLEANER_HELPERS + `
+local tid, p = ARGV[2], ARGV[3]
+local k = pkey(tid, p)
+local v = redis.call('HMGET', k, 'ls', 'bytes')
+if not v[1] then return false end
+local c = redis.call('HMGET', clkey(tid, p), 'ct', 'cb')
+local ct = math.max(tonumber(c[1] or '0'), tonumber(v[1]))
+local cb = tonumber(c[2] or '0')
+local total = tonumber(v[2])
+if total == nil then
+  -- A partition from before the byte count existed: count it once (as partitionSizes does).
+  total = bytes_between(idxkey(tid, p), 0, nil)
+  redis.call('HSET', k, 'bytes', istr(total))
+end
+return { istr(ct), istr(cb), istr(total - cb) }
+`;
+
+/**
+ * replaceIndexEntries: ARGV = prefix, topicId, partition, owner, nowMs,
+ * cleanedThrough, count of expected entries, then 5 fields per expected entry
+ * (base, last, position, length, blob), then 6 per replacement entry (base,
+ * last, position, length, maxTimestamp, blob). Returns 1 when swapped, else 0.
+ *
+ * Cost: the expected and replacement entries, a binary search of the
+ * timestamp index, and the entries after the range up to the next timestamp
+ * record that survives (those whose record status may change).
+ */
+const REPLACE_INDEX_ENTRIES = PRELUDE + CLEANER_HELPERS + `
+local tid, p, owner = ARGV[2], ARGV[3], ARGV[4]
+local k = pkey(tid, p)
+local v = redis.call('HMGET', k, 'ls', 'hw', 'bytes')
+if not v[1] then return 0 end
+local ck = clkey(tid, p)
+local c = redis.call('HMGET', ck, 'owner', 'until', 'ct', 'cb')
+if c[1] ~= owner or tonumber(c[2] or '0') <= tonumber(ARGV[5]) then return 0 end
+local ls, hw = tonumber(v[1]), tonumber(v[2])
+local ct = math.max(tonumber(c[3] or '0'), ls)
+local cb = tonumber(c[4] or '0')
+local ne = tonumber(ARGV[7])
+local idx, ts = idxkey(tid, p), tskey(tid, p)
+local rstart = 8 + ne * 5
+if ne > 0 then
+  local cur = redis.call('ZRANGEBYSCORE', idx, ARGV[8], ARGV[8 + (ne - 1) * 5])
+  if #cur ~= ne then return 0 end
+  for i = 1, ne do
+    local b, l, pos, len, _, blob = entry_fields(cur[i])
+    local j = 8 + (i - 1) * 5
+    if b ~= tonumber(ARGV[j]) or l ~= tonumber(ARGV[j + 1]) or pos ~= tonumber(ARGV[j + 2])
+      or len ~= tonumber(ARGV[j + 3]) or blob ~= ARGV[j + 4] then
+      return 0
+    end
+  end
+  local range_from = tonumber(ARGV[8])
+  local range_to = tonumber(ARGV[8 + (ne - 1) * 5 + 1])
+  -- Timestamp records (both score and member increase with rank): how many lie before base.
+  local function records_before(base)
+    local lo, hi = 0, redis.call('ZCARD', ts)
+    while lo < hi do
+      local mid = math.floor((lo + hi) / 2)
+      if tonumber(redis.call('ZRANGE', ts, mid, mid)[1]) < base then lo = mid + 1 else hi = mid end
+    end
+    return lo
+  end
+  local r_lo = records_before(range_from)
+  local r_hi = records_before(range_to + 1)
+  local running = nil
+  if r_lo > 0 then running = tonumber(redis.call('ZRANGE', ts, r_lo - 1, r_lo - 1, 'WITHSCORES')[2]) end
+  if r_hi > r_lo then redis.call('ZREMRANGEBYRANK', ts, r_lo, r_hi - 1) end
+  local delta = 0
+  for i = 1, ne do
+    local _, l, _, len, _, blob = entry_fields(cur[i])
+    redis.call('ZREM', idx, cur[i])
+    unref(blob)
+    delta = delta - len
+    if l < ct then cb = cb - len end
+  end
+  local records = {}
+  for j = rstart, #ARGV, 6 do
+    local b, l, len, mt = tonumber(ARGV[j]), tonumber(ARGV[j + 1]), tonumber(ARGV[j + 3]), tonumber(ARGV[j + 4])
+    if l >= ls then
+      local m = ARGV[j] .. '|' .. ARGV[j + 1] .. '|' .. ARGV[j + 2] .. '|' .. ARGV[j + 3] .. '|' .. ARGV[j + 4] .. '|' .. ARGV[j + 5]
+      redis.call('ZADD', idx, ARGV[j], m)
+      redis.call('HINCRBY', P .. 'blobs', ARGV[j + 5], 1)
+      delta = delta + len
+      if l < ct then cb = cb + len end
+      if running == nil or mt > running then
+        records[#records + 1] = { ARGV[j + 4], ARGV[j] }
+        running = mt
+      end
+    end
+  end
+  -- Records after the range that no longer raise the running maximum go; the
+  -- first that still does (and every one after it) stays.
+  local stop = '+inf'
+  while true do
+    local head = redis.call('ZRANGE', ts, r_lo, r_lo, 'WITHSCORES')
+    if #head == 0 then break end
+    if running == nil or tonumber(head[2]) > running then
+      stop = '(' .. head[1]
+      break
+    end
+    redis.call('ZREM', ts, head[1])
+  end
+  for _, r in ipairs(records) do redis.call('ZADD', ts, r[1], r[2]) end
+  -- Entries between the range and that record may raise the maximum now.
+  local min = '(' .. istr(range_to)
+  while true do
+    local chunk = redis.call('ZRANGEBYSCORE', idx, min, stop, 'LIMIT', 0, 100)
+    for _, m in ipairs(chunk) do
+      local b, _, _, _, mt = entry_fields(m)
+      if running == nil or mt > running then
+        redis.call('ZADD', ts, istr(mt), istr(b))
+        running = mt
+      end
+      min = '(' .. istr(b)
+    end
+    if #chunk < 100 then break end
+  end
+  if v[3] then redis.call('HINCRBY', k, 'bytes', istr(delta)) end
+end
+local next_ct = math.max(ct, math.min(tonumber(ARGV[6]), hw))
+if next_ct > ct then cb = cb + bytes_between(idx, ct, next_ct) end
+redis.call('HSET', ck, 'ct', istr(next_ct), 'cb', istr(cb))
+return 1
+`;
+
 /** ping: proves the server runs scripts, which this store needs. */
 const PING = `return 'PONG'`;
 
@@ -677,6 +867,10 @@ export const SCRIPTS = {
   deleteOffsets: DELETE_OFFSETS,
   entityConfigs: ENTITY_CONFIGS,
   alterEntityConfigs: ALTER_ENTITY_CONFIGS,
+  claimCleaning: CLAIM_CLEANING,
+  releaseCleaning: RELEASE_CLEANING,
+  cleanerState: CLEANER_STATE,
+  replaceIndexEntries: REPLACE_INDEX_ENTRIES,
   ping: PING,
 } as const;
 
@@ -1056,5 +1250,62 @@ export class LuaMetaStore implements MetaStore {
     ]);
     if (!Array.isArray(v)) return null;
     return { name, version: Number(v[0]), configs: JSON.parse(String(v[1])) };
+  }
+
+  async claimCleaning(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    if (!Number.isSafeInteger(nowMs) || !Number.isSafeInteger(leaseMs)) {
+      throw new RangeError(`claimCleaning: ${nowMs} and ${leaseMs} must be integers`);
+    }
+    return Number(
+      await this.run("claimCleaning", [topicId, partition, owner, nowMs, leaseMs]),
+    ) === 1;
+  }
+
+  async releaseCleaning(topicId: string, partition: number, owner: string): Promise<void> {
+    await this.run("releaseCleaning", [topicId, partition, owner]);
+  }
+
+  async cleanerState(topicId: string, partition: number): Promise<CleanerState | null> {
+    const v = await this.run("cleanerState", [topicId, partition]);
+    if (!Array.isArray(v)) return null;
+    return {
+      cleanedThrough: Number(v[0]),
+      cleanBytes: Number(v[1]),
+      dirtyBytes: Number(v[2]),
+    };
+  }
+
+  async replaceIndexEntries(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    expected: IndexEntry[],
+    replacement: IndexEntry[],
+    cleanedThrough: number,
+  ): Promise<boolean> {
+    checkReplacement(expected, replacement, cleanedThrough);
+    if (!Number.isSafeInteger(nowMs)) {
+      throw new RangeError(`replaceIndexEntries: nowMs ${nowMs} is not an integer`);
+    }
+    const args: (string | number)[] = [
+      topicId,
+      partition,
+      owner,
+      nowMs,
+      cleanedThrough,
+      expected.length,
+    ];
+    for (const e of expected) args.push(e.baseOffset, e.lastOffset, e.position, e.length, e.blob);
+    for (const e of replacement) {
+      args.push(e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.blob);
+    }
+    return Number(await this.run("replaceIndexEntries", args)) === 1;
   }
 }

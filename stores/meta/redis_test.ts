@@ -14,6 +14,7 @@ metaStoreConformance("redis", {
     return openMetaStore(server.url(3, "conf:"));
   },
   reopen: () => Promise.resolve(openMetaStore(server!.url(3, "conf:"))),
+  second: () => Promise.resolve(openMetaStore(server!.url(3, "conf:"))),
   cleanup: async () => {
     await server?.[Symbol.asyncDispose]();
     server = null;

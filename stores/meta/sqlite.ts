@@ -12,6 +12,7 @@ import { afterAppend, checkSequence, type ProducerPartitionState } from "../prod
 import type {
   BatchToCommit,
   BrokerRegistration,
+  CleanerState,
   CommitResult,
   CommittedOffset,
   EntityConfigs,
@@ -26,6 +27,7 @@ import type {
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
 import { WalCheckpointer } from "./sqlite_checkpoint.ts";
+import { checkReplacement, sameEntry } from "./cleaning.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,6 +72,12 @@ CREATE TABLE IF NOT EXISTS committed_offsets (
 CREATE TABLE IF NOT EXISTS entity_configs (
   entity_type TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, configs TEXT NOT NULL,
   PRIMARY KEY (entity_type, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cleaner (
+  topic_id TEXT NOT NULL, partition INTEGER NOT NULL,
+  owner TEXT, lease_until INTEGER NOT NULL,
+  cleaned_through INTEGER NOT NULL, clean_bytes INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS transactional_ids (
   transactional_id TEXT PRIMARY KEY, producer_id INTEGER NOT NULL, epoch INTEGER NOT NULL
@@ -178,7 +186,7 @@ export class SqliteMetaStore implements MetaStore {
     return Promise.resolve(this.tx(() => {
       const r = this.q("SELECT id FROM topics WHERE name = ?").get(name) as Row | undefined;
       if (!r) return false;
-      for (const table of ["batches", "partitions", "producer_partitions"]) {
+      for (const table of ["batches", "partitions", "producer_partitions", "cleaner"]) {
         this.q(`DELETE FROM ${table} WHERE topic_id = ?`).run(String(r.id));
       }
       this.q("DELETE FROM topics WHERE id = ?").run(String(r.id));
@@ -366,10 +374,26 @@ export class SqliteMetaStore implements MetaStore {
     fromOffset: number,
     maxBytes: number,
   ): Promise<IndexEntry[]> {
-    // The entry holding fromOffset starts at or before it, so look from the last start <= fromOffset.
+    // One read transaction: every page sees the same index, even while another
+    // process swaps cleaned entries in (replaceIndexEntries).
+    this.db.exec("BEGIN");
+    try {
+      return Promise.resolve(this.readIndexPages(topicId, partition, fromOffset, maxBytes));
+    } finally {
+      this.db.exec("COMMIT");
+    }
+  }
+
+  private readIndexPages(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    maxBytes: number,
+  ): IndexEntry[] {
+    // The entry holding fromOffset starts at or before it, so look from the last start <= fromOffset
+    // (in a gap of a compacted log, that entry ends before fromOffset and is skipped).
     // Rows come in pages until maxBytes is reached: most fetches need far fewer rows than
-    // the cap, and SQLite hands over a short page much faster. Entries are only ever
-    // appended at the end, so a later page continues the earlier one.
+    // the cap, and SQLite hands over a short page much faster.
     let rows = this.q(
       `SELECT base_offset, last_offset, blob, position, length, max_timestamp FROM batches
        WHERE topic_id = ? AND partition = ? AND base_offset >= COALESCE(
@@ -383,7 +407,7 @@ export class SqliteMetaStore implements MetaStore {
       for (const r of rows) {
         const e = this.entryFromRow(r);
         if (e.lastOffset < fromOffset) continue;
-        if (out.length > 0 && bytes + e.length > maxBytes) return Promise.resolve(out);
+        if (out.length > 0 && bytes + e.length > maxBytes) return out;
         out.push(e);
         bytes += e.length;
       }
@@ -395,7 +419,7 @@ export class SqliteMetaStore implements MetaStore {
          ORDER BY base_offset LIMIT ${INDEX_PAGE}`,
       ).all(topicId, partition, Number(rows[rows.length - 1].base_offset)) as Row[];
     }
-    return Promise.resolve(out);
+    return out;
   }
 
   findByTimestamp(topicId: string, partition: number, ts: number): Promise<IndexEntry | null> {
@@ -426,8 +450,17 @@ export class SqliteMetaStore implements MetaStore {
       if (target <= Number(st.log_start)) return Number(st.log_start);
       this.q("UPDATE partitions SET log_start = ? WHERE topic_id = ? AND partition = ?")
         .run(target, topicId, partition);
-      this.q("DELETE FROM batches WHERE topic_id = ? AND partition = ? AND last_offset < ?")
-        .run(topicId, partition, target);
+      // The cleaner's count of clean bytes loses the clean entries that go.
+      this.q(
+        `UPDATE cleaner SET clean_bytes = clean_bytes - (
+           SELECT COALESCE(SUM(b.length), 0) FROM batches b
+           WHERE b.topic_id = cleaner.topic_id AND b.partition = cleaner.partition
+             AND b.base_offset < ? AND b.last_offset < ? AND b.last_offset < cleaner.cleaned_through)
+         WHERE topic_id = ? AND partition = ?`,
+      ).run(target, target, topicId, partition);
+      this.q(
+        "DELETE FROM batches WHERE topic_id = ? AND partition = ? AND base_offset < ? AND last_offset < ?",
+      ).run(topicId, partition, target, target);
       return target;
     }));
   }
@@ -693,6 +726,158 @@ export class SqliteMetaStore implements MetaStore {
           "ON CONFLICT (entity_type, name) DO UPDATE SET version = excluded.version, configs = excluded.configs",
       ).run(entityType, name, version + 1, JSON.stringify(configs));
       return { name, version: version + 1, configs };
+    }));
+  }
+
+  claimCleaning(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    return Promise.resolve(this.tx(() => {
+      const st = this.q(
+        "SELECT log_start FROM partitions WHERE topic_id = ? AND partition = ?",
+      ).get(topicId, partition) as Row | undefined;
+      if (!st) return false;
+      const c = this.q(
+        "SELECT owner, lease_until FROM cleaner WHERE topic_id = ? AND partition = ?",
+      ).get(topicId, partition) as Row | undefined;
+      if (c && c.owner !== null && c.owner !== owner && Number(c.lease_until) > nowMs) {
+        return false;
+      }
+      this.q(
+        `INSERT INTO cleaner (topic_id, partition, owner, lease_until, cleaned_through, clean_bytes)
+         VALUES (?, ?, ?, ?, ?, 0)
+         ON CONFLICT (topic_id, partition) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until`,
+      ).run(topicId, partition, owner, nowMs + leaseMs, Number(st.log_start));
+      return true;
+    }));
+  }
+
+  releaseCleaning(topicId: string, partition: number, owner: string): Promise<void> {
+    this.q(
+      "UPDATE cleaner SET owner = NULL, lease_until = 0 WHERE topic_id = ? AND partition = ? AND owner = ?",
+    ).run(topicId, partition, owner);
+    return Promise.resolve();
+  }
+
+  /** Bytes of the entries holding offsets >= `from` (one indexed range of the dirty part). */
+  private bytesFrom(topicId: string, partition: number, from: number): number {
+    const r = this.q(
+      `SELECT COALESCE(SUM(length), 0) AS bytes FROM batches
+       WHERE topic_id = ? AND partition = ? AND last_offset >= ? AND base_offset >= COALESCE(
+         (SELECT MAX(base_offset) FROM batches WHERE topic_id = ? AND partition = ? AND base_offset <= ?), 0)`,
+    ).get(topicId, partition, from, topicId, partition, from) as Row;
+    return Number(r.bytes);
+  }
+
+  /** Bytes of the entries that end in [from, to) (one indexed range). */
+  private bytesBetween(topicId: string, partition: number, from: number, to: number): number {
+    const r = this.q(
+      `SELECT COALESCE(SUM(length), 0) AS bytes FROM batches
+       WHERE topic_id = ? AND partition = ? AND last_offset >= ? AND last_offset < ? AND base_offset < ?
+         AND base_offset >= COALESCE(
+           (SELECT MAX(base_offset) FROM batches WHERE topic_id = ? AND partition = ? AND base_offset <= ?), 0)`,
+    ).get(topicId, partition, from, to, to, topicId, partition, from) as Row;
+    return Number(r.bytes);
+  }
+
+  /**
+   * The clean side is the cleaner row's running count (kept by
+   * replaceIndexEntries and advanceLogStart); the dirty side is summed from
+   * cleanedThrough on, which the next clean reads anyway.
+   */
+  cleanerState(topicId: string, partition: number): Promise<CleanerState | null> {
+    this.db.exec("BEGIN");
+    try {
+      const st = this.q(
+        "SELECT log_start FROM partitions WHERE topic_id = ? AND partition = ?",
+      ).get(topicId, partition) as Row | undefined;
+      if (!st) return Promise.resolve(null);
+      const c = this.q(
+        "SELECT cleaned_through, clean_bytes FROM cleaner WHERE topic_id = ? AND partition = ?",
+      ).get(topicId, partition) as Row | undefined;
+      const cleanedThrough = Math.max(Number(c?.cleaned_through ?? 0), Number(st.log_start));
+      return Promise.resolve({
+        cleanedThrough,
+        cleanBytes: Number(c?.clean_bytes ?? 0),
+        dirtyBytes: this.bytesFrom(topicId, partition, cleanedThrough),
+      });
+    } finally {
+      this.db.exec("COMMIT");
+    }
+  }
+
+  replaceIndexEntries(
+    topicId: string,
+    partition: number,
+    owner: string,
+    nowMs: number,
+    expected: IndexEntry[],
+    replacement: IndexEntry[],
+    cleanedThrough: number,
+  ): Promise<boolean> {
+    try {
+      checkReplacement(expected, replacement, cleanedThrough);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return Promise.resolve(this.tx(() => {
+      const st = this.q(
+        "SELECT log_start, high_watermark FROM partitions WHERE topic_id = ? AND partition = ?",
+      ).get(topicId, partition) as Row | undefined;
+      const c = this.q(
+        "SELECT owner, lease_until, cleaned_through, clean_bytes FROM cleaner WHERE topic_id = ? AND partition = ?",
+      ).get(topicId, partition) as Row | undefined;
+      if (!st || !c || c.owner !== owner || Number(c.lease_until) <= nowMs) return false;
+      const ls = Number(st.log_start);
+      const ct = Math.max(Number(c.cleaned_through), ls);
+      let cleanBytes = Number(c.clean_bytes);
+      if (expected.length > 0) {
+        const first = expected[0].baseOffset;
+        const last = expected[expected.length - 1].baseOffset;
+        const rows = this.q(
+          `SELECT base_offset, last_offset, blob, position, length, max_timestamp FROM batches
+           WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset <= ?
+           ORDER BY base_offset`,
+        ).all(topicId, partition, first, last) as Row[];
+        if (rows.length !== expected.length) return false;
+        for (let i = 0; i < rows.length; i++) {
+          if (!sameEntry(this.entryFromRow(rows[i]), expected[i])) return false;
+        }
+        this.q(
+          "DELETE FROM batches WHERE topic_id = ? AND partition = ? AND base_offset >= ? AND base_offset <= ?",
+        ).run(topicId, partition, first, last);
+        const insert = this.q(
+          "INSERT INTO batches (topic_id, partition, base_offset, last_offset, blob, position, length, max_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        for (const e of expected) if (e.lastOffset < ct) cleanBytes -= e.length;
+        for (const e of replacement) {
+          if (e.lastOffset < ls) continue;
+          insert.run(
+            topicId,
+            partition,
+            e.baseOffset,
+            e.lastOffset,
+            e.blob,
+            e.position,
+            e.length,
+            e.maxTimestamp,
+          );
+          if (e.lastOffset < ct) cleanBytes += e.length;
+        }
+      }
+      const next = Math.max(ct, Math.min(cleanedThrough, Number(st.high_watermark)));
+      if (next > ct) {
+        // Entries ending in [ct, next) become clean.
+        cleanBytes += this.bytesBetween(topicId, partition, ct, next);
+      }
+      this.q(
+        "UPDATE cleaner SET cleaned_through = ?, clean_bytes = ? WHERE topic_id = ? AND partition = ?",
+      ).run(next, cleanBytes, topicId, partition);
+      return true;
     }));
   }
 }

@@ -10,6 +10,7 @@ metaStoreConformance("sqlite", {
     return new SqliteMetaStore(join(dir, "meta.db"));
   },
   reopen: () => Promise.resolve(new SqliteMetaStore(join(dir, "meta.db"))),
+  second: () => Promise.resolve(new SqliteMetaStore(join(dir, "meta.db"))),
   cleanup: () => Deno.remove(dir, { recursive: true }),
 });
 

@@ -17,6 +17,8 @@ metaStoreConformance("upstash", {
   },
   reopen: () =>
     Promise.resolve(new UpstashMetaStore(`${proxy!.url}?prefix=conf:`, { token: proxy!.token })),
+  second: () =>
+    Promise.resolve(new UpstashMetaStore(`${proxy!.url}?prefix=conf:`, { token: proxy!.token })),
   cleanup: async () => {
     await proxy?.[Symbol.asyncDispose]();
     await server?.[Symbol.asyncDispose]();
