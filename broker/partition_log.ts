@@ -14,8 +14,9 @@
  * - appends, through the produce pipeline, answered per (topic, partition);
  * - reads: the index, the batches with their base offsets (and leader epoch
  *   0) written in, and the long poll of Fetch;
- * - offsets: by timestamp (ListOffsets), the log start (DeleteRecords) and
- *   the end of a leader epoch (OffsetForLeaderEpoch).
+ * - offsets: by timestamp, exact to the record (ListOffsets; the batch is
+ *   read and decompressed to find it), the log start (DeleteRecords) and the
+ *   end of a leader epoch (OffsetForLeaderEpoch).
  *
  * No method throws for a store failure: each answers an error code, so a
  * request with many partitions gets an answer for every one of them.
@@ -24,6 +25,7 @@
 import { getLogger } from "@logtape/logtape";
 import { ErrorCode } from "../protocol/errors.ts";
 import { writeBaseOffset } from "../protocol/record_batch.ts";
+import { decodeBatch } from "../protocol/batch_codec.ts";
 import type { IndexEntry, MetaStore, PartitionState, TopicInfo } from "../stores/types.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { BlobCache } from "./blob_cache.ts";
@@ -207,7 +209,10 @@ export class PartitionLog {
           return ok(-1);
         case MAX_TIMESTAMP: {
           const e = await meta.maxTimestampEntry(ref.topic.id, ref.partition);
-          return e ? ok(e.lastOffset, e.maxTimestamp) : ok(-1);
+          if (!e) return ok(-1);
+          // The first record of that batch carrying its greatest timestamp (KIP-734).
+          const r = await this.recordIn(e, (ts) => ts >= e.maxTimestamp);
+          return r ? ok(r.offset, r.timestamp) : ok(e.lastOffset, e.maxTimestamp);
         }
       }
       if (timestamp < 0) {
@@ -218,10 +223,45 @@ export class PartitionLog {
         };
       }
       const e = await meta.findByTimestamp(ref.topic.id, ref.partition, timestamp);
-      return e ? ok(Math.max(e.baseOffset, st.logStartOffset), e.maxTimestamp) : ok(-1);
+      if (!e) return ok(-1);
+      // The first record at or after the target, inside the first batch that reaches it.
+      const r = await this.recordIn(
+        e,
+        (ts, offset) => ts >= timestamp && offset >= st.logStartOffset,
+      );
+      return r
+        ? ok(r.offset, r.timestamp)
+        : ok(Math.max(e.baseOffset, st.logStartOffset), e.maxTimestamp);
     } catch (e) {
       return { ...none, errorCode: this.failure(e), message: messageOf(e) };
     }
+  }
+
+  /**
+   * The first record of a stored batch whose timestamp and offset pass `wanted`,
+   * decompressing it when needed; under LogAppendTime every record has the
+   * batch's max timestamp. Null when none does (or the batch does not decode).
+   */
+  private async recordIn(
+    e: IndexEntry,
+    wanted: (timestamp: number, offset: number) => boolean,
+  ): Promise<{ offset: number; timestamp: number } | null> {
+    const bytes = await this.d.blobs.read(e.blob, e.position, e.length);
+    let batch;
+    try {
+      batch = decodeBatch(bytes, { verifyCrc: false });
+    } catch {
+      return null;
+    }
+    const { header } = batch;
+    for (const r of batch.records) {
+      const ts = header.timestampType === 1
+        ? header.maxTimestamp
+        : header.baseTimestamp + r.timestampDelta;
+      const offset = e.baseOffset + r.offsetDelta;
+      if (wanted(ts, offset)) return { offset, timestamp: ts };
+    }
+    return null;
   }
 
   /**

@@ -22,6 +22,8 @@ import {
   PRODUCE_API,
 } from "../protocol/generated/mod.ts";
 import { buildBatch, decodeRecords } from "../protocol/record_batch.ts";
+import { decodeBatch, encodeBatch } from "../protocol/batch_codec.ts";
+import { Compression } from "../protocol/compression.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { testBroker } from "./broker_util.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
@@ -82,6 +84,8 @@ Deno.test("ApiVersions lists exactly the handler table, in v0 and v4", async () 
     const res = await c.call(API_VERSIONS_API, v, {
       clientSoftwareName: "wire-test",
       clientSoftwareVersion: "1",
+      clusterId: null,
+      nodeId: -1,
     });
     assert.equal(res.errorCode, 0);
     const table = [...broker.handlers.values()].map((
@@ -97,10 +101,15 @@ Deno.test("ApiVersions lists exactly the handler table, in v0 and v4", async () 
 Deno.test("ApiVersions newer than ours gets UNSUPPORTED_VERSION with our list in v0 (KIP-511)", async () => {
   await using broker = await testBroker();
   await using c = await WireClient.connect(broker.port);
-  await c.send(API_VERSIONS_API, 9, { clientSoftwareName: "x", clientSoftwareVersion: "1" });
+  await c.send(API_VERSIONS_API, 9, {
+    clientSoftwareName: "x",
+    clientSoftwareVersion: "1",
+    clusterId: null,
+    nodeId: -1,
+  });
   const res = await c.receive(API_VERSIONS_API, 0);
   assert.equal(res.body.errorCode, ErrorCode.UNSUPPORTED_VERSION);
-  assert.ok(res.body.apiKeys.some((k) => k.apiKey === 18 && k.maxVersion === 4));
+  assert.ok(res.body.apiKeys.some((k) => k.apiKey === 18 && k.maxVersion === 5));
 });
 
 metaStoreTest(
@@ -572,4 +581,40 @@ Deno.test("linger: ends once an idempotent producer's five requests in flight al
   const plain = await pipelined(5, 9, false);
   assert.deepEqual(plain.offsets, [9, 10, 11, 12, 13]);
   assert.ok(plain.ms >= 1400, `answered in ${plain.ms} ms, before the linger`);
+});
+
+Deno.test("ListOffsets by timestamp and max timestamp is exact to the record, in any codec", async () => {
+  await using broker = await testBroker();
+  await using c = await WireClient.connect(broker.port);
+  await createTopic(c, "times", 1);
+  const base = 1_700_000_000_000;
+  // Timestamps base+0, +10, +5, +20, +20 at offsets 0-4; then a gzip batch at 5-7.
+  const deltas = [0, 10, 5, 20, 20];
+  const first = buildBatch(
+    records(5).map((r, i) => ({ ...r, timestampDelta: deltas[i] })),
+    { baseTimestamp: base },
+  );
+  await produce(c, "times", 0, first);
+  const plain = decodeBatch(buildBatch(
+    records(3, 5).map((r, i) => ({ ...r, timestampDelta: [30, 40, 35][i] })),
+    { baseTimestamp: base },
+  ));
+  await produce(c, "times", 0, encodeBatch(plain.header, plain.records, Compression.GZIP));
+  const list = async (timestamp: number) => {
+    const req = defaultListOffsetsRequest();
+    req.replicaId = -1;
+    req.topics = [{
+      name: "times",
+      partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }],
+    }];
+    const p = (await c.call(LIST_OFFSETS_API, 10, req)).topics[0].partitions[0];
+    assert.equal(p.errorCode, 0);
+    return [Number(p.offset), Number(p.timestamp)];
+  };
+  assert.deepEqual(await list(base + 7), [1, base + 10], "the first record at or after +7");
+  assert.deepEqual(await list(base + 11), [3, base + 20]);
+  assert.deepEqual(await list(base + 36), [6, base + 40], "inside the compressed batch");
+  assert.deepEqual(await list(base + 41), [-1, -1], "past every record");
+  // -3: the first record holding the greatest timestamp, not the batch's last offset.
+  assert.deepEqual(await list(-3), [6, base + 40]);
 });
