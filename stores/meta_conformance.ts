@@ -791,6 +791,61 @@ export function cleanerConformance(name: string, factory: MetaStoreFactory): voi
     assert.deepEqual(await s.referencedBlobs(), new Set(["v"]));
   });
 
+  test("timestamp lookups stay right over many swaps of many entries", async (s) => {
+    const t = (await s.createTopic({ name: "c", partitions: 1, configs: {} }))!;
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    await s.commitBatches(
+      "x",
+      Array.from({ length: 120 }, (_, i) =>
+        batch(t.id, 0, {
+          position: i * 10,
+          length: 10,
+          recordCount: 3,
+          maxTimestamp: 1000 + random(500),
+        })),
+    );
+    assert.equal(await s.claimCleaning(t.id, 0, "a", 0, 1_000_000), true);
+    for (let round = 0; round < 25; round++) {
+      const all = await s.readIndex(t.id, 0, 0, 1 << 30);
+      const at = random(all.length);
+      const expected = all.slice(at, at + 1 + random(6));
+      // Each entry of the range: dropped, kept, or shrunk to its last offsets with a new time.
+      const replacement: IndexEntry[] = [];
+      for (const e of expected) {
+        const fate = random(3);
+        if (fate === 1) replacement.push(e);
+        if (fate === 2) {
+          replacement.push(
+            entry(
+              e.lastOffset,
+              e.lastOffset,
+              `r${round}`,
+              replacement.length,
+              1,
+              900 + random(700),
+            ),
+          );
+        }
+      }
+      if (round === 10) await s.advanceLogStart(t.id, 0, 40);
+      const ok = await s.replaceIndexEntries(t.id, 0, "a", 1, expected, replacement, 0);
+      assert.equal(ok, round !== 10 || expected[0].lastOffset >= 40, `round ${round}`);
+      const now = await s.readIndex(t.id, 0, 0, 1 << 30);
+      let max: IndexEntry | null = null;
+      for (const e of now) if (max === null || e.maxTimestamp > max.maxTimestamp) max = e;
+      assert.deepEqual(await s.maxTimestampEntry(t.id, 0), max, `round ${round}`);
+      for (const target of [0, 950, 1100, 1250, 1400, 1499, 1550, 1600]) {
+        assert.deepEqual(
+          await s.findByTimestamp(t.id, 0, target),
+          now.find((e) => e.maxTimestamp >= target) ?? null,
+          `round ${round}, timestamp ${target}`,
+        );
+      }
+      assert.deepEqual(await s.partitionSizes(t.id, 1), [now.reduce((n, e) => n + e.length, 0)]);
+    }
+  });
+
   test("two stores racing: one claim wins, and one of two swaps of the same entries", async (s) => {
     const other = factory.second ? await factory.second(s) : s;
     try {
