@@ -28,6 +28,7 @@ import {
 import { buildBatch } from "../protocol/record_batch.ts";
 import { crc32c } from "../protocol/crc32c.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { ZERO_UUID } from "../protocol/reader.ts";
 
 // Where the fields an idempotent producer sets lie in a v2 record batch.
 const CRC_AT = 17;
@@ -127,7 +128,7 @@ async function producer(index: number): Promise<number[]> {
       transactionalId: null,
       acks: -1,
       timeoutMs: 30_000,
-      topicData: [{ name: values.topic, partitionData }],
+      topicData: [{ name: values.topic, topicId: ZERO_UUID, partitionData }],
     });
   };
   const rtts: number[] = [];

@@ -404,6 +404,8 @@ Deno.test("a failing meta store: configs requests get a retriable code, the conn
   const v = await c.call(API_VERSIONS_API, 3, {
     clientSoftwareName: "t",
     clientSoftwareVersion: "1",
+    clusterId: null,
+    nodeId: -1,
   });
   assert.equal(v.errorCode, ErrorCode.NONE);
   const d2 = await c.call(DESCRIBE_CONFIGS_API, 4, describe(BROKER, "0"));

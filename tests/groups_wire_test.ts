@@ -38,6 +38,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Writer } from "../protocol/writer.ts";
+import { ZERO_UUID } from "../protocol/reader.ts";
 import type { MetaStore } from "../stores/types.ts";
 import { testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
@@ -152,6 +153,7 @@ metaStoreTest("classic group v0: join, sync, heartbeat, commit, fetch and leave"
     memberId: joined.memberId,
     topics: [{
       name: "t",
+      topicId: ZERO_UUID,
       partitions: [{
         partitionIndex: 0,
         committedOffset: 5,
@@ -160,6 +162,7 @@ metaStoreTest("classic group v0: join, sync, heartbeat, commit, fetch and leave"
       }],
     }, {
       name: "missing",
+      topicId: ZERO_UUID,
       partitions: [{
         partitionIndex: 0,
         committedOffset: 1,
@@ -275,6 +278,7 @@ metaStoreTest(
       memberId: b.memberId,
       topics: [{
         name: "t",
+        topicId: ZERO_UUID,
         partitions: [{
           partitionIndex: 2,
           committedOffset: 9,
@@ -291,6 +295,7 @@ metaStoreTest(
       memberId: b.memberId,
       topics: [{
         name: "t",
+        topicId: ZERO_UUID,
         partitions: [{
           partitionIndex: 2,
           committedOffset: 1,
@@ -310,7 +315,7 @@ metaStoreTest(
           groupId: "never",
           memberId: null,
           memberEpoch: -1,
-          topics: [{ name: "t", partitionIndexes: [0] }],
+          topics: [{ name: "t", topicId: ZERO_UUID, partitionIndexes: [0] }],
         },
       ],
     });
@@ -404,6 +409,7 @@ metaStoreTest(
       memberId: "",
       topics: [{
         name: "t",
+        topicId: ZERO_UUID,
         partitions: [{
           partitionIndex: 0,
           committedOffset: 3,

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { ApiCodec } from "../protocol/frame.ts";
+import { ZERO_UUID } from "../protocol/reader.ts";
 import {
   API_VERSIONS_API,
   CONSUMER_GROUP_HEARTBEAT_API,
@@ -133,6 +134,7 @@ function cases(topicId: string): Case[] {
     r.generationIdOrMemberEpoch = -1;
     r.topics = [{
       name: TOPIC,
+      topicId: ZERO_UUID,
       partitions: [{
         ...defaultOffsetCommitRequestPartition(),
         partitionIndex: 0,
@@ -411,6 +413,8 @@ for (const store of ["meta", "log"] as const) {
           const versions = await c.call(API_VERSIONS_API, 3, {
             clientSoftwareName: "faults",
             clientSoftwareVersion: "1",
+            clusterId: null,
+            nodeId: -1,
           });
           assert.equal(versions.errorCode, ErrorCode.NONE);
         });

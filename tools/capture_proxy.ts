@@ -254,7 +254,12 @@ async function brokerVersions(upstream: Endpoint): Promise<ApiRange[]> {
       apiVersion: 3,
       correlationId: 1,
       clientId: "capture-proxy",
-    }, { clientSoftwareName: "capture-proxy", clientSoftwareVersion: "1" });
+    }, {
+      clientSoftwareName: "capture-proxy",
+      clientSoftwareVersion: "1",
+      clusterId: null,
+      nodeId: -1,
+    });
     await writeAll(conn, request);
     const frame = await new FrameReader(conn).next();
     if (frame === null) throw new Error("broker closed the connection");
