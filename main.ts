@@ -149,6 +149,13 @@ const FLAGS: Record<string, FlagSpec> = {
       "How long a broker's claim on a partition it cleans lasts unrenewed; a dead broker's runs out",
     default: "60000",
   },
+  "consolidate-interval-ms": {
+    type: "string",
+    env: "SKB_CONSOLIDATE_INTERVAL_MS",
+    help:
+      "How often small s3: objects are merged into larger ones, partition by partition (0 turns it off)",
+    default: "60000",
+  },
   "http-port": {
     type: "string",
     env: "SKB_HTTP_PORT",
@@ -332,6 +339,12 @@ export async function main(args: string[]): Promise<number> {
       httpPort: str("http-port") ? integer("http-port", str("http-port")!, 0, 65535) : null,
       cleanerIntervalMs: integer("cleaner-interval-ms", str("cleaner-interval-ms")!, 0, 86_400_000),
       cleanerLeaseMs: integer("cleaner-lease-ms", str("cleaner-lease-ms")!, 100, 86_400_000),
+      consolidateIntervalMs: integer(
+        "consolidate-interval-ms",
+        str("consolidate-interval-ms")!,
+        0,
+        86_400_000,
+      ),
     };
   } catch (e) {
     fail((e as Error).message);

@@ -13,6 +13,7 @@ import { type HttpServer, startHttpServer } from "../broker/http.ts";
 import { enforceRetention } from "../broker/retention.ts";
 import { BrokerRegistry } from "../broker/registry.ts";
 import { LogCleaner, type PartitionCleaned } from "../broker/cleaner.ts";
+import { ObjectConsolidator, type PartitionConsolidated } from "../broker/consolidator.ts";
 import { handlerTable } from "../handlers/dispatch.ts";
 import type { Handler } from "../handlers/types.ts";
 import { serveConnection, type ServerContext } from "./connection.ts";
@@ -31,6 +32,13 @@ export interface BrokerOptions extends Partial<BrokerConfig> {
   cleanerIntervalMs?: number;
   /** How long a broker's claim on a partition it cleans lasts without renewal (default 60 s). */
   cleanerLeaseMs?: number;
+  /**
+   * How often small objects of per-object log stores (s3:) are consolidated
+   * (default 60 s; 0 = never; other stores never need it).
+   */
+  consolidateIntervalMs?: number;
+  /** Only offsets below a high watermark seen this long ago are consolidated (default 60 s). */
+  consolidateMinAgeMs?: number;
   /** Port of the operations endpoint (/metrics, /healthz, /readyz); off when null or unset. */
   httpPort?: number | null;
   /** Address of the operations endpoint (default: the broker's host). */
@@ -59,6 +67,8 @@ export interface Broker {
   sweep(graceMs?: number): Promise<number>;
   /** One log-cleaner pass over the compacted topics; what it cleaned. */
   clean(): Promise<PartitionCleaned[]>;
+  /** One consolidation pass over the partitions (s3: only; nothing elsewhere); what it did. */
+  consolidate(): Promise<PartitionConsolidated[]>;
 }
 
 /** Starts a broker on the given stores; they are pinged first. */
@@ -197,6 +207,39 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       }).catch((e) => log.warn("Cleaner pass failed: {error}", { error: e }));
     }, cleanEvery)
     : null;
+  // Small objects of s3: logs, under the cleaner's lease (its own owner id, so the
+  // two never hold one partition at once even in one process).
+  const consolidator = new ObjectConsolidator({
+    meta,
+    log: logStore,
+    owner: `${config.nodeId}-${crypto.randomUUID()}-consolidator`,
+  }, { leaseMs: opts.cleanerLeaseMs ?? 60_000, minAgeMs: opts.consolidateMinAgeMs });
+  let consolidating: Promise<unknown> | null = null;
+  const consolidate = async () => {
+    while (consolidating !== null) await consolidating;
+    const pass = consolidator.runOnce();
+    const running = pass.catch(() => {}).finally(() => {
+      if (consolidating === running) consolidating = null;
+    });
+    consolidating = running;
+    return await pass;
+  };
+  const consolidateEvery = opts.consolidateIntervalMs ?? 60_000;
+  const consolidatorTimer = consolidateEvery > 0 && consolidator.applies
+    ? setInterval(() => {
+      if (consolidating !== null) return;
+      consolidate().then((done) => {
+        for (const r of done) {
+          log.info("Consolidated {topic}-{partition}: {pieces} objects into {runs}", {
+            topic: r.topic,
+            partition: r.partition,
+            pieces: r.piecesMerged,
+            runs: r.runs,
+          });
+        }
+      }).catch((e) => log.warn("Consolidation pass failed: {error}", { error: e }));
+    }, consolidateEvery)
+    : null;
   // Session expiry and rebalance deadlines of groups nobody is talking to (any broker may).
   const groupSweeper = setInterval(() => {
     ctx.groups.sweep().catch((e) => log.warn("Group sweep failed: {error}", { error: e }));
@@ -207,6 +250,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     closed ??= (async () => {
       if (sweeper !== null) clearInterval(sweeper);
       if (cleanerTimer !== null) clearInterval(cleanerTimer);
+      if (consolidatorTimer !== null) clearInterval(consolidatorTimer);
       clearInterval(groupSweeper);
       closing.abort();
       listener.close();
@@ -231,6 +275,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       }
       await http?.close();
       await cleaning;
+      await consolidating;
       await logStore.close();
       await meta.close();
     })();
@@ -247,5 +292,6 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     close,
     sweep,
     clean,
+    consolidate,
   };
 }

@@ -293,6 +293,12 @@ export interface MetaStore {
  * flush, an append to a segment file); written bytes never change.
  */
 export interface LogStore {
+  /**
+   * True when every write is its own remote object (s3:), so a partition's
+   * batches end up spread over many small objects and are worth consolidating
+   * (broker/consolidator.ts); absent for stores that append to segments.
+   */
+  readonly objectPerWrite?: boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Stores the chunks back to back as one blob and returns its key. */

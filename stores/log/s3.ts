@@ -181,6 +181,8 @@ class Deadline {
 
 /** The S3 log store. */
 export class S3LogStore implements LogStore {
+  /** One object per flush: the broker consolidates small ones (broker/consolidator.ts). */
+  readonly objectPerWrite = true;
   readonly opts: S3UrlOptions;
   private readonly options: S3Options;
   private readonly timeoutMs: number;
