@@ -13,6 +13,7 @@ import { type HttpServer, startHttpServer } from "../broker/http.ts";
 import { enforceRetention } from "../broker/retention.ts";
 import { BrokerRegistry } from "../broker/registry.ts";
 import { LogCleaner, type PartitionCleaned } from "../broker/cleaner.ts";
+import { watchLogSpace } from "../broker/space.ts";
 import { ObjectConsolidator, type PartitionConsolidated } from "../broker/consolidator.ts";
 import { handlerTable } from "../handlers/dispatch.ts";
 import type { Handler } from "../handlers/types.ts";
@@ -85,6 +86,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     closing: closing.signal,
   });
   const { meta, log: logStore, metrics, pipeline } = ctx;
+  // A bounded log store (memory:?max-bytes=) frees space through the meta store when full.
+  watchLogSpace(opts.log, meta, metrics);
   const server: ServerContext = { broker: ctx, handlers: handlerTable(), connections: new Set() };
 
   let listener: Deno.TcpListener;

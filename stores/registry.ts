@@ -8,6 +8,7 @@
  *         upstash:  (UPSTASH_REDIS_REST_URL)  upstash://host  https://host  (token from
  *         UPSTASH_REDIS_REST_TOKEN; http:// only for a loopback emulator)
  *   log:  memory:  file:///abs/dir        file:rel/dir        (bare path = directory)
+ *         memory:?max-bytes=64m  (a bound: past it the oldest data of delete-policy topics goes)
  *         s3://bucket/prefix?endpoint=...&region=...&force_path_style=true  (credentials from
  *         the standard AWS environment variables)
  */
@@ -18,7 +19,7 @@ import type { LogStore, MetaStore } from "./types.ts";
 import { redactUrl } from "./redact.ts";
 import { MemoryMetaStore } from "./meta/memory.ts";
 import { SqliteMetaStore } from "./meta/sqlite.ts";
-import { MemoryLogStore } from "./log/memory.ts";
+import { type MemoryLogOptions, MemoryLogStore } from "./log/memory.ts";
 import { FileLogStore } from "./log/file.ts";
 import { FileMetaStore } from "./meta/file.ts";
 import { DirectoryLockedError } from "./meta/dir_lock.ts";
@@ -105,6 +106,40 @@ function fileUrl(url: string): { path: string; fsync: boolean } {
   return { path: pathOf(path, "file:"), fsync };
 }
 
+/** A byte count as URLs write it: digits, optionally followed by k, m or g (KiB, MiB, GiB). */
+function byteCount(text: string): number | null {
+  const m = /^([0-9]+)([kmg]?)$/i.exec(text.trim());
+  if (!m) return null;
+  const scale = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()]!;
+  const n = Number(m[1]) * scale;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** The options of a `memory:` log store URL (`memory:?max-bytes=64m`). */
+function memoryLogUrl(url: string): MemoryLogOptions {
+  const query = url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
+  const opts: MemoryLogOptions = {};
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (key !== "max-bytes") {
+      throw new StoreUrlError(
+        `Log store URL ${JSON.stringify(url)} has an unknown option ${
+          JSON.stringify(key)
+        }; memory: takes only max-bytes`,
+      );
+    }
+    const n = byteCount(value);
+    if (n === null) {
+      throw new StoreUrlError(
+        `Log store URL ${JSON.stringify(url)}: max-bytes ${
+          JSON.stringify(value)
+        } is not a positive whole number of bytes; write e.g. max-bytes=67108864 or max-bytes=64m`,
+      );
+    }
+    opts.maxBytes = n;
+  }
+  return opts;
+}
+
 /** Settings of the meta store that are not in its URL. */
 export interface MetaStoreOptions {
   /**
@@ -153,7 +188,7 @@ export interface LogStoreOptions {
 /** Opens the log store a URL names. */
 export function openLogStore(url: string, options: LogStoreOptions = {}): LogStore {
   const scheme = schemeOf(url);
-  if (scheme === "memory:") return new MemoryLogStore();
+  if (scheme === "memory:") return new MemoryLogStore(memoryLogUrl(url));
   if (scheme === "file:" || scheme === null) {
     const { path, fsync } = fileUrl(url);
     return new FileLogStore(path, { fsync });

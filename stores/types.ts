@@ -311,4 +311,21 @@ export interface LogStore {
    * flight). Returns how many blobs or segments were removed.
    */
   sweep(referenced: Set<string>, graceMs: number): Promise<number>;
+  /** A store with a size bound (`memory:?max-bytes=`) shows it here; others leave it out. */
+  readonly space?: LogSpace;
+}
+
+/**
+ * The size bound of a log store. Before refusing a write that would go past
+ * `maxBytes`, the store asks `onFull` (installed by the broker, broker/space.ts)
+ * to free at least `neededBytes`; it resolves false when nothing more can go.
+ */
+export interface LogSpace {
+  readonly maxBytes: number;
+  usedBytes(): number;
+  /** Bytes a blob holds; 0 when it is gone. */
+  blobBytes(blob: string): number;
+  /** Removes these blobs at once (ones no index entry points to any more); returns the bytes freed. */
+  discard(blobs: Iterable<string>): number;
+  onFull: ((neededBytes: number) => Promise<boolean>) | null;
 }

@@ -4,9 +4,20 @@
  * of copying them together: fetches read batch-aligned ranges, which lie
  * within one chunk and come back as views without a copy. Written bytes are
  * never changed, by the store or by the broker that handed them over.
+ *
+ * With `maxBytes` (`memory:?max-bytes=64m`) the store is bounded: a write
+ * that would go past the bound first asks the broker to free space (see
+ * {@link LogSpace}; broker/space.ts drops the oldest batches of delete-policy
+ * topics), and fails only when nothing more can be freed.
  */
 
-import type { LogStore } from "../types.ts";
+import type { LogSpace, LogStore } from "../types.ts";
+
+/** Settings of the memory log store (from its URL's query). */
+export interface MemoryLogOptions {
+  /** Bytes the store may hold (a positive integer); unbounded when unset. */
+  maxBytes?: number;
+}
 
 interface Blob {
   chunks: Uint8Array[];
@@ -20,25 +31,89 @@ interface Blob {
 export class MemoryLogStore implements LogStore {
   private blobs = new Map<string, Blob>();
   private next = 0;
+  private used = 0;
+  /** The space reclaim running now; writers that also need room wait for it. */
+  private reclaiming: Promise<void> | null = null;
+  /** Present only with a bound. */
+  readonly space?: LogSpace;
+
+  constructor(opts: MemoryLogOptions = {}) {
+    const maxBytes = opts.maxBytes;
+    if (maxBytes === undefined) return;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new RangeError(`max-bytes ${JSON.stringify(maxBytes)} is not a positive integer`);
+    }
+    this.space = {
+      maxBytes,
+      usedBytes: () => this.used,
+      blobBytes: (blob) => this.blobs.get(blob)?.size ?? 0,
+      discard: (blobs) => {
+        let freed = 0;
+        for (const key of blobs) freed += this.remove(key);
+        return freed;
+      },
+      onFull: null,
+    };
+  }
+
+  private remove(key: string): number {
+    const b = this.blobs.get(key);
+    if (!b) return 0;
+    this.blobs.delete(key);
+    this.used -= b.size;
+    return b.size;
+  }
+
+  /** Waits until `size` more bytes fit under the bound, asking for space as needed. */
+  private async makeRoom(size: number, space: LogSpace): Promise<void> {
+    const full = (what: string) =>
+      new Error(
+        `memory: log store is full (max-bytes=${space.maxBytes}): ${what}; raise max-bytes or use file:`,
+      );
+    if (size > space.maxBytes) throw full(`a write of ${size} bytes can never fit`);
+    while (this.used + size > space.maxBytes) {
+      if (this.reclaiming !== null) {
+        await this.reclaiming;
+        continue;
+      }
+      if (space.onFull === null) throw full("nothing frees space in it");
+      let freed = false;
+      const run = space.onFull(this.used + size - space.maxBytes).then((f) => {
+        freed = f;
+      }).finally(() => {
+        this.reclaiming = null;
+      });
+      this.reclaiming = run.catch(() => {});
+      // A reclaim that fails fails this write with its error.
+      await run;
+      if (!freed) throw full("nothing more can be freed");
+    }
+  }
 
   ping(): Promise<void> {
     return Promise.resolve();
   }
   close(): Promise<void> {
     this.blobs.clear();
+    this.used = 0;
     return Promise.resolve();
   }
 
-  write(chunks: Uint8Array[]): Promise<string> {
+  async write(chunks: Uint8Array[]): Promise<string> {
+    const held = [...chunks];
     const starts: number[] = [];
     let size = 0;
-    for (const c of chunks) {
+    for (const c of held) {
       starts.push(size);
       size += c.length;
     }
+    if (this.space !== undefined && this.used + size > this.space.maxBytes) {
+      await this.makeRoom(size, this.space);
+    }
     const key = `m${this.next++}`;
-    this.blobs.set(key, { chunks: [...chunks], starts, size, createdMs: Date.now() });
-    return Promise.resolve(key);
+    this.blobs.set(key, { chunks: held, starts, size, createdMs: Date.now() });
+    this.used += size;
+    return key;
   }
 
   read(blob: string, position: number, length: number): Promise<Uint8Array> {
@@ -76,7 +151,7 @@ export class MemoryLogStore implements LogStore {
     let removed = 0;
     for (const [key, b] of this.blobs) {
       if (!referenced.has(key) && b.createdMs <= cutoff) {
-        this.blobs.delete(key);
+        this.remove(key);
         removed++;
       }
     }
