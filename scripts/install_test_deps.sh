@@ -154,6 +154,35 @@ else
   say "kafka tools: resolved"
 fi
 
+# ---- Kafka Streams 4.4 and Kafka Connect 4.3.1 (jars from Maven Central) ----
+# tests/streams_connect_test.ts runs a Streams word count (tests/clients/streams/WordCount.java,
+# a single-file source program) and a distributed Connect worker with the FileStream
+# connectors against us. Each pom is resolved into its own lib (their kafka-clients differ),
+# again only when the pom's sha256 no longer matches the lib's stamp.
+# resolve_lib NAME POM LIB: resolves POM's runtime jars into LIB unless LIB's stamp matches.
+resolve_lib() {
+  local name="$1" pom="$2" lib="$3" want
+  want="$(sha256sum "$pom" | cut -d' ' -f1)"
+  if [ -f "$lib/.stamp" ] && [ "$(cat "$lib/.stamp")" = "$want" ]; then
+    say "$name: present ($lib)"
+    return 0
+  fi
+  say "resolving $name ($pom) into $lib with Maven"
+  rm -rf "$lib"
+  mkdir -p "$lib"
+  if ! mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$(pwd)/$lib"; then
+    rm -rf "$lib"
+    fail "Maven could not resolve $pom"
+  fi
+  echo "$want" >"$lib/.stamp"
+  say "$name: resolved"
+}
+STEP="kafka streams jars"
+resolve_lib "kafka streams" tests/clients/streams/pom.xml .tools/streams/lib
+STEP="kafka connect jars"
+resolve_lib "kafka connect" tests/clients/connect/pom.xml .tools/connect/lib
+
 # ---- Apache Kafka jars (optional) ----
 if [ "$WITH_APACHE_KAFKA" -eq 1 ]; then
   STEP="apache kafka jars"
