@@ -86,6 +86,8 @@ interface Piece {
 }
 
 const MiB = 1024 * 1024;
+/** Ranged reads of one run in flight at once. */
+const READ_CONCURRENCY = 8;
 
 /** Background consolidation of small objects; see the module doc. */
 export class ObjectConsolidator {
@@ -197,11 +199,7 @@ export class ObjectConsolidator {
         const cs = await meta.cleanerState(topic.id, partition);
         if (!cs) return result;
         const expected = run.flatMap((p) => p.entries);
-        const chunks: Uint8Array[] = [];
-        for (const piece of run) {
-          const first = piece.entries[0];
-          chunks.push(await this.d.log.read(first.blob, first.position, piece.bytes));
-        }
+        const chunks = await this.readPieces(run);
         const blob = await this.d.log.write(chunks);
         const replacement: IndexEntry[] = [];
         let position = 0;
@@ -234,6 +232,21 @@ export class ObjectConsolidator {
     } finally {
       await meta.releaseCleaning(topic.id, partition, this.d.owner).catch(() => {});
     }
+  }
+
+  /** The pieces' bytes, in order, a few GETs at a time (a run holds at most targetBytes). */
+  private async readPieces(run: Piece[]): Promise<Uint8Array[]> {
+    const out = new Array<Uint8Array>(run.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < run.length) {
+        const i = next++;
+        const first = run[i].entries[0];
+        out[i] = await this.d.log.read(first.blob, first.position, run[i].bytes);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, run.length) }, worker));
+    return out;
   }
 
   private claim(topic: TopicInfo, partition: number): Promise<boolean> {
