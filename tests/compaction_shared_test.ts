@@ -186,7 +186,11 @@ async function scenario(
         await sleep(rnd.int(0, 8));
       }
     };
-    const producers = brokers.map((_, i) => produceVia(i));
+    // Failures are kept for the end (a rejection left unawaited would end the whole file).
+    const failures: string[] = [];
+    const producers = brokers.map((_, i) =>
+      produceVia(i).catch((e) => failures.push(`producer ${i}: ${e}`))
+    );
 
     // A consumer following every partition through the last broker (a survivor).
     const consumed: { p: number; offset: number; key: string; value: string | null }[] = [];
@@ -220,7 +224,7 @@ async function scenario(
           }
         }
       }
-    })();
+    })().catch((e) => failures.push(`consumer: ${e}`));
 
     const removedAll = async () => {
       let n = 0;
@@ -300,6 +304,7 @@ async function scenario(
     await sleep(1500);
     stop = true;
     await Promise.all(producers);
+    assert.deepEqual(failures, [], `${label}: producers and consumer`);
     const tStopped = at();
 
     // The dead broker's leases run out: every partition is cleaned past where it was.
@@ -323,6 +328,7 @@ async function scenario(
     const tClean = at();
     consuming = false;
     await consumer;
+    assert.deepEqual(failures, [], `${label}: producers and consumer`);
     const final = await states();
 
     // The whole log, read through a survivor.
