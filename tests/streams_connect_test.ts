@@ -6,7 +6,11 @@
  * a file of 10,000 lines through a topic into another file with the FileStream connectors made
  * through its REST API, and after a restart keeps the connectors and the source's offsets.
  * The jars come from Maven Central, resolved by scripts/install_test_deps.sh into
- * .tools/streams/lib and .tools/connect/lib.
+ * .tools/streams/lib and .tools/connect/lib; without them or Java the tests fail saying so.
+ *
+ * Streams runs with its defaults, so its counts reach the output topic at each commit
+ * (commit.interval.ms, 30 s): each of its two steps takes about that long. SKB_JAVA_LOG_LEVEL
+ * (INFO, DEBUG, ...) shows the Java programs' logs; the broker's refusals are printed at the end.
  */
 
 import assert from "node:assert/strict";
