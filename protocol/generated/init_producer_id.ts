@@ -5,12 +5,12 @@
 import { Reader } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** InitProducerId: API key 22, versions 0-5. */
+/** InitProducerId: API key 22, versions 0-6. */
 export const INIT_PRODUCER_ID_API = {
   name: "InitProducerId",
   apiKey: 22,
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 2,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -29,11 +29,15 @@ export interface InitProducerIdRequest {
   /** Existing ID the producer wants to keep (KIP-360). */
   producerId: number;
   producerEpoch: number;
+  /** KIP-939. */
+  enable2Pc: boolean;
+  /** KIP-939: keep the prepared transaction instead of aborting it. */
+  keepPreparedTxn: boolean;
 }
 
 /** A InitProducerIdRequest with every field at its default. */
 export function defaultInitProducerIdRequest(): InitProducerIdRequest {
-  return { transactionalId: "", transactionTimeoutMs: 0, producerId: -1, producerEpoch: -1 };
+  return { transactionalId: "", transactionTimeoutMs: 0, producerId: -1, producerEpoch: -1, enable2Pc: false, keepPreparedTxn: false };
 }
 
 /** Decodes a InitProducerIdRequest of the given version. */
@@ -47,10 +51,14 @@ export function decodeInitProducerIdRequest(r: Reader, version: number): InitPro
   if (version >= 3) { producerId = r.int64(); }
   let producerEpoch: number = -1;
   if (version >= 3) { producerEpoch = r.int16(); }
+  let enable2Pc: boolean = false;
+  if (version >= 6) { enable2Pc = r.bool(); }
+  let keepPreparedTxn: boolean = false;
+  if (version >= 6) { keepPreparedTxn = r.bool(); }
   if (version >= 2) {
     r.skipTaggedFields();
   }
-  return { transactionalId, transactionTimeoutMs, producerId, producerEpoch };
+  return { transactionalId, transactionTimeoutMs, producerId, producerEpoch, enable2Pc, keepPreparedTxn };
 }
 
 /** Encodes a InitProducerIdRequest in the given version. Fields the version lacks are dropped. */
@@ -60,6 +68,8 @@ export function encodeInitProducerIdRequest(w: Writer, m: InitProducerIdRequest,
   w.int32(m.transactionTimeoutMs);
   if (version >= 3) { w.int64(m.producerId); }
   if (version >= 3) { w.int16(m.producerEpoch); }
+  if (version >= 6) { w.bool(m.enable2Pc); }
+  if (version >= 6) { w.bool(m.keepPreparedTxn); }
   if (version >= 2) {
     w.uvarint(0);
   }
@@ -71,11 +81,13 @@ export interface InitProducerIdResponse {
   errorCode: number;
   producerId: number;
   producerEpoch: number;
+  ongoingTxnProducerId: number;
+  ongoingTxnProducerEpoch: number;
 }
 
 /** A InitProducerIdResponse with every field at its default. */
 export function defaultInitProducerIdResponse(): InitProducerIdResponse {
-  return { throttleTimeMs: 0, errorCode: 0, producerId: -1, producerEpoch: 0 };
+  return { throttleTimeMs: 0, errorCode: 0, producerId: -1, producerEpoch: 0, ongoingTxnProducerId: -1, ongoingTxnProducerEpoch: -1 };
 }
 
 /** Decodes a InitProducerIdResponse of the given version. */
@@ -89,10 +101,14 @@ export function decodeInitProducerIdResponse(r: Reader, version: number): InitPr
   producerId = r.int64();
   let producerEpoch: number = 0;
   producerEpoch = r.int16();
+  let ongoingTxnProducerId: number = -1;
+  if (version >= 6) { ongoingTxnProducerId = r.int64(); }
+  let ongoingTxnProducerEpoch: number = -1;
+  if (version >= 6) { ongoingTxnProducerEpoch = r.int16(); }
   if (version >= 2) {
     r.skipTaggedFields();
   }
-  return { throttleTimeMs, errorCode, producerId, producerEpoch };
+  return { throttleTimeMs, errorCode, producerId, producerEpoch, ongoingTxnProducerId, ongoingTxnProducerEpoch };
 }
 
 /** Encodes a InitProducerIdResponse in the given version. Fields the version lacks are dropped. */
@@ -102,6 +118,8 @@ export function encodeInitProducerIdResponse(w: Writer, m: InitProducerIdRespons
   w.int16(m.errorCode);
   w.int64(m.producerId);
   w.int16(m.producerEpoch);
+  if (version >= 6) { w.int64(m.ongoingTxnProducerId); }
+  if (version >= 6) { w.int16(m.ongoingTxnProducerEpoch); }
   if (version >= 2) {
     w.uvarint(0);
   }

@@ -2,15 +2,15 @@
 // deno-lint-ignore-file
 // deno-fmt-ignore-file
 
-import { Reader } from "../reader.ts";
+import { Reader, ZERO_UUID } from "../reader.ts";
 import { Writer, type RecordsValue } from "../writer.ts";
 
-/** TxnOffsetCommit: API key 28, versions 0-5. */
+/** TxnOffsetCommit: API key 28, versions 0-6. */
 export const TXN_OFFSET_COMMIT_API = {
   name: "TxnOffsetCommit",
   apiKey: 28,
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   /** First version whose request uses KIP-482 flexible encodings (-1: none). */
   requestFlexibleFrom: 3,
   /** First version whose response uses KIP-482 flexible encodings (-1: none). */
@@ -66,19 +66,22 @@ export function encodeTxnOffsetCommitRequestPartition(w: Writer, m: TxnOffsetCom
 /** A TxnOffsetCommitRequestTopic entry. */
 export interface TxnOffsetCommitRequestTopic {
   name: string;
+  topicId: string;
   partitions: TxnOffsetCommitRequestPartition[];
 }
 
 /** A TxnOffsetCommitRequestTopic with every field at its default. */
 export function defaultTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTopic {
-  return { name: "", partitions: [] };
+  return { name: "", topicId: ZERO_UUID, partitions: [] };
 }
 
 /** Decodes a TxnOffsetCommitRequestTopic of the given version. */
 export function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
   const flex = version >= 3;
   let name: string = "";
-  name = (flex ? r.compactString() : r.string());
+  if (version <= 5) { name = (flex ? r.compactString() : r.string()); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 6) { topicId = r.uuid(); }
   let partitions: TxnOffsetCommitRequestPartition[] = [];
   {
       const n = (flex ? r.arrayLength(true) : r.arrayLength(false));
@@ -92,13 +95,14 @@ export function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): T
   if (version >= 3) {
     r.skipTaggedFields();
   }
-  return { name, partitions };
+  return { name, topicId, partitions };
 }
 
 /** Encodes a TxnOffsetCommitRequestTopic in the given version. Fields the version lacks are dropped. */
 export function encodeTxnOffsetCommitRequestTopic(w: Writer, m: TxnOffsetCommitRequestTopic, version: number): void {
   const flex = version >= 3;
-  if (flex) w.compactNullableString(m.name); else w.nullableString(m.name);
+  if (version <= 5) { if (flex) w.compactNullableString(m.name); else w.nullableString(m.name); }
+  if (version >= 6) { w.uuid(m.topicId); }
   {
       const a = m.partitions;
       w.arrayLength(a === null ? null : a.length, flex);
@@ -116,7 +120,7 @@ export interface TxnOffsetCommitRequest {
   producerId: number;
   producerEpoch: number;
   /** Consumer's generation (or member epoch), -1 if unknown. */
-  generationId: number;
+  generationIdOrMemberEpoch: number;
   memberId: string;
   /** KIP-345 static membership. */
   groupInstanceId: string | null;
@@ -125,7 +129,7 @@ export interface TxnOffsetCommitRequest {
 
 /** A TxnOffsetCommitRequest with every field at its default. */
 export function defaultTxnOffsetCommitRequest(): TxnOffsetCommitRequest {
-  return { transactionalId: "", groupId: "", producerId: 0, producerEpoch: 0, generationId: -1, memberId: "", groupInstanceId: null, topics: [] };
+  return { transactionalId: "", groupId: "", producerId: 0, producerEpoch: 0, generationIdOrMemberEpoch: -1, memberId: "", groupInstanceId: null, topics: [] };
 }
 
 /** Decodes a TxnOffsetCommitRequest of the given version. */
@@ -139,8 +143,8 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
   producerId = r.int64();
   let producerEpoch: number = 0;
   producerEpoch = r.int16();
-  let generationId: number = -1;
-  if (version >= 3) { generationId = r.int32(); }
+  let generationIdOrMemberEpoch: number = -1;
+  if (version >= 3) { generationIdOrMemberEpoch = r.int32(); }
   let memberId: string = "";
   if (version >= 3) { memberId = r.compactString(); }
   let groupInstanceId: string | null = null;
@@ -158,7 +162,7 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
   if (version >= 3) {
     r.skipTaggedFields();
   }
-  return { transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, topics };
+  return { transactionalId, groupId, producerId, producerEpoch, generationIdOrMemberEpoch, memberId, groupInstanceId, topics };
 }
 
 /** Encodes a TxnOffsetCommitRequest in the given version. Fields the version lacks are dropped. */
@@ -168,7 +172,7 @@ export function encodeTxnOffsetCommitRequest(w: Writer, m: TxnOffsetCommitReques
   if (flex) w.compactNullableString(m.groupId); else w.nullableString(m.groupId);
   w.int64(m.producerId);
   w.int16(m.producerEpoch);
-  if (version >= 3) { w.int32(m.generationId); }
+  if (version >= 3) { w.int32(m.generationIdOrMemberEpoch); }
   if (version >= 3) { w.compactNullableString(m.memberId); }
   if (version >= 3) { w.compactNullableString(m.groupInstanceId); }
   {
@@ -218,19 +222,22 @@ export function encodeTxnOffsetCommitResponsePartition(w: Writer, m: TxnOffsetCo
 /** A TxnOffsetCommitResponseTopic entry. */
 export interface TxnOffsetCommitResponseTopic {
   name: string;
+  topicId: string;
   partitions: TxnOffsetCommitResponsePartition[];
 }
 
 /** A TxnOffsetCommitResponseTopic with every field at its default. */
 export function defaultTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTopic {
-  return { name: "", partitions: [] };
+  return { name: "", topicId: ZERO_UUID, partitions: [] };
 }
 
 /** Decodes a TxnOffsetCommitResponseTopic of the given version. */
 export function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
   const flex = version >= 3;
   let name: string = "";
-  name = (flex ? r.compactString() : r.string());
+  if (version <= 5) { name = (flex ? r.compactString() : r.string()); }
+  let topicId: string = ZERO_UUID;
+  if (version >= 6) { topicId = r.uuid(); }
   let partitions: TxnOffsetCommitResponsePartition[] = [];
   {
       const n = (flex ? r.arrayLength(true) : r.arrayLength(false));
@@ -244,13 +251,14 @@ export function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): 
   if (version >= 3) {
     r.skipTaggedFields();
   }
-  return { name, partitions };
+  return { name, topicId, partitions };
 }
 
 /** Encodes a TxnOffsetCommitResponseTopic in the given version. Fields the version lacks are dropped. */
 export function encodeTxnOffsetCommitResponseTopic(w: Writer, m: TxnOffsetCommitResponseTopic, version: number): void {
   const flex = version >= 3;
-  if (flex) w.compactNullableString(m.name); else w.nullableString(m.name);
+  if (version <= 5) { if (flex) w.compactNullableString(m.name); else w.nullableString(m.name); }
+  if (version >= 6) { w.uuid(m.topicId); }
   {
       const a = m.partitions;
       w.arrayLength(a === null ? null : a.length, flex);

@@ -3,14 +3,14 @@
  * they become visible when the transaction commits. v2 adds leader epochs; v3
  * is the first flexible version and adds group membership (KIP-447); v4 adds
  * the TRANSACTION_ABORTABLE error; in v5 (transactions v2, KIP-890) the request
- * also implies AddOffsetsToTxn.
+ * also implies AddOffsetsToTxn; v6 names topics by id (KIP-516).
  */
 import type { ApiDef } from "../schema.ts";
 
 export default {
   name: "TxnOffsetCommit",
   apiKey: 28,
-  validVersions: "0-5",
+  validVersions: "0-6",
   request: {
     name: "TxnOffsetCommitRequest",
     flexibleVersions: "3+",
@@ -20,7 +20,7 @@ export default {
       { name: "producerId", type: "int64", versions: "0+" },
       { name: "producerEpoch", type: "int16", versions: "0+" },
       {
-        name: "generationId",
+        name: "generationIdOrMemberEpoch",
         type: "int32",
         versions: "3+",
         default: -1,
@@ -41,7 +41,8 @@ export default {
         structName: "TxnOffsetCommitRequestTopic",
         versions: "0+",
         fields: [
-          { name: "name", type: "string", versions: "0+" },
+          { name: "name", type: "string", versions: "0-5" },
+          { name: "topicId", type: "uuid", versions: "6+" },
           {
             name: "partitions",
             type: "[]struct",
@@ -74,7 +75,8 @@ export default {
         structName: "TxnOffsetCommitResponseTopic",
         versions: "0+",
         fields: [
-          { name: "name", type: "string", versions: "0+" },
+          { name: "name", type: "string", versions: "0-5" },
+          { name: "topicId", type: "uuid", versions: "6+" },
           {
             name: "partitions",
             type: "[]struct",
