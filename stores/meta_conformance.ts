@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { ErrorCode } from "../protocol/errors.ts";
-import type { BatchToCommit, IndexEntry, MetaStore } from "./types.ts";
+import type { BatchToCommit, CommitResult, IndexEntry, MetaStore } from "./types.ts";
 
 /** Opens a fresh, empty store; `reopen` (when the backend is durable) opens the same data again. */
 export interface MetaStoreFactory {
@@ -42,6 +42,7 @@ export function batch(
 export function metaStoreConformance(name: string, factory: MetaStoreFactory): void {
   groupConformance(name, factory);
   cleanerConformance(name, factory);
+  transactionConformance(name, factory);
   const test = (what: string, fn: (s: MetaStore) => Promise<void>) =>
     Deno.test(`${name} meta store: ${what}`, async () => {
       const s = await factory.open();
@@ -880,4 +881,542 @@ export function cleanerConformance(name: string, factory: MetaStoreFactory): voi
       if (other !== s) await other.close();
     }
   });
+}
+
+/** A transaction marker (KIP-98 control batch) from producer (id, epoch): 0 abort, 1 commit. */
+export function marker(
+  topicId: string,
+  partition: number,
+  producerId: number,
+  producerEpoch: number,
+  controlType: number,
+  over: Partial<BatchToCommit> = {},
+): BatchToCommit {
+  return batch(topicId, partition, {
+    recordCount: 1,
+    length: 78,
+    baseSequence: -1,
+    producerId,
+    producerEpoch,
+    isTransactional: true,
+    isControl: true,
+    controlType,
+    ...over,
+  });
+}
+
+/** The transaction part of the contract (run by metaStoreConformance). */
+export function transactionConformance(name: string, factory: MetaStoreFactory): void {
+  const test = (what: string, fn: (s: MetaStore) => Promise<void>) =>
+    Deno.test(`${name} meta store: transactions: ${what}`, async () => {
+      const s = await factory.open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+        await factory.cleanup?.();
+      }
+    });
+  const producer = async (s: MetaStore, transactionalId: string) => {
+    const id = await s.initProducerId({
+      transactionalId,
+      transactionTimeoutMs: 60000,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    assert.equal(id.errorCode, 0);
+    return id;
+  };
+  /** A transactional data batch of `recordCount` records at sequence `seq`. */
+  const txn = (
+    topicId: string,
+    partition: number,
+    p: { producerId: number; producerEpoch: number },
+    seq: number,
+    over: Partial<BatchToCommit> = {},
+  ) =>
+    batch(topicId, partition, {
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      baseSequence: seq,
+      isTransactional: true,
+      ...over,
+    });
+  const offsets = async (s: MetaStore, topicId: string, partition: number) => {
+    const st = (await s.partitionState(topicId, partition))!;
+    return [st.logStartOffset, st.lastStableOffset, st.highWatermark];
+  };
+  const ok = (r: CommitResult[]) => r.map((x) => [x.errorCode, x.baseOffset, x.duplicate]);
+
+  test("data opens a transaction per partition; one call's markers commit and abort them", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 3, configs: {} }))!;
+    const a = await producer(s, "a");
+    assert.deepEqual(
+      ok(
+        await s.commitBatches("d1", [
+          txn(t.id, 0, a, 0),
+          txn(t.id, 1, a, 0, { recordCount: 5 }),
+          txn(t.id, 2, a, 0, { recordCount: 3 }),
+          batch(t.id, 0),
+          txn(t.id, 0, a, 10, { maxTimestamp: 4000 }),
+        ]),
+      ),
+      [[0, 0, false], [0, 0, false], [0, 0, false], [0, 10, false], [0, 20, false]],
+    );
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 0, 30]);
+    assert.deepEqual(await offsets(s, t.id, 1), [0, 0, 5]);
+    assert.deepEqual(await s.producerStates(t.id, 0), [
+      {
+        producerId: a.producerId,
+        producerEpoch: a.producerEpoch,
+        lastSequence: 19,
+        lastTimestamp: 4000,
+        currentTxnStartOffset: 0,
+      },
+    ]);
+    // One flush ends it everywhere: commit on 0, abort on 1 and 2.
+    const ends = await s.commitBatches("m1", [
+      marker(t.id, 0, a.producerId, a.producerEpoch, 1, { maxTimestamp: 5000 }),
+      marker(t.id, 1, a.producerId, a.producerEpoch, 0, { position: 78 }),
+      marker(t.id, 2, a.producerId, a.producerEpoch, 0, { position: 156 }),
+    ]);
+    assert.deepEqual(ok(ends), [[0, 30, false], [0, 5, false], [0, 3, false]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 31, 31]);
+    assert.deepEqual(await offsets(s, t.id, 1), [0, 6, 6]);
+    assert.deepEqual(await offsets(s, t.id, 2), [0, 4, 4]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 0, 100), []);
+    assert.deepEqual(await s.abortedTransactions(t.id, 1, 0, 100), [
+      { producerId: a.producerId, firstOffset: 0, lastOffset: 5 },
+    ]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 2, 0, 100), [
+      { producerId: a.producerId, firstOffset: 0, lastOffset: 3 },
+    ]);
+    // A marker is an index entry of one offset.
+    assert.deepEqual(
+      (await s.readIndex(t.id, 1, 5, 1 << 20)).map((
+        e,
+      ) => [e.baseOffset, e.lastOffset, e.blob, e.position]),
+      [[5, 5, "m1", 78]],
+    );
+    assert.ok((await s.referencedBlobs()).has("m1"));
+    assert.deepEqual(await s.producerStates(t.id, 0), [
+      {
+        producerId: a.producerId,
+        producerEpoch: a.producerEpoch,
+        lastSequence: 19,
+        lastTimestamp: 5000,
+        currentTxnStartOffset: -1,
+      },
+    ]);
+    // The same epoch's next transaction goes on with the sequence.
+    assert.deepEqual(ok(await s.commitBatches("d2", [txn(t.id, 0, a, 20)])), [[0, 31, false]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 31, 41]);
+    assert.equal((await s.producerStates(t.id, 0))[0].currentTxnStartOffset, 31);
+  });
+
+  test("the last stable offset waits for the oldest of interleaved open transactions", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const a = await producer(s, "a");
+    const b = await producer(s, "b");
+    await s.commitBatches("1", [batch(t.id, 0)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 10, 10]);
+    await s.commitBatches("2", [txn(t.id, 0, a, 0), txn(t.id, 0, b, 0)]);
+    await s.commitBatches("3", [txn(t.id, 0, a, 10), batch(t.id, 0)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 10, 50]);
+    // A's commit leaves B's transaction (from 20) open.
+    assert.deepEqual(
+      ok(await s.commitBatches("4", [marker(t.id, 0, a.producerId, a.producerEpoch, 1)])),
+      [[0, 50, false]],
+    );
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 20, 51]);
+    // A opens another one after B's: B's still holds the LSO back.
+    await s.commitBatches("5", [txn(t.id, 0, a, 20), txn(t.id, 0, b, 10)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 20, 71]);
+    await s.commitBatches("6", [marker(t.id, 0, b.producerId, b.producerEpoch, 0)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 51, 72]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 0, 100), [
+      { producerId: b.producerId, firstOffset: 20, lastOffset: 71 },
+    ]);
+    await s.commitBatches("7", [marker(t.id, 0, a.producerId, a.producerEpoch, 1)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 73, 73]);
+    const states = await s.producerStates(t.id, 0);
+    assert.deepEqual(states.map((p) => [p.producerId, p.currentTxnStartOffset]), [
+      [a.producerId, -1],
+      [b.producerId, -1],
+    ]);
+  });
+
+  test("aborted transactions are found by range, in first-offset order", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 2, configs: {} }))!;
+    const [a, b, c, d] = [
+      await producer(s, "a"),
+      await producer(s, "b"),
+      await producer(s, "c"),
+      await producer(s, "d"),
+    ];
+    const abort = (p: { producerId: number; producerEpoch: number }) =>
+      marker(t.id, 0, p.producerId, p.producerEpoch, 0);
+    await s.commitBatches("1", [txn(t.id, 0, a, 0), abort(a)]); // A: 0-9, marker 10
+    await s.commitBatches("2", [txn(t.id, 0, b, 0), txn(t.id, 0, c, 0)]); // B 11-20, C 21-30
+    await s.commitBatches("3", [abort(c), abort(b)]); // C's marker 31, B's 32
+    await s.commitBatches("4", [txn(t.id, 0, d, 0), abort(d), batch(t.id, 0)]); // D: 33-42, marker 43
+    await s.commitBatches("5", [txn(t.id, 1, a, 10), marker(t.id, 1, a.producerId, 0, 0)]); // another partition: apart
+    const A = { producerId: a.producerId, firstOffset: 0, lastOffset: 10 };
+    const B = { producerId: b.producerId, firstOffset: 11, lastOffset: 32 };
+    const C = { producerId: c.producerId, firstOffset: 21, lastOffset: 31 };
+    const D = { producerId: d.producerId, firstOffset: 33, lastOffset: 43 };
+    const q = (from: number, to: number) => s.abortedTransactions(t.id, 0, from, to);
+    assert.deepEqual(await q(0, 100), [A, B, C, D]);
+    assert.deepEqual(await q(0, 1), [A]);
+    assert.deepEqual(await q(10, 11), [A]); // the marker at fromOffset counts
+    assert.deepEqual(await q(11, 21), [B]); // C begins at toOffset: out
+    assert.deepEqual(await q(11, 22), [B, C]);
+    assert.deepEqual(await q(31, 33), [B, C]);
+    assert.deepEqual(await q(32, 34), [B, D]);
+    assert.deepEqual(await q(25, 26), [B, C]); // inside both
+    assert.deepEqual(await q(44, 100), []);
+    assert.deepEqual(await s.abortedTransactions(t.id, 1, 0, 100), [
+      { producerId: a.producerId, firstOffset: 0, lastOffset: 10 },
+    ]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 7, 0, 100), []);
+    assert.deepEqual(await s.abortedTransactions("AAAAAAAAAAAAAAAAAAAAAg", 0, 0, 100), []);
+    // Past A's marker, A may be forgotten; the rest are still found.
+    assert.equal(await s.advanceLogStart(t.id, 0, 12), 12);
+    assert.deepEqual(await q(12, 100), [B, C, D]);
+    assert.deepEqual(await q(12, 13), [B]);
+  });
+
+  test("a marker without an open transaction is acknowledged and not stored", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const a = await producer(s, "a");
+    const never = await producer(s, "never");
+    await s.commitBatches("1", [txn(t.id, 0, a, 0)]);
+    const r = await s.commitBatches("2", [
+      marker(t.id, 0, a.producerId, a.producerEpoch, 0),
+      marker(t.id, 0, a.producerId, a.producerEpoch, 0),
+      marker(t.id, 0, never.producerId, never.producerEpoch, 1),
+    ]);
+    assert.deepEqual(r.map((x) => [x.errorCode, x.duplicate]), [[0, false], [0, true], [0, true]]);
+    assert.equal(r[0].baseOffset, 10);
+    // The coordinator retries the whole ending: nothing more is stored.
+    const again = await s.commitBatches("3", [marker(t.id, 0, a.producerId, a.producerEpoch, 0)]);
+    assert.deepEqual(again.map((x) => [x.errorCode, x.duplicate]), [[0, true]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 11, 11]);
+    assert.ok(!(await s.referencedBlobs()).has("3"));
+    assert.equal((await s.readIndex(t.id, 0, 0, 1 << 20)).length, 2);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 0, 100), [
+      { producerId: a.producerId, firstOffset: 0, lastOffset: 10 },
+    ]);
+    assert.deepEqual((await s.producerStates(t.id, 0)).map((p) => p.producerId), [a.producerId]);
+  });
+
+  test("a marker from an older epoch is fenced; a newer one closes and restarts sequences", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 2, configs: {} }))!;
+    await producer(s, "a");
+    const a = await producer(s, "a"); // epoch 1
+    assert.equal(a.producerEpoch, 1);
+    await s.commitBatches("1", [txn(t.id, 0, a, 0), txn(t.id, 1, a, 0)]);
+    const fenced = await s.commitBatches("2", [
+      marker(t.id, 0, a.producerId, 0, 1),
+      marker(t.id, 1, a.producerId, 0, 0),
+    ]);
+    assert.deepEqual(fenced.map((x) => [x.errorCode, x.baseOffset]), [
+      [ErrorCode.INVALID_PRODUCER_EPOCH, -1],
+      [ErrorCode.INVALID_PRODUCER_EPOCH, -1],
+    ]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 0, 10]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 1, 0, 100), []);
+    assert.ok(!(await s.referencedBlobs()).has("2"));
+    // KIP-890: the coordinator ends it with the epoch bumped.
+    const bumped = { producerId: a.producerId, producerEpoch: 2 };
+    const ended = await s.commitBatches("3", [
+      marker(t.id, 0, a.producerId, 2, 1),
+      marker(t.id, 1, a.producerId, 2, 0),
+    ]);
+    assert.deepEqual(ok(ended), [[0, 10, false], [0, 10, false]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 11, 11]);
+    assert.deepEqual(await s.producerStates(t.id, 0), [{
+      producerId: a.producerId,
+      producerEpoch: 2,
+      lastSequence: -1,
+      lastTimestamp: 1009,
+      currentTxnStartOffset: -1,
+    }]);
+    // The old epoch's data is fenced too; the new one starts at sequence 0.
+    const old = await s.commitBatches("4", [txn(t.id, 0, a, 10)]);
+    assert.equal(old[0].errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+    const gap = await s.commitBatches("5", [txn(t.id, 0, bumped, 3)]);
+    assert.equal(gap[0].errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert.deepEqual(ok(await s.commitBatches("6", [txn(t.id, 0, bumped, 0)])), [[0, 11, false]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 11, 21]);
+  });
+
+  test("a retried transactional batch is still deduplicated", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const a = await producer(s, "a");
+    await s.commitBatches("1", [batch(t.id, 0)]);
+    await s.commitBatches("2", [txn(t.id, 0, a, 0), txn(t.id, 0, a, 10)]);
+    const retry = await s.commitBatches("3", [txn(t.id, 0, a, 0), txn(t.id, 0, a, 10)]);
+    assert.deepEqual(ok(retry), [[0, 10, true], [0, 20, true]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 10, 30]);
+    assert.equal((await s.producerStates(t.id, 0))[0].currentTxnStartOffset, 10);
+    await s.commitBatches("4", [marker(t.id, 0, a.producerId, a.producerEpoch, 1)]);
+    // Retried after the commit: acknowledged, and no transaction reopened.
+    assert.deepEqual(ok(await s.commitBatches("5", [txn(t.id, 0, a, 10)])), [[0, 20, true]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 31, 31]);
+    const gap = await s.commitBatches("6", [txn(t.id, 0, a, 30)]);
+    assert.equal(gap[0].errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 31, 31]);
+  });
+
+  test("producer states: idempotent and transactional producers", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 2, configs: {} }))!;
+    const idem = await s.initProducerId({
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    const a = await producer(s, "a");
+    assert.deepEqual(await s.producerStates(t.id, 0), []);
+    await s.commitBatches("1", [
+      batch(t.id, 0), // no producer id: no state
+      batch(t.id, 0, {
+        producerId: idem.producerId,
+        producerEpoch: idem.producerEpoch,
+        baseSequence: 0,
+        recordCount: 4,
+        maxTimestamp: 777,
+      }),
+      txn(t.id, 0, a, 0, { recordCount: 2, maxTimestamp: 888 }),
+    ]);
+    const states = await s.producerStates(t.id, 0);
+    assert.deepEqual(
+      states.sort((x, y) => x.producerId - y.producerId),
+      [
+        {
+          producerId: idem.producerId,
+          producerEpoch: idem.producerEpoch,
+          lastSequence: 3,
+          lastTimestamp: 777,
+          currentTxnStartOffset: -1,
+        },
+        {
+          producerId: a.producerId,
+          producerEpoch: a.producerEpoch,
+          lastSequence: 1,
+          lastTimestamp: 888,
+          currentTxnStartOffset: 14,
+        },
+      ].sort((x, y) => x.producerId - y.producerId),
+    );
+    assert.deepEqual(await s.producerStates(t.id, 1), []);
+    assert.deepEqual(await s.producerStates(t.id, 9), []);
+  });
+
+  test("the log start moving below and past an open transaction", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const a = await producer(s, "a");
+    await s.commitBatches("1", [batch(t.id, 0), txn(t.id, 0, a, 0), batch(t.id, 0)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 10, 30]);
+    assert.equal(await s.advanceLogStart(t.id, 0, 5), 5);
+    assert.deepEqual(await offsets(s, t.id, 0), [5, 10, 30]);
+    // Past the transaction's first offset: the LSO is not below the log start.
+    assert.equal(await s.advanceLogStart(t.id, 0, 25), 25);
+    assert.deepEqual(await offsets(s, t.id, 0), [25, 25, 30]);
+    assert.equal((await s.producerStates(t.id, 0))[0].currentTxnStartOffset, 10);
+    await s.commitBatches("2", [txn(t.id, 0, a, 10, { recordCount: 5 })]);
+    assert.deepEqual(await offsets(s, t.id, 0), [25, 25, 35]);
+    const end = await s.commitBatches("3", [marker(t.id, 0, a.producerId, a.producerEpoch, 0)]);
+    assert.deepEqual(ok(end), [[0, 35, false]]);
+    assert.deepEqual(await offsets(s, t.id, 0), [25, 36, 36]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 25, 36), [
+      { producerId: a.producerId, firstOffset: 10, lastOffset: 35 },
+    ]);
+    // Past the marker too: the aborted range is gone (it may be), the LSO is the high watermark.
+    assert.equal(await s.advanceLogStart(t.id, 0, 36), 36);
+    assert.deepEqual(await offsets(s, t.id, 0), [36, 36, 36]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 36, 100), []);
+  });
+
+  test("deleting a topic forgets its transactions; new partitions start stable", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const a = await producer(s, "a");
+    await s.commitBatches("1", [txn(t.id, 0, a, 0), marker(t.id, 0, a.producerId, 0, 0)]);
+    await s.commitBatches("2", [txn(t.id, 0, a, 10)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 11, 21]);
+    const grown = (await s.createPartitions("t", 3))!;
+    assert.deepEqual(await offsets(s, t.id, 2), [0, 0, 0]);
+    await s.commitBatches("3", [txn(grown.id, 2, a, 0)]);
+    assert.deepEqual(await offsets(s, t.id, 2), [0, 0, 10]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 11, 21]);
+    assert.equal(await s.deleteTopic("t"), true);
+    assert.equal(await s.partitionState(t.id, 0), null);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 0, 100), []);
+    assert.deepEqual(await s.producerStates(t.id, 0), []);
+    assert.deepEqual(await s.producerStates(t.id, 2), []);
+    const again = (await s.createTopic({ name: "t", partitions: 3, configs: {} }))!;
+    assert.notEqual(again.id, t.id);
+    assert.deepEqual(await s.producerStates(again.id, 0), []);
+    assert.deepEqual(await s.abortedTransactions(again.id, 0, 0, 100), []);
+    const r = await s.commitBatches("4", [marker(again.id, 0, a.producerId, 0, 1)]);
+    assert.deepEqual(r.map((x) => [x.errorCode, x.duplicate]), [[0, true]]);
+    assert.deepEqual(await offsets(s, again.id, 0), [0, 0, 0]);
+  });
+
+  test("the cleaner's swaps leave markers, aborted ranges and the LSO alone", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const a = await producer(s, "a");
+    const b = await producer(s, "b");
+    await s.commitBatches("1", [batch(t.id, 0), batch(t.id, 0)]);
+    await s.commitBatches("2", [txn(t.id, 0, a, 0), marker(t.id, 0, a.producerId, 0, 0)]);
+    await s.commitBatches("3", [txn(t.id, 0, b, 0)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 31, 41]);
+    const before = await s.producerStates(t.id, 0);
+    assert.equal(await s.claimCleaning(t.id, 0, "c", 1000, 60_000), true);
+    const idx = await s.readIndex(t.id, 0, 0, 1 << 20);
+    assert.deepEqual(idx.map((e) => [e.baseOffset, e.lastOffset]), [[0, 9], [10, 19], [20, 29], [
+      30,
+      30,
+    ], [31, 40]]);
+    const merged = { ...idx[0], lastOffset: 19, blob: "c1", length: 50 };
+    const keptMarker = { ...idx[3], blob: "c1", position: 50 };
+    assert.equal(
+      await s.replaceIndexEntries(t.id, 0, "c", 1001, idx.slice(0, 4), [
+        merged,
+        { ...idx[2], blob: "c1", position: 60 },
+        keptMarker,
+      ], 31),
+      true,
+    );
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 31, 41]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 0, 100), [
+      { producerId: a.producerId, firstOffset: 10 + 10, lastOffset: 30 },
+    ]);
+    assert.deepEqual(await s.producerStates(t.id, 0), before);
+    assert.deepEqual((await s.readIndex(t.id, 0, 30, 1 << 20))[0], keptMarker);
+    await s.commitBatches("4", [marker(t.id, 0, b.producerId, 0, 1)]);
+    assert.deepEqual(await offsets(s, t.id, 0), [0, 42, 42]);
+  });
+
+  test("coordinator records change only by compare-and-set, apart from groups", async (s) => {
+    assert.equal(await s.getTransaction("tx"), null);
+    assert.deepEqual(await s.listTransactions(), []);
+    assert.equal(await s.putTransaction("tx", 1, "{}"), null, "a missing record has version 0");
+    assert.equal(await s.putTransaction("tx", 0, '{"s":"Empty"}'), 1);
+    assert.equal(await s.putTransaction("tx", 0, '{"s":"x"}'), null, "creating twice must lose");
+    assert.equal(await s.putTransaction("tx", 1, '{"s":"Ongoing"}'), 2);
+    assert.equal(await s.putTransaction("tx", 1, '{"s":"y"}'), null, "a stale version must lose");
+    assert.deepEqual(await s.getTransaction("tx"), { version: 2, state: '{"s":"Ongoing"}' });
+    const quoted = 'odd "id"/\\ é';
+    assert.equal(await s.putTransaction(quoted, 0, "[1]"), 1);
+    // Groups are another namespace.
+    assert.equal(await s.getGroup("tx"), null);
+    assert.equal(await s.putGroup("tx", 0, "g"), 1);
+    assert.deepEqual(await s.getTransaction("tx"), { version: 2, state: '{"s":"Ongoing"}' });
+    const all = (await s.listTransactions()).sort((x, y) =>
+      x.transactionalId < y.transactionalId ? -1 : 1
+    );
+    assert.deepEqual(
+      all,
+      [
+        { transactionalId: quoted, transaction: { version: 1, state: "[1]" } },
+        { transactionalId: "tx", transaction: { version: 2, state: '{"s":"Ongoing"}' } },
+      ].sort((x, y) => x.transactionalId < y.transactionalId ? -1 : 1),
+    );
+    // Deleting takes a version too.
+    assert.equal(await s.putTransaction("tx", 1, null), null);
+    assert.notEqual(await s.putTransaction("tx", 2, null), null);
+    assert.equal(await s.getTransaction("tx"), null);
+    assert.deepEqual((await s.listTransactions()).map((x) => x.transactionalId), [quoted]);
+    assert.equal(await s.putTransaction("tx", 0, "again"), 1);
+    assert.deepEqual(await s.getGroup("tx"), { version: 1, state: "g" });
+  });
+
+  test("two brokers racing on a coordinator record: one wins each version", async (s) => {
+    const other = factory.second ? await factory.second(s) : s;
+    try {
+      for (let v = 0; v < 5; v++) {
+        const results = await Promise.all([
+          s.putTransaction("tx", v, `a${v}`),
+          other.putTransaction("tx", v, `b${v}`),
+        ]);
+        assert.equal(results.filter((r) => r === v + 1).length, 1, `version ${v}: ${results}`);
+        assert.equal(results.filter((r) => r === null).length, 1);
+        const winner = results[0] === null ? `b${v}` : `a${v}`;
+        assert.deepEqual(await other.getTransaction("tx"), { version: v + 1, state: winner });
+        assert.deepEqual(await s.getTransaction("tx"), { version: v + 1, state: winner });
+      }
+    } finally {
+      if (other !== s) await other.close();
+    }
+  });
+
+  test("markers of one flush across brokers: offsets stay contiguous", async (s) => {
+    const other = factory.second ? await factory.second(s) : s;
+    try {
+      const t = (await s.createTopic({ name: "t", partitions: 2, configs: {} }))!;
+      const ps = [];
+      for (let i = 0; i < 6; i++) ps.push(await producer(s, `p${i}`));
+      await Promise.all(
+        ps.map((p, i) =>
+          (i % 2 ? other : s).commitBatches(`d${i}`, [txn(t.id, 0, p, 0), txn(t.id, 1, p, 0)])
+        ),
+      );
+      assert.deepEqual(await offsets(s, t.id, 0), [0, 0, 60]);
+      const ends = await Promise.all(
+        ps.map((p, i) =>
+          (i % 2 ? s : other).commitBatches(`m${i}`, [
+            marker(t.id, 0, p.producerId, p.producerEpoch, i % 3 ? 1 : 0),
+            marker(t.id, 1, p.producerId, p.producerEpoch, i % 3 ? 1 : 0),
+          ])
+        ),
+      );
+      const markerOffsets = ends.map((r) => r[0].baseOffset).sort((x, y) => x - y);
+      assert.deepEqual(markerOffsets, [60, 61, 62, 63, 64, 65]);
+      assert.deepEqual(await offsets(other, t.id, 0), [0, 66, 66]);
+      assert.deepEqual(await offsets(other, t.id, 1), [0, 66, 66]);
+      assert.equal((await other.abortedTransactions(t.id, 1, 0, 100)).length, 2);
+    } finally {
+      if (other !== s) await other.close();
+    }
+  });
+
+  if (factory.reopen) {
+    const reopen = factory.reopen;
+    Deno.test(`${name} meta store: transactions: kept across a reopen`, async () => {
+      const s = await factory.open();
+      const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+      const a = await producer(s, "a");
+      const b = await producer(s, "b");
+      await s.commitBatches("1", [txn(t.id, 0, a, 0), marker(t.id, 0, a.producerId, 0, 0)]);
+      await s.commitBatches("2", [txn(t.id, 0, b, 0, { maxTimestamp: 99 })]);
+      await s.putTransaction("a", 0, "rec-a");
+      await s.putTransaction("a", 1, "rec-a2");
+      await s.close();
+      const again = await reopen(s);
+      try {
+        assert.deepEqual(await offsets(again, t.id, 0), [0, 11, 21]);
+        assert.deepEqual(await again.abortedTransactions(t.id, 0, 0, 100), [
+          { producerId: a.producerId, firstOffset: 0, lastOffset: 10 },
+        ]);
+        const states = await again.producerStates(t.id, 0);
+        assert.deepEqual(states.find((p) => p.producerId === b.producerId), {
+          producerId: b.producerId,
+          producerEpoch: 0,
+          lastSequence: 9,
+          lastTimestamp: 99,
+          currentTxnStartOffset: 11,
+        });
+        assert.deepEqual(await again.getTransaction("a"), { version: 2, state: "rec-a2" });
+        // Still deduplicated, and the open transaction still ends.
+        assert.deepEqual(ok(await again.commitBatches("3", [txn(t.id, 0, b, 0)])), [[0, 11, true]]);
+        await again.commitBatches("4", [marker(t.id, 0, b.producerId, 0, 1)]);
+        assert.deepEqual(await offsets(again, t.id, 0), [0, 22, 22]);
+      } finally {
+        await again.close();
+        await factory.cleanup?.();
+      }
+    });
+  }
 }

@@ -22,6 +22,10 @@ export interface ProducerPartitionState {
   epoch: number;
   lastSeq: number;
   recent: RecentBatch[];
+  /** The first offset of the producer's open transaction here; -1 or absent (older states) when none. */
+  txnStart?: number;
+  /** The max timestamp of the last batch or marker appended; -1 or absent when unknown. */
+  lastTimestamp?: number;
 }
 
 /** The decision for one incoming batch. */
@@ -69,17 +73,91 @@ export function checkSequence(
   return { kind: "append" };
 }
 
-/** The state after appending a batch at `baseOffset`. */
+/**
+ * The state after appending a data batch at `baseOffset`. A transactional batch
+ * opens a transaction at `baseOffset` unless one is open already; an open one
+ * stays open until a marker closes it.
+ */
 export function afterAppend(
   state: ProducerPartitionState | null,
   producerEpoch: number,
   baseSequence: number,
   recordCount: number,
   baseOffset: number,
+  isTransactional = false,
+  maxTimestamp = -1,
 ): ProducerPartitionState {
   const lastSeq = lastSequenceOf(baseSequence, recordCount);
   const keep = state !== null && state.epoch === producerEpoch ? state.recent : [];
   const recent = [...keep, { firstSeq: baseSequence, lastSeq, baseOffset }];
   if (recent.length > RECENT_BATCHES) recent.splice(0, recent.length - RECENT_BATCHES);
-  return { epoch: producerEpoch, lastSeq, recent };
+  const open = txnStartOf(state);
+  const txnStart = open >= 0 ? open : isTransactional ? baseOffset : -1;
+  return { epoch: producerEpoch, lastSeq, recent, txnStart, lastTimestamp: maxTimestamp };
+}
+
+/** The first offset of the state's open transaction, -1 when none. */
+export function txnStartOf(state: ProducerPartitionState | null | undefined): number {
+  return state?.txnStart ?? -1;
+}
+
+/** The decision for one transaction marker (a control batch). */
+export type MarkerVerdict =
+  | { kind: "append"; firstOffset: number }
+  | { kind: "duplicate" }
+  | { kind: "error"; errorCode: number };
+
+/**
+ * Decides a marker from producer epoch `producerEpoch`: below the partition's
+ * epoch it is fenced; with no open transaction it is acknowledged and not
+ * stored (a retried ending); else it is appended and closes the transaction
+ * that began at `firstOffset`. Markers carry no sequence numbers.
+ */
+export function checkMarker(
+  state: ProducerPartitionState | null,
+  producerEpoch: number,
+): MarkerVerdict {
+  if (state !== null && producerEpoch < state.epoch) {
+    return { kind: "error", errorCode: ErrorCode.INVALID_PRODUCER_EPOCH };
+  }
+  const firstOffset = txnStartOf(state);
+  return firstOffset < 0 ? { kind: "duplicate" } : { kind: "append", firstOffset };
+}
+
+/**
+ * The state after a marker that was not fenced (appended, or acknowledged as a
+ * duplicate; null stays null): the transaction is closed and the epoch raised
+ * to the marker's. A raised epoch (KIP-890 bumps it at every ending) restarts
+ * sequences at zero, as a bumped epoch does for data batches.
+ */
+export function afterMarker(
+  state: ProducerPartitionState | null,
+  producerEpoch: number,
+  maxTimestamp: number,
+  appended: boolean,
+): ProducerPartitionState | null {
+  if (state === null) return null;
+  const raised = producerEpoch > state.epoch;
+  if (!appended && !raised) return state;
+  return {
+    epoch: raised ? producerEpoch : state.epoch,
+    lastSeq: raised ? -1 : state.lastSeq,
+    recent: raised ? [] : state.recent,
+    txnStart: -1,
+    lastTimestamp: appended ? maxTimestamp : state.lastTimestamp ?? -1,
+  };
+}
+
+/**
+ * The last stable offset: the first offset of the oldest open transaction (not
+ * below the log start), or the high watermark when none is open.
+ */
+export function lastStableOffsetOf(
+  logStartOffset: number,
+  highWatermark: number,
+  openStarts: Iterable<number>,
+): number {
+  let lso = highWatermark;
+  for (const s of openStarts) if (s >= 0 && s < lso) lso = s;
+  return Math.max(lso, logStartOffset);
 }

@@ -35,6 +35,46 @@ export interface BatchToCommit {
   producerEpoch: number;
   baseSequence: number;
   isTransactional: boolean;
+  /**
+   * A control batch: a transaction marker (KIP-98) the coordinator writes when
+   * a transaction ends. Optional so that data-only callers need not say it.
+   */
+  isControl?: boolean;
+  /** The marker's type when `isControl`: 0 abort, 1 commit. */
+  controlType?: number;
+}
+
+/**
+ * A transaction that was aborted in a partition: its records, from
+ * `firstOffset` up to its abort marker at `lastOffset`, are dropped by
+ * read_committed consumers (Fetch's aborted_transactions).
+ */
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+/** What a partition knows of one producer (DescribeProducers, KIP-664). */
+export interface ProducerOnPartition {
+  producerId: number;
+  producerEpoch: number;
+  /** The sequence of the last record appended, -1 if none. */
+  lastSequence: number;
+  /** The max timestamp of the last batch appended, -1 if none. */
+  lastTimestamp: number;
+  /** The first offset of the producer's open transaction here, -1 if none. */
+  currentTxnStartOffset: number;
+}
+
+/**
+ * A transaction's coordinator state as one versioned record (like groups):
+ * the coordinator logic owns its JSON shape; the store keeps it and swaps it
+ * by compare-and-set, so any broker can coordinate any transaction.
+ */
+export interface VersionedTransaction {
+  version: number;
+  state: string;
 }
 
 /** The outcome of committing one batch. */
@@ -159,6 +199,26 @@ export interface MetaStore {
    * Commits a flush: for every batch in order, checks the producer's epoch and
    * sequence (KIP-98 idempotence), assigns offsets from the partition's high
    * watermark and records where the batch lives. All or nothing.
+   *
+   * Transactions (KIP-98) in the same step:
+   * - A transactional data batch from a producer with no open transaction in
+   *   its partition opens one there, starting at the batch's base offset.
+   * - A control batch (a marker, `isControl`) from a producer with an open
+   *   transaction in the partition is appended (one offset) and closes it; an
+   *   abort marker (controlType 0) also records the aborted range, from the
+   *   transaction's first offset to the marker's offset. A marker whose epoch
+   *   is below the producer's epoch in the partition is INVALID_PRODUCER_EPOCH;
+   *   otherwise it raises the producer's epoch there to its own. A marker for a
+   *   producer with no open transaction in the partition is acknowledged
+   *   (`duplicate`, baseOffset -1, nothing stored): the coordinator retried
+   *   an ending that had already landed, or the transaction wrote nothing
+   *   there; a higher epoch is still recorded. Markers carry no sequence
+   *   numbers and are not checked against them; a marker that raises the
+   *   producer's epoch (KIP-890 bumps it at every ending) restarts its
+   *   sequences at 0, as a bumped epoch does for data batches.
+   * - The partition's last stable offset is the first offset of its oldest
+   *   open transaction, or the high watermark when none is open; never below
+   *   the log start (advanceLogStart may pass an open transaction's start).
    */
   commitBatches(blob: string, batches: BatchToCommit[]): Promise<CommitResult[]>;
 
@@ -180,6 +240,20 @@ export interface MetaStore {
   maxTimestampEntry(topicId: string, partition: number): Promise<IndexEntry | null>;
   /** Moves the log start offset forward (DeleteRecords, retention); returns the new one. */
   advanceLogStart(topicId: string, partition: number, offset: number): Promise<number>;
+  /**
+   * Aborted transactions of a partition that overlap offsets [fromOffset,
+   * toOffset): those whose marker is at or after fromOffset and whose first
+   * offset is before toOffset, in first-offset order. Those wholly below the
+   * log start may be forgotten.
+   */
+  abortedTransactions(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    toOffset: number,
+  ): Promise<AbortedTransaction[]>;
+  /** Every producer the partition keeps state for (idempotence and open transactions), by producer id. */
+  producerStates(topicId: string, partition: number): Promise<ProducerOnPartition[]>;
   /** Bytes of record batches each partition of a topic holds, from its log start offset to its high watermark (DescribeLogDirs). */
   partitionSizes(topicId: string, partitions: number): Promise<number[]>;
 
@@ -195,6 +269,21 @@ export interface MetaStore {
   unregisterBroker(nodeId: number): Promise<void>;
   /** Brokers whose lease has not expired at `nowMs`, by node id. */
   liveBrokers(nowMs: number): Promise<BrokerRegistration[]>;
+
+  /** A transactional id's coordinator record, or null when it has none. */
+  getTransaction(transactionalId: string): Promise<VersionedTransaction | null>;
+  /**
+   * Replaces a transactional id's record if its version is still
+   * `expectedVersion` (0: it must not exist yet); `state` null deletes it.
+   * Returns the new version, or null when another broker changed it first.
+   */
+  putTransaction(
+    transactionalId: string,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null>;
+  /** Every transactional id with its record. */
+  listTransactions(): Promise<{ transactionalId: string; transaction: VersionedTransaction }[]>;
 
   /** The group's record and its version, or null when the group does not exist. */
   getGroup(groupId: string): Promise<VersionedGroup | null>;

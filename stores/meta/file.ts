@@ -34,6 +34,7 @@ const CHANGES = [
   "registerBroker",
   "unregisterBroker",
   "putGroup",
+  "putTransaction",
   "touchMember",
   "forgetMembers",
   "commitOffsets",
@@ -193,6 +194,18 @@ export class FileMetaStore implements T.MetaStore {
     return this.change("advanceLogStart", topicId, partition, offset);
   }
 
+  abortedTransactions(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    toOffset: number,
+  ): Promise<T.AbortedTransaction[]> {
+    return this.read(() => this.mem.abortedTransactions(topicId, partition, fromOffset, toOffset));
+  }
+  producerStates(topicId: string, partition: number): Promise<T.ProducerOnPartition[]> {
+    return this.read(() => this.mem.producerStates(topicId, partition));
+  }
+
   /** The memory store's sum of index entries (nothing to journal: a read). */
   partitionSizes(topicId: string, partitions: number): Promise<number[]> {
     return this.read(() => this.mem.partitionSizes(topicId, partitions));
@@ -214,6 +227,20 @@ export class FileMetaStore implements T.MetaStore {
   }
   liveBrokers(nowMs: number): Promise<T.BrokerRegistration[]> {
     return this.read(() => this.mem.liveBrokers(nowMs));
+  }
+
+  getTransaction(transactionalId: string): Promise<T.VersionedTransaction | null> {
+    return this.read(() => this.mem.getTransaction(transactionalId));
+  }
+  putTransaction(
+    transactionalId: string,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    return this.change("putTransaction", transactionalId, expectedVersion, state);
+  }
+  listTransactions(): Promise<{ transactionalId: string; transaction: T.VersionedTransaction }[]> {
+    return this.read(() => this.mem.listTransactions());
   }
 
   getGroup(groupId: string): Promise<T.VersionedGroup | null> {

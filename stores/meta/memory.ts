@@ -4,8 +4,17 @@
  */
 
 import { ErrorCode } from "../../protocol/errors.ts";
-import { afterAppend, checkSequence, type ProducerPartitionState } from "../producer_state.ts";
+import {
+  afterAppend,
+  afterMarker,
+  checkMarker,
+  checkSequence,
+  lastStableOffsetOf,
+  type ProducerPartitionState,
+  txnStartOf,
+} from "../producer_state.ts";
 import type {
+  AbortedTransaction,
   BatchToCommit,
   BrokerRegistration,
   CleanerState,
@@ -18,8 +27,10 @@ import type {
   NewTopic,
   PartitionState,
   ProducerIdentity,
+  ProducerOnPartition,
   TopicInfo,
   VersionedGroup,
+  VersionedTransaction,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
 import { checkReplacement, sameEntry } from "./cleaning.ts";
@@ -28,6 +39,8 @@ interface PartitionData {
   state: PartitionState;
   entries: IndexEntry[];
   producers: Map<number, ProducerPartitionState>;
+  /** Aborted transactions, in marker (lastOffset) order; those wholly below the log start are dropped. */
+  aborted: AbortedTransaction[];
   /** The log cleaner's claim and progress; absent until a cleaner first claims the partition. */
   cleaner?: CleanerRow;
 }
@@ -52,6 +65,21 @@ function newPartition(): PartitionData {
     state: { logStartOffset: 0, highWatermark: 0, lastStableOffset: 0 },
     entries: [],
     producers: new Map(),
+    aborted: [],
+  };
+}
+
+/** What producerStates reports of one producer's state. */
+export function producerOnPartition(
+  producerId: number,
+  st: ProducerPartitionState,
+): ProducerOnPartition {
+  return {
+    producerId,
+    producerEpoch: st.epoch,
+    lastSequence: st.lastSeq,
+    lastTimestamp: st.lastTimestamp ?? -1,
+    currentTxnStartOffset: txnStartOf(st),
   };
 }
 
@@ -81,6 +109,8 @@ export interface MemorySnapshot {
       state: PartitionState;
       entries: IndexEntry[];
       producers: [number, ProducerPartitionState][];
+      /** Absent in snapshots from before transactions. */
+      aborted?: AbortedTransaction[];
       /** Absent in snapshots from before the log cleaner, or until a partition is first claimed. */
       cleaner?: CleanerRow;
     }[];
@@ -88,6 +118,8 @@ export interface MemorySnapshot {
   transactional: [string, { producerId: number; epoch: number }][];
   producerEpochs: [number, number][];
   groups: [string, VersionedGroup][];
+  /** Transaction coordinator records (absent in snapshots from before transactions). */
+  transactions?: [string, VersionedTransaction][];
   brokers: BrokerRegistration[];
   heartbeats: [string, [string, number][]][];
   offsets: [string, [string, CommittedOffset][]][];
@@ -104,6 +136,7 @@ export class MemoryMetaStore implements MetaStore {
   private producerEpochs = new Map<number, number>();
   private cluster: string | null = null;
   private groups = new Map<string, VersionedGroup>();
+  private transactions = new Map<string, VersionedTransaction>();
   private brokers = new Map<number, BrokerRegistration>();
   private heartbeats = new Map<string, Map<string, number>>();
   private offsets = new Map<string, Map<string, CommittedOffset>>();
@@ -120,12 +153,14 @@ export class MemoryMetaStore implements MetaStore {
           state: p.state,
           entries: p.entries,
           producers: [...p.producers],
+          aborted: p.aborted,
           ...(p.cleaner ? { cleaner: p.cleaner } : {}),
         })),
       })),
       transactional: [...this.transactional],
       producerEpochs: [...this.producerEpochs],
       groups: [...this.groups],
+      transactions: [...this.transactions],
       brokers: [...this.brokers.values()],
       heartbeats: [...this.heartbeats].map(([g, m]) => [g, [...m]]),
       offsets: [...this.offsets].map(([g, m]) => [g, [...m]]),
@@ -141,7 +176,11 @@ export class MemoryMetaStore implements MetaStore {
     for (const t of s.topics) {
       const data: TopicData = {
         info: t.info,
-        partitions: t.partitions.map((p) => ({ ...p, producers: new Map(p.producers) })),
+        partitions: t.partitions.map((p) => ({
+          ...p,
+          producers: new Map(p.producers),
+          aborted: p.aborted ?? [],
+        })),
       };
       m.topics.set(t.info.name, data);
       m.byId.set(t.info.id, data);
@@ -149,6 +188,7 @@ export class MemoryMetaStore implements MetaStore {
     m.transactional = new Map(s.transactional);
     m.producerEpochs = new Map(s.producerEpochs);
     m.groups = new Map(s.groups);
+    m.transactions = new Map(s.transactions ?? []);
     m.brokers = new Map(s.brokers.map((b) => [b.nodeId, b]));
     m.heartbeats = new Map(s.heartbeats.map(([g, h]) => [g, new Map(h)]));
     m.offsets = new Map(s.offsets.map(([g, o]) => [g, new Map(o)]));
@@ -233,6 +273,7 @@ export class MemoryMetaStore implements MetaStore {
 
   commitBatches(blob: string, batches: BatchToCommit[]): Promise<CommitResult[]> {
     const results: CommitResult[] = [];
+    const touched = new Set<PartitionData>();
     for (const b of batches) {
       const p = this.partition(b.topicId, b.partition);
       if (!p) {
@@ -244,51 +285,84 @@ export class MemoryMetaStore implements MetaStore {
         });
         continue;
       }
-      if (b.producerId >= 0) {
+      const refuse = (errorCode: number, baseOffset: number, duplicate: boolean) =>
+        results.push({ errorCode, baseOffset, logStartOffset: p.state.logStartOffset, duplicate });
+      const baseOffset = p.state.highWatermark;
+      let recordCount = b.recordCount;
+      if (b.isControl) {
+        // A transaction marker: one offset, no sequence (see MetaStore.commitBatches).
+        const prior = b.producerId >= 0 ? p.producers.get(b.producerId) ?? null : null;
+        const verdict = checkMarker(prior, b.producerEpoch);
+        if (verdict.kind === "error") {
+          refuse(verdict.errorCode, -1, false);
+          continue;
+        }
+        const next = afterMarker(prior, b.producerEpoch, b.maxTimestamp, verdict.kind === "append");
+        if (next !== null) p.producers.set(b.producerId, next);
+        if (verdict.kind === "duplicate") {
+          refuse(ErrorCode.NONE, -1, true);
+          continue;
+        }
+        if ((b.controlType ?? 0) === 0) {
+          p.aborted.push({
+            producerId: b.producerId,
+            firstOffset: verdict.firstOffset,
+            lastOffset: baseOffset,
+          });
+        }
+        recordCount = 1;
+      } else if (b.producerId >= 0) {
         const prior = p.producers.get(b.producerId) ?? null;
         const verdict = checkSequence(prior, b.producerEpoch, b.baseSequence, b.recordCount);
         if (verdict.kind === "error") {
-          results.push({
-            errorCode: verdict.errorCode,
-            baseOffset: -1,
-            logStartOffset: p.state.logStartOffset,
-            duplicate: false,
-          });
+          refuse(verdict.errorCode, -1, false);
           continue;
         }
         if (verdict.kind === "duplicate") {
-          results.push({
-            errorCode: ErrorCode.NONE,
-            baseOffset: verdict.baseOffset,
-            logStartOffset: p.state.logStartOffset,
-            duplicate: true,
-          });
+          refuse(ErrorCode.NONE, verdict.baseOffset, true);
           continue;
         }
         p.producers.set(
           b.producerId,
-          afterAppend(prior, b.producerEpoch, b.baseSequence, b.recordCount, p.state.highWatermark),
+          afterAppend(
+            prior,
+            b.producerEpoch,
+            b.baseSequence,
+            b.recordCount,
+            baseOffset,
+            b.isTransactional,
+            b.maxTimestamp,
+          ),
         );
       }
-      const baseOffset = p.state.highWatermark;
       p.entries.push({
         baseOffset,
-        lastOffset: baseOffset + b.recordCount - 1,
+        lastOffset: baseOffset + recordCount - 1,
         blob,
         position: b.position,
         length: b.length,
         maxTimestamp: b.maxTimestamp,
       });
-      p.state.highWatermark += b.recordCount;
-      p.state.lastStableOffset = p.state.highWatermark;
-      results.push({
-        errorCode: ErrorCode.NONE,
-        baseOffset,
-        logStartOffset: p.state.logStartOffset,
-        duplicate: false,
-      });
+      p.state.highWatermark += recordCount;
+      touched.add(p);
+      refuse(ErrorCode.NONE, baseOffset, false);
     }
+    for (const p of touched) this.updateStable(p);
     return Promise.resolve(results);
+  }
+
+  /** Sets the last stable offset from the open transactions (see lastStableOffsetOf). */
+  private updateStable(p: PartitionData): void {
+    const starts: number[] = [];
+    for (const st of p.producers.values()) {
+      const s = txnStartOf(st);
+      if (s >= 0) starts.push(s);
+    }
+    p.state.lastStableOffset = lastStableOffsetOf(
+      p.state.logStartOffset,
+      p.state.highWatermark,
+      starts,
+    );
   }
 
   partitionState(topicId: string, partition: number): Promise<PartitionState | null> {
@@ -346,8 +420,46 @@ export class MemoryMetaStore implements MetaStore {
       // Drop entries wholly below the new start; their bytes become unreferenced.
       const keepFrom = firstEntryAtOrAfter(p.entries, target);
       p.entries.splice(0, keepFrom);
+      // Aborted ranges wholly below the new start are forgotten (in lastOffset order).
+      let drop = 0;
+      while (drop < p.aborted.length && p.aborted[drop].lastOffset < target) drop++;
+      if (drop > 0) p.aborted.splice(0, drop);
+      this.updateStable(p);
     }
     return Promise.resolve(p.state.logStartOffset);
+  }
+
+  abortedTransactions(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    toOffset: number,
+  ): Promise<AbortedTransaction[]> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve([]);
+    // In lastOffset order: skip those ending before fromOffset, keep those starting before toOffset.
+    let lo = 0;
+    let hi = p.aborted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p.aborted[mid].lastOffset < fromOffset) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: AbortedTransaction[] = [];
+    for (let i = lo; i < p.aborted.length; i++) {
+      if (p.aborted[i].firstOffset < toOffset) out.push({ ...p.aborted[i] });
+    }
+    out.sort((a, b) => a.firstOffset - b.firstOffset || a.lastOffset - b.lastOffset);
+    return Promise.resolve(out);
+  }
+
+  producerStates(topicId: string, partition: number): Promise<ProducerOnPartition[]> {
+    const p = this.partition(topicId, partition);
+    if (!p) return Promise.resolve([]);
+    return Promise.resolve(
+      [...p.producers].map(([producerId, st]) => producerOnPartition(producerId, st))
+        .sort((a, b) => a.producerId - b.producerId),
+    );
   }
 
   /**
@@ -432,6 +544,32 @@ export class MemoryMetaStore implements MetaStore {
         a.nodeId - b.nodeId
       )
         .map((b) => ({ ...b })),
+    );
+  }
+
+  getTransaction(transactionalId: string): Promise<VersionedTransaction | null> {
+    const t = this.transactions.get(transactionalId);
+    return Promise.resolve(t ? { ...t } : null);
+  }
+
+  putTransaction(
+    transactionalId: string,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    const current = this.transactions.get(transactionalId)?.version ?? 0;
+    if (current !== expectedVersion) return Promise.resolve(null);
+    if (state === null) this.transactions.delete(transactionalId);
+    else this.transactions.set(transactionalId, { version: current + 1, state });
+    return Promise.resolve(current + 1);
+  }
+
+  listTransactions(): Promise<{ transactionalId: string; transaction: VersionedTransaction }[]> {
+    return Promise.resolve(
+      [...this.transactions].map(([transactionalId, t]) => ({
+        transactionalId,
+        transaction: { ...t },
+      })),
     );
   }
 

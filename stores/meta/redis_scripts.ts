@@ -17,6 +17,7 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { RECENT_BATCHES } from "../producer_state.ts";
 import type {
+  AbortedTransaction,
   BatchToCommit,
   BrokerRegistration,
   CleanerState,
@@ -29,8 +30,10 @@ import type {
   NewTopic,
   PartitionState,
   ProducerIdentity,
+  ProducerOnPartition,
   TopicInfo,
   VersionedGroup,
+  VersionedTransaction,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
 import { checkReplacement } from "./cleaning.ts";
@@ -933,6 +936,32 @@ function offsetField(topic: string, partition: number): string {
  * See `redis.ts` for the key layout.
  */
 export class LuaMetaStore implements MetaStore {
+  // Transactions (issue 12): not implemented on this backend yet.
+  abortedTransactions(
+    _topicId: string,
+    _partition: number,
+    _fromOffset: number,
+    _toOffset: number,
+  ): Promise<AbortedTransaction[]> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  producerStates(_topicId: string, _partition: number): Promise<ProducerOnPartition[]> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  getTransaction(_transactionalId: string): Promise<VersionedTransaction | null> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  putTransaction(
+    _transactionalId: string,
+    _expectedVersion: number,
+    _state: string | null,
+  ): Promise<number | null> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  listTransactions(): Promise<{ transactionalId: string; transaction: VersionedTransaction }[]> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+
   private readonly clusterKey: string;
 
   constructor(private readonly redis: RedisEval, private readonly prefix: string) {

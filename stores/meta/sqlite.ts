@@ -10,6 +10,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { afterAppend, checkSequence, type ProducerPartitionState } from "../producer_state.ts";
 import type {
+  AbortedTransaction,
   BatchToCommit,
   BrokerRegistration,
   CleanerState,
@@ -22,8 +23,10 @@ import type {
   NewTopic,
   PartitionState,
   ProducerIdentity,
+  ProducerOnPartition,
   TopicInfo,
   VersionedGroup,
+  VersionedTransaction,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
 import { WalCheckpointer } from "./sqlite_checkpoint.ts";
@@ -97,6 +100,32 @@ const INDEX_MAX_ROWS = 512;
 
 /** The SQLite meta store. */
 export class SqliteMetaStore implements MetaStore {
+  // Transactions (issue 12): not implemented on this backend yet.
+  abortedTransactions(
+    _topicId: string,
+    _partition: number,
+    _fromOffset: number,
+    _toOffset: number,
+  ): Promise<AbortedTransaction[]> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  producerStates(_topicId: string, _partition: number): Promise<ProducerOnPartition[]> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  getTransaction(_transactionalId: string): Promise<VersionedTransaction | null> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  putTransaction(
+    _transactionalId: string,
+    _expectedVersion: number,
+    _state: string | null,
+  ): Promise<number | null> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+  listTransactions(): Promise<{ transactionalId: string; transaction: VersionedTransaction }[]> {
+    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
+  }
+
   readonly db: DatabaseSync;
   private stmts = new Map<string, StatementSync>();
   private checkpointer: WalCheckpointer | null = null;
