@@ -6,6 +6,7 @@
  */
 
 import { ErrorCode } from "../protocol/errors.ts";
+import type { ProducerOnPartition } from "./types.ts";
 
 /** How many recent batches are remembered per producer and partition (the client keeps up to five in flight). */
 export const RECENT_BATCHES = 5;
@@ -160,4 +161,18 @@ export function lastStableOffsetOf(
   let lso = highWatermark;
   for (const s of openStarts) if (s >= 0 && s < lso) lso = s;
   return Math.max(lso, logStartOffset);
+}
+
+/** What producerStates reports of one producer's state. */
+export function producerOnPartition(
+  producerId: number,
+  st: ProducerPartitionState,
+): ProducerOnPartition {
+  return {
+    producerId,
+    producerEpoch: st.epoch,
+    lastSequence: st.lastSeq,
+    lastTimestamp: st.lastTimestamp ?? -1,
+    currentTxnStartOffset: txnStartOf(st),
+  };
 }

@@ -10,6 +10,7 @@ import {
   checkMarker,
   checkSequence,
   lastStableOffsetOf,
+  producerOnPartition,
   type ProducerPartitionState,
   txnStartOf,
 } from "../producer_state.ts";
@@ -66,20 +67,6 @@ function newPartition(): PartitionData {
     entries: [],
     producers: new Map(),
     aborted: [],
-  };
-}
-
-/** What producerStates reports of one producer's state. */
-export function producerOnPartition(
-  producerId: number,
-  st: ProducerPartitionState,
-): ProducerOnPartition {
-  return {
-    producerId,
-    producerEpoch: st.epoch,
-    lastSequence: st.lastSeq,
-    lastTimestamp: st.lastTimestamp ?? -1,
-    currentTxnStartOffset: txnStartOf(st),
   };
 }
 

@@ -8,7 +8,16 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ErrorCode } from "../../protocol/errors.ts";
-import { afterAppend, checkSequence, type ProducerPartitionState } from "../producer_state.ts";
+import {
+  afterAppend,
+  afterMarker,
+  checkMarker,
+  checkSequence,
+  lastStableOffsetOf,
+  producerOnPartition,
+  type ProducerPartitionState,
+  txnStartOf,
+} from "../producer_state.ts";
 import type {
   AbortedTransaction,
   BatchToCommit,
@@ -85,6 +94,26 @@ CREATE TABLE IF NOT EXISTS cleaner (
 CREATE TABLE IF NOT EXISTS transactional_ids (
   transactional_id TEXT PRIMARY KEY, producer_id INTEGER NOT NULL, epoch INTEGER NOT NULL
 );
+-- Open transactions (KIP-98), one row per producer with one open in a partition; the
+-- first_offset is also in the producer's state, and here for the last stable offset's MIN.
+CREATE TABLE IF NOT EXISTS open_transactions (
+  topic_id TEXT NOT NULL, partition INTEGER NOT NULL, producer_id INTEGER NOT NULL,
+  first_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition, producer_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS open_transactions_by_first
+  ON open_transactions (topic_id, partition, first_offset);
+-- Aborted ranges, keyed by their marker's offset: a fetch's range query scans from
+-- the first marker at or after its start.
+CREATE TABLE IF NOT EXISTS aborted_transactions (
+  topic_id TEXT NOT NULL, partition INTEGER NOT NULL, last_offset INTEGER NOT NULL,
+  first_offset INTEGER NOT NULL, producer_id INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition, last_offset)
+) WITHOUT ROWID;
+-- Transaction coordinator records, versioned like groups.
+CREATE TABLE IF NOT EXISTS transactions (
+  transactional_id TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL
+);
 `;
 
 type Row = Record<string, unknown>;
@@ -100,32 +129,6 @@ const INDEX_MAX_ROWS = 512;
 
 /** The SQLite meta store. */
 export class SqliteMetaStore implements MetaStore {
-  // Transactions (issue 12): not implemented on this backend yet.
-  abortedTransactions(
-    _topicId: string,
-    _partition: number,
-    _fromOffset: number,
-    _toOffset: number,
-  ): Promise<AbortedTransaction[]> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  producerStates(_topicId: string, _partition: number): Promise<ProducerOnPartition[]> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  getTransaction(_transactionalId: string): Promise<VersionedTransaction | null> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  putTransaction(
-    _transactionalId: string,
-    _expectedVersion: number,
-    _state: string | null,
-  ): Promise<number | null> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  listTransactions(): Promise<{ transactionalId: string; transaction: VersionedTransaction }[]> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-
   readonly db: DatabaseSync;
   private stmts = new Map<string, StatementSync>();
   private checkpointer: WalCheckpointer | null = null;
@@ -215,7 +218,16 @@ export class SqliteMetaStore implements MetaStore {
     return Promise.resolve(this.tx(() => {
       const r = this.q("SELECT id FROM topics WHERE name = ?").get(name) as Row | undefined;
       if (!r) return false;
-      for (const table of ["batches", "partitions", "producer_partitions", "cleaner"]) {
+      for (
+        const table of [
+          "batches",
+          "partitions",
+          "producer_partitions",
+          "cleaner",
+          "open_transactions",
+          "aborted_transactions",
+        ]
+      ) {
         this.q(`DELETE FROM ${table} WHERE topic_id = ?`).run(String(r.id));
       }
       this.q("DELETE FROM topics WHERE id = ?").run(String(r.id));
@@ -298,59 +310,104 @@ export class SqliteMetaStore implements MetaStore {
           });
           continue;
         }
-        if (b.producerId >= 0) {
-          const pk = `${b.topicId}/${b.partition}/${b.producerId}`;
+        const baseOffset = st.highWatermark;
+        let recordCount = b.recordCount;
+        const pk = `${b.topicId}/${b.partition}/${b.producerId}`;
+        const prior = () => {
           if (!producers.has(pk)) {
             const r = this.q(
               "SELECT state FROM producer_partitions WHERE topic_id = ? AND partition = ? AND producer_id = ?",
             ).get(b.topicId, b.partition, b.producerId) as Row | undefined;
             producers.set(pk, r ? JSON.parse(String(r.state)) : null);
           }
-          const prior = producers.get(pk)!;
-          const v = checkSequence(prior, b.producerEpoch, b.baseSequence, b.recordCount);
+          return producers.get(pk)!;
+        };
+        const refuse = (errorCode: number, baseOffset: number, duplicate: boolean) =>
+          results.push({ errorCode, baseOffset, logStartOffset: st.logStartOffset, duplicate });
+        if (b.isControl) {
+          // A transaction marker: one offset, no sequence (see MetaStore.commitBatches).
+          const before = b.producerId >= 0 ? prior() : null;
+          const v = checkMarker(before, b.producerEpoch);
           if (v.kind === "error") {
-            results.push({
-              errorCode: v.errorCode,
-              baseOffset: -1,
-              logStartOffset: st.logStartOffset,
-              duplicate: false,
-            });
+            refuse(v.errorCode, -1, false);
+            continue;
+          }
+          const next = afterMarker(before, b.producerEpoch, b.maxTimestamp, v.kind === "append");
+          if (next !== null && next !== before) {
+            producers.set(pk, next);
+            dirtyProducers.add(pk);
+          }
+          if (v.kind === "duplicate") {
+            refuse(ErrorCode.NONE, -1, true);
+            continue;
+          }
+          if ((b.controlType ?? 0) === 0) {
+            this.q(
+              "INSERT INTO aborted_transactions (topic_id, partition, last_offset, first_offset, producer_id) VALUES (?, ?, ?, ?, ?)",
+            ).run(b.topicId, b.partition, baseOffset, v.firstOffset, b.producerId);
+          }
+          recordCount = 1;
+        } else if (b.producerId >= 0) {
+          const before = prior();
+          const v = checkSequence(before, b.producerEpoch, b.baseSequence, b.recordCount);
+          if (v.kind === "error") {
+            refuse(v.errorCode, -1, false);
             continue;
           }
           if (v.kind === "duplicate") {
-            results.push({
-              errorCode: ErrorCode.NONE,
-              baseOffset: v.baseOffset,
-              logStartOffset: st.logStartOffset,
-              duplicate: true,
-            });
+            refuse(ErrorCode.NONE, v.baseOffset, true);
             continue;
           }
           producers.set(
             pk,
-            afterAppend(prior, b.producerEpoch, b.baseSequence, b.recordCount, st.highWatermark),
+            afterAppend(
+              before,
+              b.producerEpoch,
+              b.baseSequence,
+              b.recordCount,
+              baseOffset,
+              b.isTransactional,
+              b.maxTimestamp,
+            ),
           );
           dirtyProducers.add(pk);
         }
-        const baseOffset = st.highWatermark;
         insert.run(
           b.topicId,
           b.partition,
           baseOffset,
-          baseOffset + b.recordCount - 1,
+          baseOffset + recordCount - 1,
           blob,
           b.position,
           b.length,
           b.maxTimestamp,
         );
-        st.highWatermark += b.recordCount;
-        st.lastStableOffset = st.highWatermark;
-        results.push({
-          errorCode: ErrorCode.NONE,
-          baseOffset,
-          logStartOffset: st.logStartOffset,
-          duplicate: false,
-        });
+        st.highWatermark += recordCount;
+        refuse(ErrorCode.NONE, baseOffset, false);
+      }
+      // Producer states (and the open transactions they hold) first, then the
+      // last stable offsets computed from them.
+      const ups = this.q(
+        "INSERT OR REPLACE INTO producer_partitions (producer_id, topic_id, partition, state) VALUES (?, ?, ?, ?)",
+      );
+      const openIns = this.q(
+        "INSERT OR REPLACE INTO open_transactions (topic_id, partition, producer_id, first_offset) VALUES (?, ?, ?, ?)",
+      );
+      const openDel = this.q(
+        "DELETE FROM open_transactions WHERE topic_id = ? AND partition = ? AND producer_id = ?",
+      );
+      for (const pk of dirtyProducers) {
+        const [topicId, partition, producerId] = pk.split("/");
+        const state = producers.get(pk)!;
+        ups.run(Number(producerId), topicId, Number(partition), JSON.stringify(state));
+        const start = txnStartOf(state);
+        if (start >= 0) openIns.run(topicId, Number(partition), Number(producerId), start);
+        else openDel.run(topicId, Number(partition), Number(producerId));
+      }
+      for (const [k, st] of states) {
+        if (!st) continue;
+        const [topicId, partition] = k.split("/");
+        st.lastStableOffset = this.lastStable(topicId, Number(partition), st);
       }
       const upd = this.q(
         "UPDATE partitions SET high_watermark = ?, last_stable = ? WHERE topic_id = ? AND partition = ?",
@@ -360,15 +417,17 @@ export class SqliteMetaStore implements MetaStore {
         const [topicId, partition] = k.split("/");
         upd.run(st.highWatermark, st.lastStableOffset, topicId, Number(partition));
       }
-      const ups = this.q(
-        "INSERT OR REPLACE INTO producer_partitions (producer_id, topic_id, partition, state) VALUES (?, ?, ?, ?)",
-      );
-      for (const pk of dirtyProducers) {
-        const [topicId, partition, producerId] = pk.split("/");
-        ups.run(Number(producerId), topicId, Number(partition), JSON.stringify(producers.get(pk)));
-      }
       return results;
     }));
+  }
+
+  /** The last stable offset from the open transactions table (inside a write transaction). */
+  private lastStable(topicId: string, partition: number, st: PartitionState): number {
+    const r = this.q(
+      "SELECT MIN(first_offset) AS first FROM open_transactions WHERE topic_id = ? AND partition = ?",
+    ).get(topicId, partition) as Row | undefined;
+    const first = r?.first === null || r?.first === undefined ? [] : [Number(r.first)];
+    return lastStableOffsetOf(st.logStartOffset, st.highWatermark, first);
   }
 
   partitionState(topicId: string, partition: number): Promise<PartitionState | null> {
@@ -490,8 +549,45 @@ export class SqliteMetaStore implements MetaStore {
       this.q(
         "DELETE FROM batches WHERE topic_id = ? AND partition = ? AND base_offset < ? AND last_offset < ?",
       ).run(topicId, partition, target, target);
+      this.q(
+        "DELETE FROM aborted_transactions WHERE topic_id = ? AND partition = ? AND last_offset < ?",
+      ).run(topicId, partition, target);
+      const lastStable = this.lastStable(topicId, partition, {
+        logStartOffset: target,
+        highWatermark: Number(st.high_watermark),
+        lastStableOffset: 0,
+      });
+      this.q("UPDATE partitions SET last_stable = ? WHERE topic_id = ? AND partition = ?")
+        .run(lastStable, topicId, partition);
       return target;
     }));
+  }
+
+  abortedTransactions(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    toOffset: number,
+  ): Promise<AbortedTransaction[]> {
+    const rows = this.q(
+      `SELECT producer_id, first_offset, last_offset FROM aborted_transactions
+       WHERE topic_id = ? AND partition = ? AND last_offset >= ? AND first_offset < ?
+       ORDER BY first_offset, last_offset`,
+    ).all(topicId, partition, fromOffset, toOffset) as Row[];
+    return Promise.resolve(rows.map((r) => ({
+      producerId: Number(r.producer_id),
+      firstOffset: Number(r.first_offset),
+      lastOffset: Number(r.last_offset),
+    })));
+  }
+
+  producerStates(topicId: string, partition: number): Promise<ProducerOnPartition[]> {
+    const rows = this.q(
+      "SELECT producer_id, state FROM producer_partitions WHERE topic_id = ? AND partition = ? ORDER BY producer_id",
+    ).all(topicId, partition) as Row[];
+    return Promise.resolve(
+      rows.map((r) => producerOnPartition(Number(r.producer_id), JSON.parse(String(r.state)))),
+    );
   }
 
   /**
@@ -584,6 +680,43 @@ export class SqliteMetaStore implements MetaStore {
       port: Number(r.port),
       rack: r.rack === null ? null : String(r.rack),
       expiresAtMs: Number(r.expires_at_ms),
+    })));
+  }
+
+  getTransaction(transactionalId: string): Promise<VersionedTransaction | null> {
+    const r = this.q("SELECT version, state FROM transactions WHERE transactional_id = ?")
+      .get(transactionalId) as Row | undefined;
+    return Promise.resolve(r ? { version: Number(r.version), state: String(r.state) } : null);
+  }
+
+  putTransaction(
+    transactionalId: string,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    return Promise.resolve(this.tx(() => {
+      const r = this.q("SELECT version FROM transactions WHERE transactional_id = ?")
+        .get(transactionalId) as Row | undefined;
+      const current = r ? Number(r.version) : 0;
+      if (current !== expectedVersion) return null;
+      if (state === null) {
+        this.q("DELETE FROM transactions WHERE transactional_id = ?").run(transactionalId);
+      } else {
+        this.q(
+          "INSERT OR REPLACE INTO transactions (transactional_id, version, state) VALUES (?, ?, ?)",
+        ).run(transactionalId, current + 1, state);
+      }
+      return current + 1;
+    }));
+  }
+
+  listTransactions(): Promise<{ transactionalId: string; transaction: VersionedTransaction }[]> {
+    const rows = this.q(
+      "SELECT transactional_id, version, state FROM transactions ORDER BY transactional_id",
+    ).all() as Row[];
+    return Promise.resolve(rows.map((r) => ({
+      transactionalId: String(r.transactional_id),
+      transaction: { version: Number(r.version), state: String(r.state) },
     })));
   }
 
