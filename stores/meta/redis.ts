@@ -21,7 +21,16 @@
  *   P ts:<t>:<p>         zset    the index entries that raise the running maximum timestamp:
  *                                score = max timestamp, member = base offset (both increase,
  *                                so the first hit of a timestamp search is the answer)
- *   P pp:<t>:<p>         hash    producer id -> "epoch,lastSeq,(firstSeq,lastSeq,baseOffset)x<=5"
+ *   P pp:<t>:<p>         hash    producer id -> "epoch,lastSeq,(firstSeq,lastSeq,baseOffset)x<=5;
+ *                                txnStart,lastTimestamp" (txnStart: first offset of the producer's
+ *                                open transaction, -1 if none; states from before transactions
+ *                                have no ";...")
+ *   P ot:<t>:<p>         zset    open transactions (KIP-98): member = producer id, score = first
+ *                                offset; the lowest score is the last stable offset (or hw)
+ *   P ab:<t>:<p>         zset    aborted transactions: score = the abort marker's offset (its
+ *                                lastOffset, unique), member = "lastOffset|firstOffset|producerId";
+ *                                a range query [from, to) scans scores >= from and keeps those with
+ *                                firstOffset < to; advanceLogStart drops scores below the log start
  *   P cl:<t>:<p>         hash    the log cleaner's (KIP-58): owner and until (the cleaning claim and
  *                                its lease's end, absent when free), ct (cleaned through: offsets
  *                                below are clean), cb (bytes of the entries ending below ct);
@@ -31,6 +40,8 @@
  *   P txn                hash    transactional id -> "producerId,epoch"
  *   P blobs              hash    blob -> how many index entries point into it (sweep keeps these)
  *   P brokers            hash    node id -> broker registration (JSON, with its lease's end)
+ *   P txs                set     transactional ids with a coordinator record
+ *   P tx:<id>            hash    version, state (the versioned transaction coordinator record)
  *   P groups             set     group ids
  *   P group:<g>          hash    version, state (the versioned group record)
  *   P hb:<g>             hash    member id -> last heartbeat (ms)

@@ -15,7 +15,11 @@
  */
 
 import { ErrorCode } from "../../protocol/errors.ts";
-import { RECENT_BATCHES } from "../producer_state.ts";
+import {
+  producerOnPartition,
+  type ProducerPartitionState,
+  RECENT_BATCHES,
+} from "../producer_state.ts";
 import type {
   AbortedTransaction,
   BatchToCommit,
@@ -55,6 +59,16 @@ local function pkey(tid, p) return P .. 'p:' .. tid .. ':' .. p end
 local function idxkey(tid, p) return P .. 'idx:' .. tid .. ':' .. p end
 local function tskey(tid, p) return P .. 'ts:' .. tid .. ':' .. p end
 local function ppkey(tid, p) return P .. 'pp:' .. tid .. ':' .. p end
+local function otkey(tid, p) return P .. 'ot:' .. tid .. ':' .. p end
+local function abkey(tid, p) return P .. 'ab:' .. tid .. ':' .. p end
+-- The last stable offset (producer_state.ts lastStableOffsetOf) from the open transactions.
+local function last_stable(tid, p, ls, hw)
+  local first = redis.call('ZRANGE', otkey(tid, p), 0, 0, 'WITHSCORES')
+  local lso = hw
+  if #first > 0 and tonumber(first[2]) < lso then lso = tonumber(first[2]) end
+  if lso < ls then lso = ls end
+  return lso
+end
 local function entry_base(m) return tonumber(string.match(m, '^(%-?%d+)|')) end
 -- base|last|position|length|maxTimestamp|blob
 local function entry_fields(m)
@@ -72,13 +86,17 @@ local SEQ_MODULO = 2147483648
 local RECENT_BATCHES = ${RECENT_BATCHES}
 -- JavaScript's %: the sign follows the dividend.
 local function last_seq(base, count) return math.fmod(base + count - 1, SEQ_MODULO) end
--- "epoch,lastSeq,first,last,offset,first,last,offset,..." -> table, or nil
+-- "epoch,lastSeq,first,last,offset,first,last,offset,...;txnStart,lastTimestamp" -> table, or
+-- nil (states from before transactions have no ";...": no open transaction, no timestamp)
 local function decode_producer(s)
   if not s then return nil end
+  local head, tail = string.match(s, '^([^;]*);?(.*)$')
   local n = {}
-  for x in string.gmatch(s, '[^,]+') do n[#n + 1] = tonumber(x) end
-  local st = { epoch = n[1], lastSeq = n[2], recent = {} }
+  for x in string.gmatch(head, '[^,]+') do n[#n + 1] = tonumber(x) end
+  local st = { epoch = n[1], lastSeq = n[2], recent = {}, txnStart = -1, lastTs = -1 }
   for i = 3, #n, 3 do st.recent[#st.recent + 1] = { n[i], n[i + 1], n[i + 2] } end
+  local a, b = string.match(tail, '^(%-?%d+),(%-?%d+)$')
+  if a then st.txnStart = tonumber(a); st.lastTs = tonumber(b) end
   return st
 end
 local function encode_producer(st)
@@ -86,7 +104,7 @@ local function encode_producer(st)
   for _, b in ipairs(st.recent) do
     parts[#parts + 1] = istr(b[1]); parts[#parts + 1] = istr(b[2]); parts[#parts + 1] = istr(b[3])
   end
-  return table.concat(parts, ',')
+  return table.concat(parts, ',') .. ';' .. istr(st.txnStart) .. ',' .. istr(st.lastTs)
 end
 -- checkSequence: returns 'append' | 'duplicate', baseOffset | 'error', code
 local function check_sequence(st, epoch, base_seq, count)
@@ -105,8 +123,8 @@ local function check_sequence(st, epoch, base_seq, count)
   end
   return 'append'
 end
--- afterAppend
-local function after_append(st, epoch, base_seq, count, base_offset)
+-- afterAppend: a transactional batch opens a transaction unless one is open
+local function after_append(st, epoch, base_seq, count, base_offset, transactional, max_ts)
   local ls = last_seq(base_seq, count)
   local recent = {}
   if st ~= nil and st.epoch == epoch then
@@ -114,23 +132,47 @@ local function after_append(st, epoch, base_seq, count, base_offset)
   end
   recent[#recent + 1] = { base_seq, ls, base_offset }
   while #recent > RECENT_BATCHES do table.remove(recent, 1) end
-  return { epoch = epoch, lastSeq = ls, recent = recent }
+  local txn_start = -1
+  if st ~= nil and st.txnStart >= 0 then
+    txn_start = st.txnStart
+  elseif transactional then
+    txn_start = base_offset
+  end
+  return { epoch = epoch, lastSeq = ls, recent = recent, txnStart = txn_start, lastTs = max_ts }
+end
+-- checkMarker: returns 'append', firstOffset | 'duplicate' | 'error', code
+local function check_marker(st, epoch)
+  if st ~= nil and epoch < st.epoch then return 'error', ${ErrorCode.INVALID_PRODUCER_EPOCH} end
+  if st == nil or st.txnStart < 0 then return 'duplicate' end
+  return 'append', st.txnStart
+end
+-- afterMarker (st not nil): closes the transaction; a raised epoch restarts sequences
+local function after_marker(st, epoch, max_ts, appended)
+  local raised = epoch > st.epoch
+  if not appended and not raised then return st end
+  local out = { epoch = st.epoch, lastSeq = st.lastSeq, recent = st.recent, txnStart = -1,
+    lastTs = st.lastTs }
+  if raised then out.epoch = epoch; out.lastSeq = -1; out.recent = {} end
+  if appended then out.lastTs = max_ts end
+  return out
 end
 `;
 
 /**
- * commitBatches: ARGV = prefix, blob, then 9 fields per batch (topicId,
+ * commitBatches: ARGV = prefix, blob, then 10 fields per batch (topicId,
  * partition, position, length, recordCount, maxTimestamp, producerId,
- * producerEpoch, baseSequence). Returns {errorCode, baseOffset,
- * logStartOffset, duplicate} per batch.
+ * producerEpoch, baseSequence, kind: 0 data, 1 transactional data, 2 abort
+ * marker, 3 commit marker). Returns {errorCode, baseOffset, logStartOffset,
+ * duplicate} per batch.
  */
 const COMMIT_BATCHES = PRELUDE + PRODUCER_RULES + `
 local blob = ARGV[2]
 -- Redis does not roll a script back when it fails half-way: check every input
 -- before the first write.
-if (#ARGV - 2) % 9 ~= 0 then return redis.error_reply('ERR commitBatches: bad argument count') end
+local F = 10
+if (#ARGV - 2) % F ~= 0 then return redis.error_reply('ERR commitBatches: bad argument count') end
 for j = 3, #ARGV do
-  if (j - 3) % 9 ~= 0 and tonumber(ARGV[j]) == nil then
+  if (j - 3) % F ~= 0 and tonumber(ARGV[j]) == nil then
     return redis.error_reply('ERR commitBatches: argument ' .. j .. ' is not a number')
   end
 end
@@ -164,7 +206,8 @@ while i <= #ARGV do
   local position, length = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   local count, maxts = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
   local pid, epoch, base_seq = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7]), tonumber(ARGV[i + 8])
-  i = i + 9
+  local kind = tonumber(ARGV[i + 9])
+  i = i + F
   local s = part(tid, p)
   if not s then
     results[#results + 1] = { ${ErrorCode.UNKNOWN_TOPIC_OR_PARTITION}, -1, -1, 0 }
@@ -178,6 +221,20 @@ while i <= #ARGV do
         prior = decode_producer(redis.call('HGET', ppkey(tid, p), istr(pid))) or false
         producers[prk] = prior
       end
+    end
+    local marker = kind >= 2
+    if marker then
+      -- A transaction marker: one offset, no sequence (see MetaStore.commitBatches).
+      verdict, value = check_marker(prior or nil, epoch)
+      if verdict ~= 'error' and prior then
+        local after = after_marker(prior, epoch, maxts, verdict == 'append')
+        if after ~= prior then
+          producers[prk] = after
+          dirty_producers[prk] = { ppkey(tid, p), istr(pid), tid, p }
+        end
+      end
+      if verdict == 'duplicate' then value = -1 end
+    elseif pid >= 0 then
       verdict, value = check_sequence(prior or nil, epoch, base_seq, count)
     end
     if verdict == 'error' then
@@ -186,9 +243,15 @@ while i <= #ARGV do
       results[#results + 1] = { ${ErrorCode.NONE}, value, s.ls, 1 }
     else
       local base = s.hw
-      if pid >= 0 then
-        producers[prk] = after_append(prior or nil, epoch, base_seq, count, base)
-        dirty_producers[prk] = { ppkey(tid, p), istr(pid) }
+      if marker then
+        count = 1
+        if kind == 2 then
+          redis.call('ZADD', abkey(tid, p), istr(base),
+            istr(base) .. '|' .. istr(value) .. '|' .. istr(pid))
+        end
+      elseif pid >= 0 then
+        producers[prk] = after_append(prior or nil, epoch, base_seq, count, base, kind == 1, maxts)
+        dirty_producers[prk] = { ppkey(tid, p), istr(pid), tid, p }
       end
       local last = base + count - 1
       redis.call('ZADD', idxkey(tid, p), istr(base),
@@ -207,14 +270,23 @@ while i <= #ARGV do
     end
   end
 end
+-- Producer states and their open transactions first, then the last stable offsets from them.
+local touched = {}
+for prk, at in pairs(dirty_producers) do
+  local st = producers[prk]
+  redis.call('HSET', at[1], at[2], encode_producer(st))
+  if st.txnStart >= 0 then
+    redis.call('ZADD', otkey(at[3], at[4]), istr(st.txnStart), at[2])
+  else
+    redis.call('ZREM', otkey(at[3], at[4]), at[2])
+  end
+  touched[pkey(at[3], at[4])] = true
+end
 for k, s in pairs(parts) do
-  if s and s.dirty then
-    redis.call('HSET', k, 'hw', istr(s.hw), 'lso', istr(s.hw))
+  if s and (s.dirty or touched[k]) then
+    redis.call('HSET', k, 'hw', istr(s.hw), 'lso', istr(last_stable(s.tid, s.p, s.ls, s.hw)))
     if s.bytes then redis.call('HSET', k, 'bytes', istr(s.bytes)) end
   end
-end
-for prk, at in pairs(dirty_producers) do
-  redis.call('HSET', at[1], at[2], encode_producer(producers[prk]))
 end
 if appended > 0 then redis.call('HINCRBY', P .. 'blobs', blob, appended) end
 return results
@@ -273,7 +345,9 @@ if not v[1] then return -1 end
 local ls, hw = tonumber(v[1]), tonumber(v[2])
 local target = math.min(tonumber(ARGV[4]), hw)
 if target <= ls then return ls end
-redis.call('HSET', k, 'ls', istr(target))
+redis.call('HSET', k, 'ls', istr(target), 'lso', istr(last_stable(tid, p, target, hw)))
+-- Aborted ranges wholly below the new start are forgotten.
+redis.call('ZREMRANGEBYSCORE', abkey(tid, p), '-inf', '(' .. istr(target))
 local idx, ts = idxkey(tid, p), tskey(tid, p)
 -- The log cleaner's count of clean bytes (cleaner.ts) loses the clean entries that go.
 local ck = P .. 'cl:' .. tid .. ':' .. p
@@ -369,6 +443,70 @@ if not v[1] then return false end
 return { tonumber(v[1]), tonumber(v[2]), tonumber(v[3]) }
 `;
 
+/**
+ * abortedTransactions: ARGV = prefix, topicId, partition, fromOffset, toOffset.
+ * Flat {producerId, firstOffset, lastOffset, ...} of those whose marker is at
+ * or after fromOffset and that begin before toOffset (the caller sorts).
+ */
+const ABORTED_TRANSACTIONS = PRELUDE + `
+local to = tonumber(ARGV[5])
+local out = {}
+local min = ARGV[4]
+while true do
+  local chunk = redis.call('ZRANGEBYSCORE', abkey(ARGV[2], ARGV[3]), min, '+inf', 'LIMIT', 0, 200)
+  for _, m in ipairs(chunk) do
+    local l, f, pid = string.match(m, '^(%-?%d+)|(%-?%d+)|(%-?%d+)$')
+    if tonumber(f) < to then
+      out[#out + 1] = pid; out[#out + 1] = f; out[#out + 1] = l
+    end
+    min = '(' .. l
+  end
+  if #chunk < 200 then return out end
+end
+`;
+
+/** producerStates: ARGV = prefix, topicId, partition. Flat {producerId, state, ...}. */
+const PRODUCER_STATES = PRELUDE + `
+return redis.call('HGETALL', ppkey(ARGV[2], ARGV[3]))
+`;
+
+/** getTransaction: ARGV = prefix, transactionalId. Returns {version, state} or false. */
+const GET_TRANSACTION = PRELUDE + `
+local v = redis.call('HMGET', P .. 'tx:' .. ARGV[2], 'version', 'state')
+if not v[1] then return false end
+return { tonumber(v[1]), v[2] }
+`;
+
+/**
+ * putTransaction (compare-and-set): ARGV = prefix, transactionalId,
+ * expectedVersion, delete ('1'/'0'), state. Returns the new version, or false.
+ */
+const PUT_TRANSACTION = PRELUDE + `
+local k = P .. 'tx:' .. ARGV[2]
+local current = tonumber(redis.call('HGET', k, 'version') or '0')
+if current ~= tonumber(ARGV[3]) then return false end
+if ARGV[4] == '1' then
+  redis.call('DEL', k)
+  redis.call('SREM', P .. 'txs', ARGV[2])
+  return current + 1
+end
+redis.call('HSET', k, 'version', istr(current + 1), 'state', ARGV[5])
+redis.call('SADD', P .. 'txs', ARGV[2])
+return current + 1
+`;
+
+/** listTransactions: ARGV = prefix. Flat {transactionalId, version, state, ...}. */
+const LIST_TRANSACTIONS = PRELUDE + `
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'txs')) do
+  local v = redis.call('HMGET', P .. 'tx:' .. id, 'version', 'state')
+  if v[1] then
+    out[#out + 1] = id; out[#out + 1] = tonumber(v[1]); out[#out + 1] = v[2]
+  end
+end
+return out
+`;
+
 /** createTopic: ARGV = prefix, name, id, partitions, configs (JSON). */
 const CREATE_TOPIC = PRELUDE + `
 if redis.call('HSETNX', P .. 'topics', ARGV[2], ARGV[3]) == 0 then return 0 end
@@ -400,7 +538,7 @@ for p = 0, n - 1 do
     start = start + 500
   end
   redis.call('DEL', idx, tskey(id, istr(p)), ppkey(id, istr(p)), pkey(id, istr(p)),
-    P .. 'cl:' .. id .. ':' .. istr(p))
+    P .. 'cl:' .. id .. ':' .. istr(p), otkey(id, istr(p)), abkey(id, istr(p)))
 end
 redis.call('DEL', P .. 'topic:' .. id)
 redis.call('HDEL', P .. 'topics', ARGV[2])
@@ -859,6 +997,11 @@ export const SCRIPTS = {
   registerBroker: REGISTER_BROKER,
   unregisterBroker: UNREGISTER_BROKER,
   listBrokers: LIST_BROKERS,
+  abortedTransactions: ABORTED_TRANSACTIONS,
+  producerStates: PRODUCER_STATES,
+  getTransaction: GET_TRANSACTION,
+  putTransaction: PUT_TRANSACTION,
+  listTransactions: LIST_TRANSACTIONS,
   getGroup: GET_GROUP,
   putGroup: PUT_GROUP,
   listGroups: LIST_GROUPS,
@@ -916,6 +1059,18 @@ function parseEntry(m: unknown): IndexEntry {
   };
 }
 
+/** A producer state as the scripts encode it (see decode_producer). */
+function decodeProducer(s: string): ProducerPartitionState {
+  const semi = s.indexOf(";");
+  const n = (semi < 0 ? s : s.slice(0, semi)).split(",").map(Number);
+  const recent = [];
+  for (let i = 2; i + 2 < n.length; i += 3) {
+    recent.push({ firstSeq: n[i], lastSeq: n[i + 1], baseOffset: n[i + 2] });
+  }
+  const [txnStart, lastTimestamp] = semi < 0 ? [-1, -1] : s.slice(semi + 1).split(",").map(Number);
+  return { epoch: n[0], lastSeq: n[1], recent, txnStart, lastTimestamp };
+}
+
 function parseTopic(v: unknown): TopicInfo | null {
   if (!Array.isArray(v)) return null;
   return {
@@ -936,32 +1091,6 @@ function offsetField(topic: string, partition: number): string {
  * See `redis.ts` for the key layout.
  */
 export class LuaMetaStore implements MetaStore {
-  // Transactions (issue 12): not implemented on this backend yet.
-  abortedTransactions(
-    _topicId: string,
-    _partition: number,
-    _fromOffset: number,
-    _toOffset: number,
-  ): Promise<AbortedTransaction[]> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  producerStates(_topicId: string, _partition: number): Promise<ProducerOnPartition[]> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  getTransaction(_transactionalId: string): Promise<VersionedTransaction | null> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  putTransaction(
-    _transactionalId: string,
-    _expectedVersion: number,
-    _state: string | null,
-  ): Promise<number | null> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-  listTransactions(): Promise<{ transactionalId: string; transaction: VersionedTransaction }[]> {
-    return Promise.reject(new Error("transactions are not implemented on this meta store yet"));
-  }
-
   private readonly clusterKey: string;
 
   constructor(private readonly redis: RedisEval, private readonly prefix: string) {
@@ -1064,6 +1193,7 @@ export class LuaMetaStore implements MetaStore {
         b.producerId,
         b.producerEpoch,
         b.baseSequence,
+        b.isControl ? ((b.controlType ?? 0) === 0 ? 2 : 3) : b.isTransactional ? 1 : 0,
       );
     }
     const rows = (await this.run("commitBatches", args)) as number[][];
@@ -1124,6 +1254,41 @@ export class LuaMetaStore implements MetaStore {
     return Number(await this.run("advanceLogStart", [topicId, partition, offset]));
   }
 
+  async abortedTransactions(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    toOffset: number,
+  ): Promise<AbortedTransaction[]> {
+    if (!Number.isSafeInteger(fromOffset) || !Number.isSafeInteger(toOffset)) {
+      throw new RangeError(`abortedTransactions: ${fromOffset} and ${toOffset} must be integers`);
+    }
+    const flat = (await this.run("abortedTransactions", [
+      topicId,
+      partition,
+      fromOffset,
+      toOffset,
+    ])) as unknown[];
+    const out: AbortedTransaction[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      out.push({
+        producerId: Number(flat[i]),
+        firstOffset: Number(flat[i + 1]),
+        lastOffset: Number(flat[i + 2]),
+      });
+    }
+    return out.sort((a, b) => a.firstOffset - b.firstOffset || a.lastOffset - b.lastOffset);
+  }
+
+  async producerStates(topicId: string, partition: number): Promise<ProducerOnPartition[]> {
+    const flat = (await this.run("producerStates", [topicId, partition])) as unknown[];
+    const out: ProducerOnPartition[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      out.push(producerOnPartition(Number(flat[i]), decodeProducer(String(flat[i + 1]))));
+    }
+    return out.sort((a, b) => a.producerId - b.producerId);
+  }
+
   async partitionSizes(topicId: string, partitions: number): Promise<number[]> {
     if (partitions <= 0) return [];
     const v = (await this.run("partitionSizes", [topicId, partitions])) as unknown[];
@@ -1161,6 +1326,42 @@ export class LuaMetaStore implements MetaStore {
     const all = ((await this.run("listBrokers", [])) as unknown[])
       .map((v) => JSON.parse(String(v)) as BrokerRegistration);
     return all.filter((b) => b.expiresAtMs > nowMs).sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  async getTransaction(transactionalId: string): Promise<VersionedTransaction | null> {
+    const v = await this.run("getTransaction", [transactionalId]);
+    if (!Array.isArray(v)) return null;
+    return { version: Number(v[0]), state: String(v[1]) };
+  }
+
+  async putTransaction(
+    transactionalId: string,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    const v = await this.run("putTransaction", [
+      transactionalId,
+      expectedVersion,
+      state === null ? "1" : "0",
+      state ?? "",
+    ]);
+    return v === null || v === undefined ? null : Number(v);
+  }
+
+  async listTransactions(): Promise<
+    { transactionalId: string; transaction: VersionedTransaction }[]
+  > {
+    const flat = (await this.run("listTransactions", [])) as unknown[];
+    const out: { transactionalId: string; transaction: VersionedTransaction }[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      out.push({
+        transactionalId: String(flat[i]),
+        transaction: { version: Number(flat[i + 1]), state: String(flat[i + 2]) },
+      });
+    }
+    return out.sort((a, b) =>
+      a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0
+    );
   }
 
   async getGroup(groupId: string): Promise<VersionedGroup | null> {
