@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { batch, metaStoreConformance } from "../meta_conformance.ts";
+import { batch, marker, metaStoreConformance } from "../meta_conformance.ts";
 import { openMetaStore, StoreUrlError } from "../registry.ts";
 import { FileMetaStore } from "./file.ts";
 import { DirectoryLockedError } from "./dir_lock.ts";
@@ -243,4 +243,44 @@ Deno.test("file meta store: a path that cannot be a directory is refused with it
     );
     return true;
   });
+});
+
+Deno.test("file meta store: a checkpoint keeps open transactions, aborted ranges and coordinator records", async () => {
+  await using d = await tempDir();
+  const a = new FileMetaStore(d.path, { checkpointBytes: 1 });
+  const t = (await a.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+  const p = await a.initProducerId({
+    transactionalId: "tx",
+    transactionTimeoutMs: 1,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  const txn = { producerId: p.producerId, producerEpoch: 0, isTransactional: true };
+  await a.commitBatches("b1", [batch(t.id, 0, { ...txn, baseSequence: 0 })]);
+  await a.commitBatches("b2", [marker(t.id, 0, p.producerId, 0, 0)]);
+  await a.commitBatches("b3", [batch(t.id, 0, { ...txn, baseSequence: 10 })]);
+  await a.putTransaction("tx", 0, "rec");
+  // Many journals make the next change checkpoint.
+  await a.close();
+  for (let i = 0; i < 20; i++) {
+    const s = new FileMetaStore(d.path, { checkpointBytes: 1 });
+    await s.registerBroker({ nodeId: 1, host: "h", port: i, rack: null, expiresAtMs: 0 });
+    await s.close();
+  }
+  assert.ok([...Deno.readDirSync(d.path)].some((e) => e.name === "snapshot.json"));
+  const b = new FileMetaStore(d.path);
+  try {
+    assert.deepEqual(await b.partitionState(t.id, 0), {
+      logStartOffset: 0,
+      highWatermark: 21,
+      lastStableOffset: 11,
+    });
+    assert.deepEqual(await b.abortedTransactions(t.id, 0, 0, 100), [
+      { producerId: p.producerId, firstOffset: 0, lastOffset: 10 },
+    ]);
+    assert.equal((await b.producerStates(t.id, 0))[0].currentTxnStartOffset, 11);
+    assert.deepEqual(await b.getTransaction("tx"), { version: 1, state: "rec" });
+  } finally {
+    await b.close();
+  }
 });

@@ -246,3 +246,40 @@ Deno.test("redis meta store: keys carry the prefix, so two clusters can share a 
     await b.close();
   }
 });
+
+Deno.test("redis meta store: producer states written before transactions still deduplicate and can open one", async () => {
+  await using redis = await startRedisServer();
+  const s = openMetaStore(redis.url(0, "old:"));
+  const { Redis } = await import("ioredis");
+  const raw = new Redis(redis.url(0, "old:").replace(/\?.*$/, ""));
+  try {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const p = { producerId: 1000, producerEpoch: 0 };
+    await s.commitBatches("a", [batch(t.id, { ...p, baseSequence: 0, recordCount: 10 })]);
+    // The state as the scripts wrote it before transactions: no ";txnStart,lastTimestamp".
+    await raw.hset(`old:pp:${t.id}:0`, "1000", "0,9,0,9,0");
+    assert.deepEqual(await s.producerStates(t.id, 0), [{
+      producerId: 1000,
+      producerEpoch: 0,
+      lastSequence: 9,
+      lastTimestamp: -1,
+      currentTxnStartOffset: -1,
+    }]);
+    const retry = await s.commitBatches("b", [
+      batch(t.id, { ...p, baseSequence: 0, recordCount: 10 }),
+    ]);
+    assert.deepEqual([retry[0].duplicate, retry[0].baseOffset], [true, 0]);
+    await s.commitBatches("c", [
+      batch(t.id, { ...p, baseSequence: 10, recordCount: 5, isTransactional: true }),
+    ]);
+    assert.deepEqual(await s.partitionState(t.id, 0), {
+      logStartOffset: 0,
+      highWatermark: 15,
+      lastStableOffset: 10,
+    });
+    assert.equal(await raw.hget(`old:pp:${t.id}:0`, "1000"), "0,14,0,9,0,10,14,10;10,0");
+  } finally {
+    raw.disconnect();
+    await s.close();
+  }
+});
