@@ -1,7 +1,7 @@
 /**
  * The broker's services, shared by every connection of one process: the two
  * stores (each behind one {@link guardStore}), the produce pipeline, the
- * partition-log service, the group coordinator and the caches. None of it is
+ * partition-log service, the group and transaction coordinators and the caches. None of it is
  * durable; everything durable is in the stores, so a process can be killed and
  * replaced at any time.
  */
@@ -19,6 +19,7 @@ import type { BrokerRegistry } from "./registry.ts";
 import { GroupCoordinator } from "./group_coordinator.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { DynamicConfigs } from "./dynamic_config.ts";
+import { DEFAULT_TXN_CONFIG, TxnCoordinator } from "./txn_coordinator.ts";
 
 /** State shared by every connection of one broker process (none of it durable). */
 export interface BrokerContext {
@@ -40,6 +41,8 @@ export interface BrokerContext {
   registry: BrokerRegistry | null;
   /** The coordinator of every consumer group (its state lives in the meta store). */
   groups: GroupCoordinator;
+  /** The coordinator of every transactional id (its state lives in the meta store). */
+  transactions: TxnCoordinator;
   /**
    * Dynamic broker and group configs (KIP-226), kept in the meta store and
    * refreshed every second; their values are written into `config`.
@@ -84,6 +87,7 @@ export async function createBrokerContext(
   const dynamicConfigs = new DynamicConfigs(meta, config);
   dynamicConfigs.start(opts.closing);
   const blobs = new BlobCache(log, opts.blobCacheBytes);
+  const groups = new GroupCoordinator(meta, dynamicConfigs.coordinator, opts.closing);
   metrics.gauges.set("skb_blob_cache_bytes", () => blobs.size);
   metrics.gaugeHelp.set("skb_blob_cache_bytes", "Bytes of recent log data cached in memory.");
   return {
@@ -107,7 +111,8 @@ export async function createBrokerContext(
     }),
     metrics,
     registry: null,
-    groups: new GroupCoordinator(meta, dynamicConfigs.coordinator, opts.closing),
+    groups,
+    transactions: new TxnCoordinator(meta, pipeline, groups, { ...DEFAULT_TXN_CONFIG }),
     dynamicConfigs,
     closing: opts.closing,
   };

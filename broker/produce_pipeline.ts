@@ -40,6 +40,12 @@ export interface PartitionAppend {
   batches: BatchInfo[];
   /** The topic's message.timestamp.type is LogAppendTime: the flush stamps its time in. */
   logAppendTime?: boolean;
+  /**
+   * Transaction markers from the coordinator (KIP-98): the batches are control
+   * batches of this type (0 abort, 1 commit), which close the producer's open
+   * transaction in the partition. Never set for batches a client sent.
+   */
+  controlType?: number;
 }
 
 /** What the producer is told for one partition. */
@@ -198,6 +204,9 @@ export class ProducePipeline {
             producerEpoch: b.producerEpoch,
             baseSequence: b.baseSequence,
             isTransactional: b.isTransactional,
+            ...(part.controlType === undefined
+              ? {}
+              : { isControl: true, controlType: part.controlType }),
           });
           position += b.bytes.length;
         }

@@ -48,6 +48,14 @@ import {
   renewDelegationToken,
 } from "./delegation_tokens.ts";
 import { getTelemetrySubscriptions, pushTelemetry } from "./client_telemetry.ts";
+import { addPartitionsToTxn } from "./add_partitions_to_txn.ts";
+import { addOffsetsToTxn } from "./add_offsets_to_txn.ts";
+import { endTxn } from "./end_txn.ts";
+import { writeTxnMarkers } from "./write_txn_markers.ts";
+import { txnOffsetCommit } from "./txn_offset_commit.ts";
+import { describeProducers } from "./describe_producers.ts";
+import { describeTransactions } from "./describe_transactions.ts";
+import { listTransactions } from "./list_transactions.ts";
 
 const HANDLERS: Handler[] = [
   apiVersions,
@@ -82,6 +90,15 @@ const HANDLERS: Handler[] = [
   offsetDelete,
   consumerGroupHeartbeat,
   consumerGroupDescribe,
+  // Transactions (any broker coordinates any transactional id; InitProducerId is above).
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  writeTxnMarkers,
+  txnOffsetCommit,
+  describeProducers,
+  describeTransactions,
+  listTransactions,
   // Admin APIs: partitions and replicas (leadership and replicas never move).
   describeTopicPartitions,
   alterReplicaLogDirs,

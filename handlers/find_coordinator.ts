@@ -1,10 +1,10 @@
 /**
  * FindCoordinator (key 10), versions 0-6. Every broker coordinates every
- * group: a group's state is one record in the shared meta store, so the
- * answer is always this broker itself. From v4 a request asks about several
- * keys at once (KIP-699). Transaction coordinators (key type 1) are not served
- * yet and answer COORDINATOR_NOT_AVAILABLE; share groups (key type 2,
- * KIP-932) answer INVALID_REQUEST.
+ * group and every transactional id: their state is one record each in the
+ * shared meta store, so the answer is always this broker itself, for groups
+ * (key type 0) and transactions (key type 1) alike. From v4 a request asks
+ * about several keys at once (KIP-699). Share groups (key type 2, KIP-932)
+ * answer INVALID_REQUEST.
  */
 
 import {
@@ -31,16 +31,18 @@ function coordinatorFor(
     errorCode,
     errorMessage,
   });
-  if (keyType === TRANSACTION) {
+  if (keyType !== GROUP && keyType !== TRANSACTION) {
     return refuse(
-      ErrorCode.COORDINATOR_NOT_AVAILABLE,
-      `Transactions are not supported yet (transactional id ${JSON.stringify(key)})`,
+      ErrorCode.INVALID_REQUEST,
+      `Key type ${keyType} is not supported; use 0 (group) or 1 (transaction)`,
     );
   }
-  if (keyType !== GROUP) {
-    return refuse(ErrorCode.INVALID_REQUEST, `Key type ${keyType} is not supported; use 0 (group)`);
+  if (key === "") {
+    return refuse(
+      ErrorCode.INVALID_REQUEST,
+      keyType === GROUP ? "Group id must not be empty" : "Transactional id must not be empty",
+    );
   }
-  if (key === "") return refuse(ErrorCode.INVALID_REQUEST, "Group id must not be empty");
   const self = selfAddress(ctx);
   return {
     key,

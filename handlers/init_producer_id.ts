@@ -1,36 +1,64 @@
 /**
- * InitProducerId (key 22), versions 0-5. Hands out producer ids and epochs
- * from the meta store, so ids are unique across every broker sharing it. An
- * idempotent producer that already has an id may ask for its epoch to be
- * bumped (KIP-360); a transactional id always gets its epoch bumped, which
- * fences older producers with the same id.
+ * InitProducerId (key 22), versions 0-5. Without a transactional id it hands
+ * out producer ids and epochs from the meta store (unique across every broker
+ * sharing it); an idempotent producer that already has an id may ask for its
+ * epoch to be bumped (KIP-360). With a transactional id the transaction
+ * coordinator answers (broker/txn_coordinator.ts): a producer id the first
+ * time, the epoch bumped every time (fencing older producers), a transaction
+ * the previous producer left open aborted first. From v4, a fenced producer is
+ * told PRODUCER_FENCED (KIP-588). v6 (two-phase commit, KIP-939) is unstable in
+ * Kafka 4.4, which does not advertise it, and neither do we.
  */
 
 import { INIT_PRODUCER_ID_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { defineHandler } from "./types.ts";
+import { fencedAs, txnErrorCode } from "./_txn.ts";
+
+const failed = (errorCode: number) => ({
+  throttleTimeMs: 0,
+  errorCode,
+  producerId: -1,
+  producerEpoch: -1,
+  ongoingTxnProducerId: -1,
+  ongoingTxnProducerEpoch: -1,
+});
 
 export const initProducerId = defineHandler({
   api: INIT_PRODUCER_ID_API,
   minVersion: 0,
   maxVersion: 5,
   async handle(req, ctx) {
+    const tid = req.transactionalId;
+    if (tid !== null) {
+      if (tid === "") return failed(ErrorCode.INVALID_REQUEST);
+      try {
+        const r = await ctx.broker.transactions.initProducerId({
+          transactionalId: tid,
+          timeoutMs: req.transactionTimeoutMs,
+          producerId: req.producerId,
+          producerEpoch: req.producerEpoch,
+        });
+        return {
+          ...failed(fencedAs(r.errorCode, ctx.apiVersion, 4)),
+          producerId: r.producerId,
+          producerEpoch: r.producerEpoch,
+        };
+      } catch (e) {
+        return failed(txnErrorCode(e, ctx, tid));
+      }
+    }
     try {
       const r = await ctx.broker.meta.initProducerId({
-        transactionalId: req.transactionalId,
+        transactionalId: null,
         transactionTimeoutMs: req.transactionTimeoutMs,
         producerId: req.producerId,
         producerEpoch: req.producerEpoch,
       });
-      return { throttleTimeMs: 0, ...r };
+      return { ...failed(r.errorCode), producerId: r.producerId, producerEpoch: r.producerEpoch };
     } catch {
       ctx.broker.metrics.storeError("meta", "initProducerId");
-      return {
-        throttleTimeMs: 0,
-        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        producerId: -1,
-        producerEpoch: -1,
-      };
+      return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }
   },
 });

@@ -11,6 +11,10 @@
  * decompression": their records must all have keys (INVALID_RECORD
  * otherwise). Topics with message.timestamp.type=LogAppendTime get the flush's
  * time stamped into their batches, answered as log_append_time_ms.
+ * Transactional batches (KIP-98) must be for a partition in the producer's
+ * ongoing transaction (INVALID_TXN_STATE otherwise) and carry its current
+ * epoch (INVALID_PRODUCER_EPOCH: fenced), as the transaction coordinator's
+ * record says.
  */
 
 import {
@@ -27,6 +31,7 @@ import { topicConfig } from "../broker/config.ts";
 import { cleanupPolicies } from "../broker/retention.ts";
 import { batchKeysPresent } from "../protocol/batch_codec.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
+import type { TxnReadCache } from "../broker/txn_coordinator.ts";
 
 function partitionResponse(
   index: number,
@@ -98,6 +103,7 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
   const responses: ProduceResponse = { responses: [], throttleTimeMs: 0, nodeEndpoints: [] };
   const appends: PartitionAppend[] = [];
   const slots: Slot[] = [];
+  const txnRecords: TxnReadCache = new Map();
   for (const t of req.topicData) {
     const partitionResponses: ProduceResponsePartition[] = [];
     responses.responses.push({ name: t.name, topicId: t.topicId, partitionResponses });
@@ -146,6 +152,18 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
           slot.response.errorMessage = refused.message;
           continue;
         }
+      }
+      // A transactional batch must be for a partition of the producer's ongoing transaction.
+      const txnRefusal = await broker.transactions.checkProduce(
+        req.transactionalId,
+        parsed,
+        { topicId: at.ref.topic.id, partition: p.index },
+        txnRecords,
+      ).catch((e) => ({ errorCode: log.failure(e), message: (e as Error).message }));
+      if (txnRefusal) {
+        slot.response.errorCode = txnRefusal.errorCode;
+        slot.response.errorMessage = txnRefusal.message;
+        continue;
       }
       slot.key = partitionKey(at.ref.topic.id, p.index);
       for (const b of parsed) slot.records += b.recordCount;

@@ -246,6 +246,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   // Session expiry and rebalance deadlines of groups nobody is talking to (any broker may).
   const groupSweeper = setInterval(() => {
     ctx.groups.sweep().catch((e) => log.warn("Group sweep failed: {error}", { error: e }));
+    // Transactions past their timeout, and endings a broker left half done (any broker may).
+    ctx.transactions.sweep().catch((e) =>
+      log.warn("Transaction sweep failed: {error}", { error: e })
+    );
   }, 1000);
 
   let closed: Promise<void> | null = null;

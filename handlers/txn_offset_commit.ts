@@ -1,0 +1,93 @@
+/**
+ * TxnOffsetCommit (key 28), versions 0-6: a group's offsets committed inside
+ * the producer's transaction. They are kept in the transaction's record and
+ * stored when it commits (dropped when it aborts), so consumers see them only
+ * then. From v3 (KIP-447) the member's generation is checked against the
+ * group as OffsetCommit checks it (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+ * FENCED_INSTANCE_ID); a producer that names no member is not checked. The
+ * group must have been added with AddOffsetsToTxn (INVALID_TXN_STATE
+ * otherwise). v6 names topics by id (KIP-516): an id no topic has is
+ * UNKNOWN_TOPIC_ID.
+ */
+
+import {
+  TXN_OFFSET_COMMIT_API,
+  type TxnOffsetCommitResponsePartition,
+  type TxnOffsetCommitResponseTopic,
+} from "../protocol/generated/mod.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { CommittedOffset } from "../stores/types.ts";
+import { defineHandler } from "./types.ts";
+import { fencedAs, txnErrorCode } from "./_txn.ts";
+
+/** offset.metadata.max.bytes */
+const MAX_METADATA_CHARS = 4096;
+
+export const txnOffsetCommit = defineHandler({
+  api: TXN_OFFSET_COMMIT_API,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(req, ctx) {
+    const now = Date.now();
+    const topics: TxnOffsetCommitResponseTopic[] = [];
+    const accepted: TxnOffsetCommitResponsePartition[] = [];
+    const offsets: CommittedOffset[] = [];
+    const byId = ctx.apiVersion >= 6;
+    for (const t of req.topics) {
+      const info = req.groupId === ""
+        ? null
+        : byId
+        ? await ctx.broker.topics.byTopicId(t.topicId).catch(() => null)
+        : await ctx.broker.topics.byTopicName(t.name).catch(() => null);
+      const partitions: TxnOffsetCommitResponsePartition[] = [];
+      for (const p of t.partitions) {
+        const out: TxnOffsetCommitResponsePartition = {
+          partitionIndex: p.partitionIndex,
+          errorCode: ErrorCode.NONE,
+        };
+        partitions.push(out);
+        if (req.groupId === "") out.errorCode = ErrorCode.INVALID_GROUP_ID;
+        else if (!info && byId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+        else if (!info || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        } else if ((p.committedMetadata?.length ?? 0) > MAX_METADATA_CHARS) {
+          out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        } else {
+          accepted.push(out);
+          offsets.push({
+            topic: info.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+            leaderEpoch: p.committedLeaderEpoch,
+            metadata: p.committedMetadata,
+            commitTimestamp: now,
+          });
+        }
+      }
+      topics.push({ name: t.name, topicId: t.topicId, partitions });
+    }
+    if (accepted.length > 0) {
+      let code: number;
+      try {
+        code = await ctx.broker.transactions.commitOffsets(
+          req.transactionalId,
+          req.producerId,
+          req.producerEpoch,
+          req.groupId,
+          {
+            generationId: req.generationIdOrMemberEpoch,
+            memberId: req.memberId,
+            groupInstanceId: req.groupInstanceId,
+          },
+          offsets,
+        );
+      } catch (e) {
+        code = txnErrorCode(e, ctx, req.transactionalId);
+      }
+      // Before KIP-588's versions, a fenced producer is told INVALID_PRODUCER_EPOCH.
+      code = fencedAs(code, ctx.apiVersion, 3);
+      for (const p of accepted) p.errorCode = code;
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+});
