@@ -1086,6 +1086,33 @@ export function transactionConformance(name: string, factory: MetaStoreFactory):
     assert.deepEqual(await q(12, 13), [B]);
   });
 
+  test("a long aborted transaction is found past many short ones", async (s) => {
+    const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
+    const a = await producer(s, "a");
+    const b = await producer(s, "b");
+    await s.commitBatches("a0", [txn(t.id, 0, a, 0, { recordCount: 1 })]); // A from 0
+    for (let i = 0; i < 30; i++) {
+      // B: one record at 1 + 2i, its abort marker at 2 + 2i.
+      await s.commitBatches(`b${i}`, [
+        txn(t.id, 0, b, i, { recordCount: 1 }),
+        marker(t.id, 0, b.producerId, b.producerEpoch, 0),
+      ]);
+    }
+    await s.commitBatches("a1", [marker(t.id, 0, a.producerId, a.producerEpoch, 0)]); // at 61
+    const A = { producerId: a.producerId, firstOffset: 0, lastOffset: 61 };
+    const B = (i: number) => ({
+      producerId: b.producerId,
+      firstOffset: 1 + 2 * i,
+      lastOffset: 2 + 2 * i,
+    });
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 0, 1), [A]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 3, 5), [A, B(1)]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 59, 62), [A, B(29)]);
+    assert.equal((await s.abortedTransactions(t.id, 0, 0, 62)).length, 31);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 61, 62), [A]);
+    assert.deepEqual(await s.abortedTransactions(t.id, 0, 62, 100), []);
+  });
+
   test("a marker without an open transaction is acknowledged and not stored", async (s) => {
     const t = (await s.createTopic({ name: "t", partitions: 1, configs: {} }))!;
     const a = await producer(s, "a");

@@ -42,6 +42,8 @@ interface PartitionData {
   producers: Map<number, ProducerPartitionState>;
   /** Aborted transactions, in marker (lastOffset) order; those wholly below the log start are dropped. */
   aborted: AbortedTransaction[];
+  /** The longest aborted range (lastOffset - firstOffset) kept, bounding abortedTransactions' scan. */
+  abortSpan: number;
   /** The log cleaner's claim and progress; absent until a cleaner first claims the partition. */
   cleaner?: CleanerRow;
 }
@@ -67,6 +69,7 @@ function newPartition(): PartitionData {
     entries: [],
     producers: new Map(),
     aborted: [],
+    abortSpan: 0,
   };
 }
 
@@ -167,6 +170,10 @@ export class MemoryMetaStore implements MetaStore {
           ...p,
           producers: new Map(p.producers),
           aborted: p.aborted ?? [],
+          abortSpan: (p.aborted ?? []).reduce(
+            (m, a) => Math.max(m, a.lastOffset - a.firstOffset),
+            0,
+          ),
         })),
       };
       m.topics.set(t.info.name, data);
@@ -296,6 +303,7 @@ export class MemoryMetaStore implements MetaStore {
             firstOffset: verdict.firstOffset,
             lastOffset: baseOffset,
           });
+          p.abortSpan = Math.max(p.abortSpan, baseOffset - verdict.firstOffset);
         }
         recordCount = 1;
       } else if (b.producerId >= 0) {
@@ -433,7 +441,9 @@ export class MemoryMetaStore implements MetaStore {
       else hi = mid;
     }
     const out: AbortedTransaction[] = [];
-    for (let i = lo; i < p.aborted.length; i++) {
+    // None ending at or past toOffset + the longest span can begin before toOffset.
+    const stop = toOffset + p.abortSpan;
+    for (let i = lo; i < p.aborted.length && p.aborted[i].lastOffset < stop; i++) {
       if (p.aborted[i].firstOffset < toOffset) out.push({ ...p.aborted[i] });
     }
     out.sort((a, b) => a.firstOffset - b.firstOffset || a.lastOffset - b.lastOffset);

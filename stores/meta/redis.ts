@@ -16,6 +16,8 @@
  *   P p:<t>:<p>          hash    ls (log start offset), hw (high watermark), lso (last stable offset)
  *                                bytes (batch bytes from the log start to hw; absent on partitions
  *                                made before it existed, until partitionSizes counts them)
+ *                                abspan (the longest aborted range, lastOffset - firstOffset, ever
+ *                                recorded: abortedTransactions scans markers up to to + abspan)
  *   P idx:<t>:<p>        zset    the partition's index: score = base offset, member =
  *                                "base|last|position|length|maxTimestamp|blob"
  *   P ts:<t>:<p>         zset    the index entries that raise the running maximum timestamp:

@@ -248,6 +248,11 @@ while i <= #ARGV do
         if kind == 2 then
           redis.call('ZADD', abkey(tid, p), istr(base),
             istr(base) .. '|' .. istr(value) .. '|' .. istr(pid))
+          -- The longest aborted range bounds abortedTransactions' scan.
+          local span = base - value
+          if span > tonumber(redis.call('HGET', pkey(tid, p), 'abspan') or '-1') then
+            redis.call('HSET', pkey(tid, p), 'abspan', istr(span))
+          end
         end
       elseif pid >= 0 then
         producers[prk] = after_append(prior or nil, epoch, base_seq, count, base, kind == 1, maxts)
@@ -446,14 +451,19 @@ return { tonumber(v[1]), tonumber(v[2]), tonumber(v[3]) }
 /**
  * abortedTransactions: ARGV = prefix, topicId, partition, fromOffset, toOffset.
  * Flat {producerId, firstOffset, lastOffset, ...} of those whose marker is at
- * or after fromOffset and that begin before toOffset (the caller sorts).
+ * or after fromOffset and that begin before toOffset (the caller sorts); the
+ * scan ends at toOffset plus the partition's longest aborted range ('abspan').
  */
 const ABORTED_TRANSACTIONS = PRELUDE + `
 local to = tonumber(ARGV[5])
 local out = {}
 local min = ARGV[4]
+-- None whose marker is at or past toOffset + the longest span can begin before toOffset.
+local span = redis.call('HGET', pkey(ARGV[2], ARGV[3]), 'abspan')
+local max = '+inf'
+if span then max = '(' .. istr(to + tonumber(span)) end
 while true do
-  local chunk = redis.call('ZRANGEBYSCORE', abkey(ARGV[2], ARGV[3]), min, '+inf', 'LIMIT', 0, 200)
+  local chunk = redis.call('ZRANGEBYSCORE', abkey(ARGV[2], ARGV[3]), min, max, 'LIMIT', 0, 200)
   for _, m in ipairs(chunk) do
     local l, f, pid = string.match(m, '^(%-?%d+)|(%-?%d+)|(%-?%d+)$')
     if tonumber(f) < to then
