@@ -23,6 +23,7 @@ export const KAFKA_TOOLS = {
   "kafka-get-offsets": "org.apache.kafka.tools.GetOffsetShell",
   "kafka-delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
   "kafka-delegation-tokens": "org.apache.kafka.tools.DelegationTokenCommand",
+  "kafka-transactions": "org.apache.kafka.tools.TransactionsCommand",
 } as const;
 
 /** A tool's name as Kafka's scripts call it. */
