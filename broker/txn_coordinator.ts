@@ -138,6 +138,8 @@ export type TxnReadCache = Map<string, Promise<TxnRecord | null>>;
 export class TxnCoordinator {
   /** Endings this broker is running, so a request here waits for one rather than racing it. */
   private readonly ending = new Map<string, Promise<void>>();
+  /** A sweep in progress (the next one is skipped rather than run beside it). */
+  private sweeping = false;
 
   constructor(
     private readonly meta: MetaStore,
@@ -557,6 +559,16 @@ export class TxnCoordinator {
    * broker died mid-end). Brokers run this every second; any broker will do.
    */
   async sweep(): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    try {
+      return await this.sweepOnce();
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async sweepOnce(): Promise<number> {
     let changed = 0;
     const now = this.now();
     for (const { transactionalId: tid, transaction } of await this.meta.listTransactions()) {

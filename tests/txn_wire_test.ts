@@ -508,3 +508,24 @@ metaStoreTest("DescribeTransactions, ListTransactions and DescribeProducers", as
   assert.deepEqual(p.topics[0].partitions[1].activeProducers, []);
   assert.equal(p.topics[1].partitions[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 });
+
+metaStoreTest(
+  "an ending a broker left at PrepareCommit is finished by the sweep",
+  async (meta) => {
+    await using broker = await txnBroker(meta);
+    await using c = await WireClient.connect(broker.port);
+    const t = await createTopic(c, "t", 1);
+    const { producerId: pid, producerEpoch: epoch } = await init(c, "tx");
+    await addPartitions(c, "tx", pid, epoch, [{ name: "t", partitions: [0] }]);
+    assert.deepEqual(await produceTxn(c, "tx", "t", txnBatch(pid, epoch, 0, 0, 2)), [[0, 0]]);
+    // A broker wrote the decision and died before any marker (step 1 of 4).
+    const stored = (await meta.getTransaction("tx"))!;
+    const rec = JSON.parse(stored.state);
+    const prepared = { ...rec, state: "PrepareCommit", lastUpdateMs: Date.now() - 60_000 };
+    assert.ok(await meta.putTransaction("tx", stored.version, JSON.stringify(prepared)));
+    const deadline = Date.now() + 5000;
+    while ((await ends(c, "t"))[1] !== 3 && Date.now() < deadline) await sleep(100);
+    assert.deepEqual(await batches(c, { name: "t", id: t }), [[0, false, -1, 2], [2, true, 1, 1]]);
+    assert.equal(await endTxn(c, "tx", pid, epoch, true), ErrorCode.NONE, "a retry of it");
+  },
+);
