@@ -23,9 +23,11 @@
  * 4. Blobs no entry points to any more are removed by the log store's sweep
  *    after its grace period, so a fetch in flight never reads one that went.
  *
- * Transactional and control batches are kept as they are (transactions are
- * not served yet, issue 12; when they are, the cleaner must still keep the
- * markers of transactions whose data it keeps).
+ * Transactional and control batches are kept as they are, and transactional
+ * records never count as a key's latest value (they may be aborted): so the
+ * markers of every transaction whose data is kept stay, and an aborted write
+ * never costs the committed value before it. Compacting transactional data
+ * (dropping aborted records, then markers with no data left) is not done yet.
  */
 
 import { getLogger } from "@logtape/logtape";
@@ -170,7 +172,9 @@ export class LogCleaner {
       for (let i = 0; i < window.length; i++) {
         result.bytesRead += batches[i].length;
         const b = decodeBatch(batches[i]);
-        if ((b.header.attributes & CONTROL_BIT) !== 0) continue;
+        // Transactional records may belong to an aborted transaction: they must not
+        // shadow older values of their keys, so they do not count as the latest.
+        if ((b.header.attributes & (CONTROL_BIT | TRANSACTIONAL_BIT)) !== 0) continue;
         for (const r of b.records) {
           if (r.key !== null) {
             latest.set(latin1.decode(r.key), window[i].baseOffset + r.offsetDelta);

@@ -71,6 +71,11 @@ export interface FetchRead extends Answer {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
+  /**
+   * Under read_committed, the aborted transactions overlapping the records
+   * returned (KIP-98), so the consumer drops their records; null otherwise.
+   */
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   /** The batches as stored, base offsets written in (chunks, sent without copying). */
   records: Uint8Array[];
 }
@@ -364,6 +369,7 @@ export class PartitionLog {
       highWatermark: -1,
       lastStableOffset: -1,
       logStartOffset: -1,
+      abortedTransactions: null,
       records: NO_RECORDS,
     };
     const ref = want.at.ref;
@@ -377,6 +383,7 @@ export class PartitionLog {
     out.highWatermark = st.highWatermark;
     out.lastStableOffset = st.lastStableOffset;
     out.logStartOffset = st.logStartOffset;
+    if (readCommitted) out.abortedTransactions = [];
     if (want.fetchOffset < st.logStartOffset || want.fetchOffset > st.highWatermark) {
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
       return out;
@@ -391,7 +398,25 @@ export class PartitionLog {
       // KIP-74: past the first partition with data, only whole batches that fit.
       while (wholeBatchesOnly && entries.length > 0 && sum(entries) > room) entries.pop();
       if (entries.length === 0) return out;
-      out.records = await this.readBatches(entries);
+      const [records, aborted] = await Promise.all([
+        this.readBatches(entries),
+        // The aborted transactions whose records may be among those returned.
+        readCommitted
+          ? this.d.meta.abortedTransactions(
+            ref.topic.id,
+            ref.partition,
+            want.fetchOffset,
+            entries[entries.length - 1].lastOffset + 1,
+          )
+          : null,
+      ]);
+      out.records = records;
+      if (aborted) {
+        out.abortedTransactions = aborted.map((a) => ({
+          producerId: a.producerId,
+          firstOffset: a.firstOffset,
+        }));
+      }
       for (const e of entries) this.d.metrics.recordsFetched += e.lastOffset - e.baseOffset + 1;
     } catch (e) {
       out.errorCode = this.failure(e);

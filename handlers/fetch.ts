@@ -61,7 +61,7 @@ export const fetch = defineHandler({
           divergingEpoch: { epoch: -1, endOffset: -1 },
           currentLeader: { leaderId: -1, leaderEpoch: -1 },
           snapshotId: { endOffset: -1, epoch: -1 },
-          abortedTransactions: readCommitted && read.highWatermark >= 0 ? [] : null,
+          abortedTransactions: read.abortedTransactions,
           preferredReadReplica: -1,
           // Kafka sends an empty record set, never null: librdkafka refuses a size of -1.
           records: read.records.length > 0 ? read.records : EMPTY,

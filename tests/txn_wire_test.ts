@@ -529,3 +529,58 @@ metaStoreTest(
     assert.equal(await endTxn(c, "tx", pid, epoch, true), ErrorCode.NONE, "a retry of it");
   },
 );
+
+metaStoreTest(
+  "read_committed Fetch stops at the LSO and lists the aborted transactions of its range",
+  async (meta) => {
+    await using broker = await txnBroker(meta);
+    await using c = await WireClient.connect(broker.port);
+    const id = await createTopic(c, "rc", 1);
+    const topic = { name: "rc", id };
+    const p = await init(c, "rc-tx");
+    const pid = p.producerId;
+    const epoch = p.producerEpoch;
+    const fetchRc = async () => {
+      const req = fetchRequest(topic, 0, 0);
+      req.isolationLevel = 1;
+      return (await c.call(FETCH_API, 12, req)).responses[0].partitions[0];
+    };
+    // An aborted transaction at 0-1 (marker at 2), a committed one at 3-4 (marker at 5).
+    assert.deepEqual(
+      await addPartitions(c, "rc-tx", pid, epoch, [{ name: "rc", partitions: [0] }]),
+      [[
+        "rc",
+        0,
+        0,
+      ]],
+    );
+    assert.deepEqual(await produceTxn(c, "rc-tx", "rc", txnBatch(pid, epoch, 0, 0, 2)), [[0, 0]]);
+    // Open: a read_committed fetch sees nothing yet, the LSO holds at 0.
+    const open = await fetchRc();
+    assert.equal(Number(open.lastStableOffset), 0);
+    assert.equal(flattenRecords(open.records).length, 0);
+    assert.equal(await endTxn(c, "rc-tx", pid, epoch, false), 0);
+    assert.deepEqual(
+      await addPartitions(c, "rc-tx", pid, epoch, [{ name: "rc", partitions: [0] }]),
+      [[
+        "rc",
+        0,
+        0,
+      ]],
+    );
+    assert.deepEqual(await produceTxn(c, "rc-tx", "rc", txnBatch(pid, epoch, 2, 3, 2)), [[0, 3]]);
+    assert.equal(await endTxn(c, "rc-tx", pid, epoch, true), 0);
+    const done = await fetchRc();
+    assert.equal(Number(done.lastStableOffset), 6);
+    assert.deepEqual(
+      done.abortedTransactions?.map((a) => [Number(a.producerId), Number(a.firstOffset)]),
+      [[pid, 0]],
+      "the aborted range, so the consumer drops offsets 0-1",
+    );
+    const offsets = decodeBatches(flattenRecords(done.records)).map((b) => b.header.baseOffset);
+    assert.deepEqual(offsets, [0, 2, 3, 5], "data and markers, as Kafka serves them");
+    // read_uncommitted carries no aborted list.
+    const ru = (await c.call(FETCH_API, 12, fetchRequest(topic, 0, 0))).responses[0].partitions[0];
+    assert.equal(ru.abortedTransactions, null);
+  },
+);
