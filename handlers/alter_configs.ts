@@ -210,32 +210,55 @@ async function alterBroker(
     const problem = brokerConfigProblem(o.name, o.op === SET ? o.value ?? "" : null);
     if (problem) return fail(ErrorCode.INVALID_CONFIG, problem);
   }
+  return await alterEntity(
+    ctx,
+    BROKER_ENTITY,
+    name,
+    fail,
+    out,
+    validateOnly,
+    (configs) => applyOps(replace ? {} : configs, ops, (n) => BROKER_CONFIGS[n]?.type, () => ""),
+  );
+}
+
+/**
+ * One entity's configs changed by compare-and-set: read them, compute the next
+ * (or why not), write them back with the version read, and on a conflict read
+ * again. The broker's own cache learns the result at once; the others within
+ * their refresh interval.
+ */
+async function alterEntity(
+  ctx: RequestContext,
+  entity: typeof BROKER_ENTITY | typeof GROUP_ENTITY,
+  name: string,
+  fail: Fail,
+  out: Outcome,
+  validateOnly: boolean,
+  next: (configs: Record<string, string>) => Record<string, string> | string,
+): Promise<Outcome> {
   const meta = ctx.broker.meta;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const [current] = await meta.entityConfigs(BROKER_ENTITY, [name]);
+    const [current] = await meta.entityConfigs(entity, [name]);
     const configs = current?.configs ?? {};
-    const next = applyOps(
-      replace ? {} : configs,
-      ops,
-      (n) => BROKER_CONFIGS[n]?.type,
-      () => "",
-    );
-    if (typeof next === "string") return fail(ErrorCode.INVALID_CONFIG, next);
+    const wanted = next(configs);
+    if (typeof wanted === "string") return fail(ErrorCode.INVALID_CONFIG, wanted);
     if (validateOnly) return out;
     const done = await meta.alterEntityConfigs(
-      BROKER_ENTITY,
+      entity,
       name,
-      diff(configs, next),
+      diff(configs, wanted),
       current?.version ?? 0,
     );
     if (done) {
-      ctx.broker.dynamicConfigs.noteBroker(name, done.configs);
+      if (entity === BROKER_ENTITY) ctx.broker.dynamicConfigs.noteBroker(name, done.configs);
+      else ctx.broker.dynamicConfigs.noteGroup(name, done.configs);
       return out;
     }
   }
+  const what = entity === BROKER_ENTITY ? "Broker" : "Group";
   return fail(
     ErrorCode.REQUEST_TIMED_OUT,
-    `Broker ${JSON.stringify(name)} configs kept changing; retry`,
+    `${what} ${JSON.stringify(name)} configs kept changing; retry`,
   );
 }
 
@@ -260,30 +283,11 @@ async function alterGroup(
       );
     }
   }
-  const meta = ctx.broker.meta;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const [current] = await meta.entityConfigs(GROUP_ENTITY, [name]);
-    const configs = current?.configs ?? {};
+  return await alterEntity(ctx, GROUP_ENTITY, name, fail, out, validateOnly, (configs) => {
     const next = applyOps(configs, ops, () => 3, () => "");
-    if (typeof next === "string") return fail(ErrorCode.INVALID_CONFIG, next);
-    const problem = groupConfigProblem(next, ctx.broker.config);
-    if (problem) return fail(ErrorCode.INVALID_CONFIG, problem);
-    if (validateOnly) return out;
-    const done = await meta.alterEntityConfigs(
-      GROUP_ENTITY,
-      name,
-      diff(configs, next),
-      current?.version ?? 0,
-    );
-    if (done) {
-      ctx.broker.dynamicConfigs.noteGroup(name, done.configs);
-      return out;
-    }
-  }
-  return fail(
-    ErrorCode.REQUEST_TIMED_OUT,
-    `Group ${JSON.stringify(name)} configs kept changing; retry`,
-  );
+    if (typeof next === "string") return next;
+    return groupConfigProblem(next, ctx.broker.config) ?? next;
+  });
 }
 
 export const alterConfigs = defineHandler({

@@ -19,7 +19,7 @@ import { buildBatch, type SimpleRecord } from "../protocol/record_batch.ts";
 import { decodeBatch, decodeBatches, encodeBatch } from "../protocol/batch_codec.ts";
 import { Compression } from "../protocol/compression.ts";
 import { testBroker } from "./broker_util.ts";
-import { metaStoreTest } from "./helpers.ts";
+import { createTopicWithConfigs, metaStoreTest } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
 import { fetchRequest, flattenRecords, produceRequest } from "./wire_requests.ts";
 
@@ -39,18 +39,7 @@ async function createCompacted(
   name: string,
   configs: Record<string, string>,
 ): Promise<string> {
-  const req = defaultCreateTopicsRequest();
-  req.timeoutMs = 5000;
-  req.topics = [{
-    ...defaultCreateTopicsRequestTopic(),
-    name,
-    numPartitions: 1,
-    replicationFactor: -1,
-    configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
-  }];
-  const created = (await c.call(CREATE_TOPICS_API, 7, req)).topics[0];
-  assert.equal(created.errorCode, 0, `create ${name}: ${created.errorMessage}`);
-  return created.topicId;
+  return (await createTopicWithConfigs(c, name, configs)).id;
 }
 
 async function produce(c: WireClient, topic: string, batch: Uint8Array) {

@@ -211,6 +211,26 @@ export async function createTopic(
   return created.topicId;
 }
 
+/** Creates a one-partition topic with configs (CreateTopics v7); its name and id. */
+export async function createTopicWithConfigs(
+  c: WireClient,
+  name: string,
+  configs: Record<string, string>,
+): Promise<{ name: string; id: string }> {
+  const req = defaultCreateTopicsRequest();
+  req.timeoutMs = 5000;
+  req.topics = [{
+    ...defaultCreateTopicsRequestTopic(),
+    name,
+    numPartitions: 1,
+    replicationFactor: -1,
+    configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+  }];
+  const created = (await within(c.call(CREATE_TOPICS_API, 7, req), 30_000, "create")).topics[0];
+  assert.equal(created.errorCode, 0, `create ${name}: ${created.errorMessage}`);
+  return { name, id: created.topicId };
+}
+
 /** One Produce v12 (acks=all) of batchOf(from, n) to every partition; the per-partition answers. */
 export async function produceAll(
   c: WireClient,

@@ -6,37 +6,21 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CREATE_TOPICS_API,
-  defaultCreateTopicsRequest,
-  defaultCreateTopicsRequestTopic,
-  PRODUCE_API,
-} from "../protocol/generated/mod.ts";
+import { PRODUCE_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { buildBatch } from "../protocol/record_batch.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
 import { openLogStore, StoreUrlError } from "../stores/registry.ts";
 import { testBroker } from "./broker_util.ts";
-import { fetchedRecords, fetchPartition } from "./helpers.ts";
+import { createTopicWithConfigs, fetchedRecords, fetchPartition } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
 import { produceRequest } from "./wire_requests.ts";
 
 const enc = new TextEncoder();
 const MAX_BYTES = 16 * 1024;
 
-async function create(c: WireClient, name: string, configs: Record<string, string> = {}) {
-  const req = defaultCreateTopicsRequest();
-  req.timeoutMs = 5000;
-  req.topics = [{
-    ...defaultCreateTopicsRequestTopic(),
-    name,
-    numPartitions: 1,
-    replicationFactor: -1,
-    configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
-  }];
-  const created = (await c.call(CREATE_TOPICS_API, 7, req)).topics[0];
-  assert.equal(created.errorCode, 0, `create ${name}: ${created.errorMessage}`);
-  return { name, id: created.topicId };
+function create(c: WireClient, name: string, configs: Record<string, string> = {}) {
+  return createTopicWithConfigs(c, name, configs);
 }
 
 /** One record of about 1 KiB, keyed, in its own batch (and its own flush: acks=all, one at a time). */
