@@ -105,6 +105,8 @@ async function producer(index: number): Promise<number[]> {
     transactionTimeoutMs: 60_000,
     producerId: -1,
     producerEpoch: -1,
+    enable2Pc: false,
+    keepPreparedTxn: false,
   });
   const sequences = new Array(partitions).fill(0);
   let next = index % partitions;

@@ -60,6 +60,8 @@ async function initProducer(c: WireClient) {
     transactionTimeoutMs: 60000,
     producerId: -1,
     producerEpoch: -1,
+    enable2Pc: false,
+    keepPreparedTxn: false,
   });
   assert.equal(pid.errorCode, 0);
   return pid;
