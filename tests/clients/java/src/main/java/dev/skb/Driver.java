@@ -58,6 +58,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Driver offsets --bootstrap HOST:PORT --topic T --timestamp MS [--timeout-ms MS]
  * Driver admin --bootstrap HOST:PORT --group G --action list|describe|offsets|alter|delete
  *              [--topic T --partition P --offset O] [--timeout-ms MS]
+ * Driver txn --bootstrap HOST:PORT --in T --out T --group G --txn-id ID --count N
+ *            [--abort-every K] [--hold-file F] [--timeout-ms MS]
  * Driver --check
  * </pre>
  *
@@ -76,7 +78,8 @@ public final class Driver {
       Set.of(
           "bootstrap", "topic", "count", "start", "compression", "create-partitions", "acks",
           "group", "group-protocol", "timeout-ms", "timestamp", "assignor", "stop-file", "action",
-          "partition", "offset");
+          "partition", "offset", "isolation", "in", "out", "txn-id", "abort-every",
+          "hold-file");
 
   private Driver() {}
 
@@ -96,6 +99,7 @@ public final class Driver {
             case "consume" -> consume(a);
             case "offsets" -> offsets(a);
             case "admin" -> admin(a);
+            case "txn" -> txn(a);
             default -> throw new IllegalArgumentException("unknown command: '" + cmd + "'");
           };
     } catch (Exception e) {
@@ -245,6 +249,7 @@ public final class Driver {
 
     Properties props = consumerProps(req(a, "bootstrap"));
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    if (a.containsKey("isolation")) props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, a.get("isolation"));
 
     int read = 0;
     KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props);
@@ -495,6 +500,122 @@ public final class Driver {
   // ---- helpers ----
 
   /** The contract's JSON line for a record, in sb (cleared first). */
+  // ---- consume-transform-produce in transactions (CONTRACT.md: "Transactions") ----
+
+  static int txn(Map<String, String> a) throws Exception {
+    String bootstrap = req(a, "bootstrap");
+    String in = req(a, "in");
+    String out = req(a, "out");
+    String group = req(a, "group");
+    int count = Integer.parseInt(req(a, "count"));
+    int abortEvery = Integer.parseInt(a.getOrDefault("abort-every", "0"));
+    String holdFile = a.get("hold-file");
+    long timeoutMs = Long.parseLong(a.getOrDefault("timeout-ms", "60000"));
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    watchdog(timeoutMs + 30_000);
+
+    Properties cp = consumerProps(bootstrap);
+    cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    cp.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    cp.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    cp.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "100");
+    Properties pp = new Properties();
+    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, req(a, "txn-id"));
+
+    int read = 0;
+    int commits = 0;
+    int aborts = 0;
+    KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp);
+    producer.initTransactions();
+    int outPartitions = producer.partitionsFor(out).size();
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp);
+    try {
+      consumer.subscribe(List.of(in));
+      while (read < count) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) break;
+        var polled = consumer.poll(Duration.ofMillis(Math.min(1000, left)));
+        if (polled.isEmpty()) continue;
+        producer.beginTransaction();
+        Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : polled) {
+          producer.send(new ProducerRecord<>(out, r.partition(), r.key(), utf8(r.partition() + ":" + r.offset())));
+          next.put(new TopicPartition(in, r.partition()), new OffsetAndMetadata(r.offset() + 1));
+        }
+        producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
+        producer.commitTransaction();
+        read += polled.count();
+        commits++;
+        printTxn("commit", next, polled.count());
+        if (abortEvery > 0 && commits % abortEvery == 0) {
+          abortOne(producer, consumer, in, out, outPartitions, next.keySet(), aborts++);
+        }
+      }
+      if (read >= count) abortOne(producer, consumer, in, out, outPartitions, consumer.assignment(), aborts++);
+    } finally {
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
+    }
+    String fenced = null;
+    if (holdFile != null) {
+      producer.beginTransaction();
+      for (int p = 0; p < outPartitions; p++) producer.send(new ProducerRecord<>(out, p, null, utf8("held:" + p)));
+      producer.flush();
+      OUT.println("{\"held\":true}");
+      OUT.flush();
+      while (!Files.exists(Path.of(holdFile)) && System.nanoTime() < deadline) sleep(50);
+      try {
+        producer.commitTransaction();
+        log("the held transaction committed: the producer was not fenced");
+      } catch (Exception e) {
+        fenced = e.getClass().getSimpleName();
+        OUT.println("{\"fenced\":" + jsonString(fenced) + "}");
+      }
+    }
+    producer.close(Duration.ofSeconds(10));
+    OUT.println("{\"done\":true,\"count\":" + read + ",\"commits\":" + commits + ",\"aborts\":" + aborts + "}");
+    return read >= count && (holdFile == null || fenced != null) ? 0 : 1;
+  }
+
+  /** One aborted transaction: a record to every partition of out, and offsets 1 of `tps` for the group. */
+  static void abortOne(
+      KafkaProducer<byte[], byte[]> producer,
+      KafkaConsumer<byte[], byte[]> consumer,
+      String in,
+      String out,
+      int outPartitions,
+      Collection<TopicPartition> tps,
+      int n) {
+    producer.beginTransaction();
+    for (int p = 0; p < outPartitions; p++) {
+      producer.send(new ProducerRecord<>(out, p, null, utf8("aborted:" + n + ":" + p)));
+    }
+    Map<TopicPartition, OffsetAndMetadata> bogus = new HashMap<>();
+    for (TopicPartition tp : tps) bogus.put(new TopicPartition(in, tp.partition()), new OffsetAndMetadata(1));
+    if (!bogus.isEmpty()) producer.sendOffsetsToTransaction(bogus, consumer.groupMetadata());
+    producer.flush();
+    producer.abortTransaction();
+    OUT.println("{\"abort\":" + outPartitions + "}");
+    OUT.flush();
+  }
+
+  static void printTxn(String what, Map<TopicPartition, OffsetAndMetadata> next, int records) {
+    StringBuilder sb = new StringBuilder("{\"" + what + "\":[");
+    boolean first = true;
+    for (var e : new TreeMap<Integer, Long>(
+        next.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+            x -> x.getKey().partition(), x -> x.getValue().offset()))).entrySet()) {
+      if (!first) sb.append(',');
+      first = false;
+      sb.append('[').append(e.getKey()).append(',').append(e.getValue()).append(']');
+    }
+    OUT.println(sb.append("],\"records\":").append(records).append('}'));
+    OUT.flush();
+  }
+
   static void appendRecord(StringBuilder sb, ConsumerRecord<byte[], byte[]> r) {
     sb.setLength(0);
     sb.append("{\"p\":").append(r.partition())
