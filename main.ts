@@ -156,6 +156,13 @@ const FLAGS: Record<string, FlagSpec> = {
       "How often small s3: objects are merged into larger ones, partition by partition (0 turns it off)",
     default: "60000",
   },
+  "txn-takeover-ms": {
+    type: "string",
+    env: "SKB_TXN_TAKEOVER_MS",
+    help:
+      "How long a transaction's ending (PrepareCommit/PrepareAbort) may stand before any broker finishes it (a broker died mid-EndTxn)",
+    default: "10000",
+  },
   "http-port": {
     type: "string",
     env: "SKB_HTTP_PORT",
@@ -193,6 +200,13 @@ function integer(name: string, value: string, min: number, max: number): number 
     );
   }
   return n;
+}
+
+/** SKB_TEST_TXN_PAUSE (test-only, tests/txn_shared_test.ts): where the coordinator stops. */
+function testPause(value: string | undefined): "prepared" | "markers" | null {
+  if (value === undefined || value === "") return null;
+  if (value === "prepared" || value === "markers") return value;
+  throw new UsageError(`SKB_TEST_TXN_PAUSE ${JSON.stringify(value)} must be prepared or markers`);
 }
 
 function bool(name: string, value: string): boolean {
@@ -345,6 +359,8 @@ export async function main(args: string[]): Promise<number> {
         0,
         86_400_000,
       ),
+      txnTakeoverMs: integer("txn-takeover-ms", str("txn-takeover-ms")!, 100, 3_600_000),
+      txnTestPause: testPause(Deno.env.get("SKB_TEST_TXN_PAUSE")),
     };
   } catch (e) {
     fail((e as Error).message);

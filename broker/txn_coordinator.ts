@@ -61,6 +61,12 @@ export interface TxnCoordinatorConfig {
   maxTimeoutMs: number;
   /** A Prepare record this old is finished by whichever broker finds it. */
   takeoverMs: number;
+  /**
+   * Test-only (tests/txn_shared_test.ts): awaited right after EndTxn's Prepare
+   * compare-and-set ("prepared") and right after an ending's markers are
+   * written ("markers"), so a test can kill the broker in exactly that window.
+   */
+  testPause?: (point: "prepared" | "markers", tid: string) => Promise<void>;
 }
 
 /** Kafka's default transaction.max.timeout.ms (15 minutes), and a takeover after 10 s. */
@@ -217,6 +223,7 @@ export class TxnCoordinator {
       rec.producerEpoch,
       commit,
     );
+    if (this.cfg.testPause) await this.cfg.testPause("markers", tid);
     rec.partitions.forEach((p, i) => {
       const code = codes[i];
       if (code === ErrorCode.NONE || code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
@@ -464,6 +471,7 @@ export class TxnCoordinator {
       }
       const w = await this.write(tid, s!.version, out.record);
       if (!w) continue;
+      if (this.cfg.testPause) await this.cfg.testPause("prepared", tid);
       try {
         await this.finish(tid, w);
       } catch (e) {

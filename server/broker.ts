@@ -46,6 +46,16 @@ export interface BrokerOptions extends Partial<BrokerConfig> {
   httpHost?: string;
   /** How long /readyz waits for a store ping (default 2000 ms). */
   readyTimeoutMs?: number;
+  /** A transaction ending (Prepare*) left this long is finished by any broker (default 10 s). */
+  txnTakeoverMs?: number;
+  /**
+   * Test-only: the transaction coordinator stops for good right after EndTxn's
+   * Prepare write ("prepared") or after an ending's markers ("markers"),
+   * printing `skb test pause: <point> <transactional id>` to stderr, so a
+   * test can SIGKILL the broker inside that window (main.ts reads it from
+   * SKB_TEST_TXN_PAUSE). Never set it in production.
+   */
+  txnTestPause?: "prepared" | "markers" | null;
 }
 
 /** A broker that is serving. */
@@ -86,6 +96,15 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     closing: closing.signal,
   });
   const { meta, log: logStore, metrics, pipeline } = ctx;
+  if (opts.txnTakeoverMs !== undefined) ctx.transactions.cfg.takeoverMs = opts.txnTakeoverMs;
+  const pauseAt = opts.txnTestPause ?? null;
+  if (pauseAt !== null) {
+    ctx.transactions.cfg.testPause = (point, tid) => {
+      if (point !== pauseAt) return Promise.resolve();
+      console.error(`skb test pause: ${point} ${tid}`);
+      return new Promise<void>(() => {});
+    };
+  }
   // A bounded log store (memory:?max-bytes=) frees space through the meta store when full.
   watchLogSpace(opts.log, meta, metrics);
   const server: ServerContext = { broker: ctx, handlers: handlerTable(), connections: new Set() };
