@@ -255,6 +255,8 @@ def consume(args):
         conf["group.id"] = args.group
     else:
         conf["group.id"] = f"interop-throwaway-{uuid.uuid4()}"
+    if args.isolation:
+        conf["isolation.level"] = args.isolation
     consumer = Consumer(conf)
     deadline = time.monotonic() + args.timeout_ms / 1000
     read = 0
@@ -310,6 +312,97 @@ def consume(args):
     return 0 if read >= args.count else 1
 
 
+def txn(args):
+    """Consume-transform-produce in transactions (CONTRACT.md "Transactions")."""
+    deadline = time.monotonic() + args.timeout_ms / 1000
+    producer = Producer(
+        {"bootstrap.servers": args.bootstrap, "transactional.id": args.txn_id, "error_cb": error_cb}
+    )
+    consumer = Consumer(
+        {
+            "bootstrap.servers": args.bootstrap,
+            "group.id": args.group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "error_cb": error_cb,
+        }
+    )
+    producer.init_transactions(left(deadline))
+    md = producer.list_topics(args.out, timeout=left(deadline))
+    out_parts = sorted(md.topics[args.out].partitions.keys())
+    read = commits = aborts = 0
+
+    def abort_one(parts):
+        nonlocal aborts
+        producer.begin_transaction()
+        for p in out_parts:
+            producer.produce(args.out, value=f"aborted:{aborts}:{p}".encode(), partition=p)
+        if parts:
+            producer.send_offsets_to_transaction(
+                [TopicPartition(getattr(args, "in"), p, 1) for p in sorted(parts)],
+                consumer.consumer_group_metadata(),
+                left(deadline),
+            )
+        producer.flush(left(deadline))
+        producer.abort_transaction(left(deadline))
+        aborts += 1
+        out({"abort": len(out_parts)})
+
+    try:
+        consumer.subscribe([getattr(args, "in")])
+        while read < args.count and left(deadline) > 0:
+            msgs = [m for m in consumer.consume(num_messages=100, timeout=min(1.0, left(deadline)))]
+            good = [m for m in msgs if m.error() is None]
+            for m in msgs:
+                if m.error() is not None and m.error().code() != KafkaError._PARTITION_EOF:
+                    log(f"consume error: {m.error()}")
+            if not good:
+                continue
+            producer.begin_transaction()
+            nxt = {}
+            for m in good:
+                producer.produce(
+                    args.out, key=m.key(), value=f"{m.partition()}:{m.offset()}".encode(), partition=m.partition()
+                )
+                nxt[m.partition()] = m.offset() + 1
+            producer.send_offsets_to_transaction(
+                [TopicPartition(getattr(args, "in"), p, o) for p, o in sorted(nxt.items())],
+                consumer.consumer_group_metadata(),
+                left(deadline),
+            )
+            producer.commit_transaction(left(deadline))
+            read += len(good)
+            commits += 1
+            out({"commit": [[p, o] for p, o in sorted(nxt.items())], "records": len(good)})
+            sys.stdout.flush()
+            if args.abort_every and commits % args.abort_every == 0:
+                abort_one(nxt.keys())
+        if read >= args.count:
+            abort_one([tp.partition for tp in consumer.assignment()])
+    finally:
+        consumer.close()
+    fenced = None
+    if args.hold_file:
+        producer.begin_transaction()
+        for p in out_parts:
+            producer.produce(args.out, value=f"held:{p}".encode(), partition=p)
+        producer.flush(left(deadline))
+        out({"held": True})
+        sys.stdout.flush()
+        while not os.path.exists(args.hold_file) and left(deadline) > 0:
+            time.sleep(0.05)
+        try:
+            producer.commit_transaction(left(deadline))
+            log("the held transaction committed: the producer was not fenced")
+        except KafkaException as e:
+            fenced = e.args[0].name()
+            out({"fenced": fenced})
+    out({"done": True, "count": read, "commits": commits, "aborts": aborts})
+    sys.stdout.flush()
+    return 0 if read >= args.count and (not args.hold_file or fenced) else 1
+
+
 def offsets(args):
     consumer = Consumer(
         {
@@ -363,6 +456,15 @@ def main():
     c.add_argument("--assignor", choices=["range", "roundrobin", "cooperative-sticky", "uniform"], default=None)
     c.add_argument("--group-protocol", choices=["classic", "consumer"], default="classic")
     c.add_argument("--timeout-ms", type=int, default=60000)
+    c.add_argument("--isolation", choices=["read_committed", "read_uncommitted"], default=None)
+    x = sub.add_parser("txn")
+    x.add_argument("--bootstrap", required=True)
+    for flag in ("--in", "--out", "--group", "--txn-id"):
+        x.add_argument(flag, required=True)
+    x.add_argument("--count", type=int, required=True)
+    x.add_argument("--abort-every", type=int, default=0)
+    x.add_argument("--hold-file", default=None)
+    x.add_argument("--timeout-ms", type=int, default=60000)
     o = sub.add_parser("offsets")
     o.add_argument("--bootstrap", required=True)
     o.add_argument("--topic", required=True)
@@ -370,7 +472,7 @@ def main():
     o.add_argument("--timeout-ms", type=int, default=30000)
     args = ap.parse_args()
     try:
-        code = {"produce": produce, "consume": consume, "offsets": offsets}[args.cmd](args)
+        code = {"produce": produce, "consume": consume, "offsets": offsets, "txn": txn}[args.cmd](args)
     except Exception as e:  # noqa: BLE001 - any failure is reported and exits non-zero
         log(f"{args.cmd} failed: {e!r}")
         if not PROGRESS["done"] and args.cmd == "produce":
