@@ -187,7 +187,22 @@ function cases(topicId: string): Case[] {
       api: INIT_PRODUCER_ID_API,
       version: 4,
       stores: ["meta"],
-      request: () => ({ ...defaultInitProducerIdRequest(), transactionTimeoutMs: 60_000 }),
+      request: () => ({
+        ...defaultInitProducerIdRequest(),
+        transactionalId: null,
+        transactionTimeoutMs: 60_000,
+      }),
+    },
+    {
+      name: "InitProducerId (transactional)",
+      api: INIT_PRODUCER_ID_API,
+      version: 4,
+      stores: ["meta"],
+      request: () => ({
+        ...defaultInitProducerIdRequest(),
+        transactionalId: "faulty-tx",
+        transactionTimeoutMs: 60_000,
+      }),
     },
     {
       name: "DescribeTopicPartitions",
