@@ -78,6 +78,8 @@ func main() {
 		code, err = consume(args)
 	case "offsets":
 		code, err = offsets(args)
+	case "txn":
+		code, err = txn(args)
 	default:
 		err = usage(fmt.Sprintf("unknown command %q (franz-go drives produce, consume and offsets)", cmd))
 	}
@@ -373,8 +375,8 @@ func printRecord(r *kgo.Record, at int64) {
 }
 
 type consumeArgs struct {
-	bootstrap, topic, group, stopFile, assignor, protocol string
-	count, timeoutMs                                      int
+	bootstrap, topic, group, stopFile, assignor, protocol, isolation string
+	count, timeoutMs                                                 int
 }
 
 func consume(args []string) (int, error) {
@@ -388,6 +390,7 @@ func consume(args []string) (int, error) {
 		fs.StringVar(&a.stopFile, "stop-file", "", "stop once this file exists")
 		fs.StringVar(&a.assignor, "assignor", "", "range, roundrobin, cooperative-sticky, sticky; uniform or range with --group-protocol consumer")
 		fs.StringVar(&a.protocol, "group-protocol", "classic", "classic or consumer (KIP-848)")
+		fs.StringVar(&a.isolation, "isolation", "", "read_committed or read_uncommitted")
 	}, "bootstrap", "topic", "count")
 	if err != nil {
 		return 0, err
@@ -414,8 +417,18 @@ func consume(args []string) (int, error) {
 	for _, p := range parts {
 		assign[p] = kgo.NewOffset().At(0)
 	}
-	cl, err := kgo.NewClient(append(clientOpts(a.bootstrap),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{a.topic: assign}))...)
+	opts := append(clientOpts(a.bootstrap),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{a.topic: assign}))
+	switch a.isolation {
+	case "":
+	case "read_committed":
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	case "read_uncommitted":
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+	default:
+		return 0, usage("consume: --isolation must be read_committed or read_uncommitted")
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return 0, err
 	}
