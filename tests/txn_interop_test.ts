@@ -100,9 +100,10 @@ async function until(what: string, ok: () => boolean, ms = STEP_MS) {
   }
 }
 
-const text = (v: string | null) => v === null ? null : new TextDecoder().decode(
-  Uint8Array.from(atob(v), (c) => c.charCodeAt(0)),
-);
+const text = (v: string | null) =>
+  v === null ? null : new TextDecoder().decode(
+    Uint8Array.from(atob(v), (c) => c.charCodeAt(0)),
+  );
 
 async function groupOffsets(port: number, group: string, topic: string) {
   await using c = await WireClient.connect(port);
@@ -193,7 +194,10 @@ async function scenario(driver: ClientDriver, t: Deno.TestContext) {
       await Deno.writeTextFile(hold, "");
       const { code, stderr } = await first.exited;
       const fenced = first.lines.find((l) => "fenced" in l) as { fenced: string } | undefined;
-      assert.ok(fenced, `${driver.name}: the first instance was not fenced:\n${stderr.slice(-3000)}`);
+      assert.ok(
+        fenced,
+        `${driver.name}: the first instance was not fenced:\n${stderr.slice(-3000)}`,
+      );
       assert.match(fenced.fenced, FENCED[driver.name]);
       assert.equal(code, 0, stderr.slice(-3000));
       const done = [first.lines.find((l) => "done" in l), second.done] as {

@@ -31,6 +31,22 @@ export interface ConsumeArgs {
   assignor: string | null;
   /** classic, or consumer for the KIP-848 protocol. */
   groupProtocol: "classic" | "consumer";
+  /** read_committed or read_uncommitted; null: the client's default. */
+  isolation: "read_committed" | "read_uncommitted" | null;
+  timeoutMs: number;
+}
+
+/** CONTRACT.md "Transactions": consume-transform-produce in transactions. */
+export interface TxnArgs {
+  cmd: "txn";
+  bootstrap: string;
+  input: string;
+  output: string;
+  group: string;
+  txnId: string;
+  count: number;
+  abortEvery: number;
+  holdFile: string | null;
   timeoutMs: number;
 }
 
@@ -42,7 +58,7 @@ export interface OffsetsArgs {
   timeoutMs: number;
 }
 
-export type Args = ProduceArgs | ConsumeArgs | OffsetsArgs;
+export type Args = ProduceArgs | ConsumeArgs | OffsetsArgs | TxnArgs;
 
 const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
 
@@ -89,7 +105,25 @@ export function parseArgs(argv: string[]): Args {
     return n;
   };
   const bootstrap = str("bootstrap");
+  if (cmd === "txn") {
+    return {
+      cmd,
+      bootstrap,
+      input: str("in"),
+      output: str("out"),
+      group: str("group"),
+      txnId: str("txn-id"),
+      count: int("count"),
+      abortEvery: int("abort-every", 0),
+      holdFile: flags.get("hold-file") ?? null,
+      timeoutMs: int("timeout-ms", 60_000),
+    };
+  }
   const topic = str("topic");
+  const isolation = flags.get("isolation") ?? null;
+  if (isolation !== null && isolation !== "read_committed" && isolation !== "read_uncommitted") {
+    usage(`unknown isolation ${isolation}`);
+  }
   switch (cmd) {
     case "produce": {
       const compression = str("compression", "none");
@@ -118,6 +152,7 @@ export function parseArgs(argv: string[]): Args {
         stopFile: flags.get("stop-file") ?? null,
         assignor: flags.get("assignor") ?? null,
         groupProtocol: groupProtocol(flags.get("group-protocol") ?? "classic"),
+        isolation,
         timeoutMs: int("timeout-ms", 60_000),
       };
     case "offsets":

@@ -28,7 +28,9 @@ import {
   parseArgs,
   type ProduceArgs,
   progress,
+  sleep,
   stopRequested,
+  type TxnArgs,
   watchdog,
 } from "./driver_common.ts";
 
@@ -226,7 +228,11 @@ async function consume(args: ConsumeArgs): Promise<number> {
   const kafka = client(args.bootstrap, "interop-kafkajs-consumer");
   const groupId = `interop-throwaway-${crypto.randomUUID()}`;
   // A short long-poll: disconnect() waits for the fetch in flight (kafkajs's default is 5 s).
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
+  const consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 500,
+    ...(args.isolation ? { readUncommitted: args.isolation === "read_uncommitted" } : {}),
+  });
   let read = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -252,6 +258,132 @@ async function consume(args: ConsumeArgs): Promise<number> {
   }
   out({ done: true, count: read });
   return read >= args.count ? 0 : 1;
+}
+
+/** The error a failed call reports: kafkajs's protocol error type, through its retry wrapper. */
+function errorName(e: Any): string {
+  for (let c = e; c; c = c.cause ?? c.originalError) if (c.type) return String(c.type);
+  return String(e?.name ?? e);
+}
+
+/**
+ * Consume-transform-produce in transactions (CONTRACT.md "Transactions"): each kafkajs batch,
+ * in pieces of at most 100 records, becomes one transaction with the group's offsets in it.
+ */
+async function txn(args: TxnArgs): Promise<number> {
+  const kafka = client(args.bootstrap, "interop-kafkajs-txn");
+  const admin = kafka.admin();
+  await admin.connect();
+  const outParts = (await admin.fetchTopicOffsets(args.output)).map((m: Any) => m.partition)
+    .sort((a: number, b: number) => a - b);
+  await admin.disconnect();
+  const producer = kafka.producer({
+    transactionalId: args.txnId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: args.group, maxWaitTimeInMs: 500 });
+  let read = 0;
+  let commits = 0;
+  let aborts = 0;
+  let finishing = false;
+  const seen = new Set<number>();
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const timer = setTimeout(finish, args.timeoutMs);
+  const abortOne = async (parts: number[]) => {
+    const tx = await producer.transaction();
+    await tx.send({
+      topic: args.output,
+      messages: outParts.map((p: number) => ({ partition: p, value: `aborted:${aborts}:${p}` })),
+    });
+    if (parts.length) {
+      await tx.sendOffsets({
+        consumerGroupId: args.group,
+        topics: [{
+          topic: args.input,
+          partitions: parts.map((p) => ({ partition: p, offset: "1" })),
+        }],
+      });
+    }
+    await tx.abort();
+    aborts++;
+    out({ abort: outParts.length });
+    flush();
+  };
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [args.input], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }: Any) => {
+        const p = batch.partition;
+        for (let from = 0; from < batch.messages.length; from += 100) {
+          if (finishing || read >= args.count) break;
+          const chunk = batch.messages.slice(from, from + 100);
+          const next = Number(chunk[chunk.length - 1].offset) + 1;
+          const tx = await producer.transaction();
+          try {
+            await tx.send({
+              topic: args.output,
+              messages: chunk.map((m: Any) => ({
+                partition: p,
+                key: m.key,
+                value: `${p}:${m.offset}`,
+              })),
+            });
+            await tx.sendOffsets({
+              consumerGroupId: args.group,
+              topics: [{ topic: args.input, partitions: [{ partition: p, offset: String(next) }] }],
+            });
+            await tx.commit();
+          } catch (e) {
+            log(`a transaction of partition ${p} failed:`, e);
+            await tx.abort().catch(() => {});
+            throw e;
+          }
+          resolveOffset(chunk[chunk.length - 1].offset);
+          seen.add(p);
+          read += chunk.length;
+          commits++;
+          out({ commit: [[p, next]], records: chunk.length });
+          flush();
+          if (args.abortEvery > 0 && commits % args.abortEvery === 0) await abortOne([p]);
+          await heartbeat();
+        }
+        if (read >= args.count) finish();
+      },
+    });
+    await finished;
+    finishing = true;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  if (read >= args.count) await abortOne([...seen].sort((a, b) => a - b));
+  let fenced: string | null = null;
+  if (args.holdFile !== null) {
+    const tx = await producer.transaction();
+    await tx.send({
+      topic: args.output,
+      messages: outParts.map((p: number) => ({ partition: p, value: `held:${p}` })),
+    });
+    out({ held: true });
+    flush();
+    while (!stopRequested(args.holdFile)) await sleep(50);
+    try {
+      await tx.commit();
+      log("the held transaction committed: the producer was not fenced");
+    } catch (e) {
+      fenced = errorName(e);
+      out({ fenced });
+    }
+  }
+  await producer.disconnect();
+  out({ done: true, count: read, commits, aborts });
+  return read >= args.count && (args.holdFile === null || fenced !== null) ? 0 : 1;
 }
 
 async function offsets(args: OffsetsArgs): Promise<number> {
@@ -283,6 +415,8 @@ try {
     ? await produce(args)
     : args.cmd === "consume"
     ? await consume(args)
+    : args.cmd === "txn"
+    ? await txn(args)
     : await offsets(args);
 } catch (e) {
   log(`${args.cmd} failed:`, e);

@@ -390,7 +390,9 @@ try {
     ? await produce(args)
     : args.cmd === "consume"
     ? await consume(args)
-    : await offsets(args);
+    : args.cmd === "offsets"
+    ? await offsets(args)
+    : (log("@platformatic/kafka has no txn command here"), 2);
 } catch (e) {
   log(`${args.cmd} failed:`, e);
   finalLineAfterFailure(args);
