@@ -14,14 +14,16 @@
  *                over 3 partitions, each flushed first, then commitTransaction timed (its avg,
  *                p50, p99, max), after 20 unmeasured ones
  *
- * Each broker first gets an unmeasured warm-up (20k records of 1 KiB). The broker's CPU time
+ * Each broker first gets an unmeasured warm-up (100k records of 1 KiB, then 40k in
+ * transactions of 100 ms). The broker's CPU time
  * comes from /proc/PID/stat. The table is printed as Markdown and written to
  * bench/results/transactions.md (or --out; the figures also as JSON beside it).
  *
  * Flags: --targets kafka,memory,default (default all three), --scale 0.1 (a quick run), --out
- * FILE, --port-base N (default 43092), --txns N (EndTxn transactions, default 300), --profile
- * DIR (our broker under `deno run --cpu-prof`, DIR/memory and DIR/default; see
- * bench/profile_summary.ts), --snapshot, --broker-src DIR (as bench/produce_consume.ts).
+ * FILE, --port-base N (default 43092), --txns N (EndTxn transactions, default 300), --repeat N
+ * (N rounds of every broker in turn, medians in the table), --profile DIR (our broker under
+ * `deno run --cpu-prof`, DIR/memory and DIR/default; see bench/profile_summary.ts),
+ * --snapshot, --broker-src DIR (as bench/produce_consume.ts).
  */
 
 import { dirname } from "node:path";
@@ -238,8 +240,11 @@ async function runTarget(
     });
   };
 
+  // Warm-up, not measured: both JITs, the page cache, and a transactional run (Kafka's
+  // transaction log and coordinator, ours' transaction paths).
   log(`warm-up (not measured)`);
-  await perf("warmup", "warmup", n(20_000, scale), null);
+  await perf("warmup", "warmup", n(100_000, scale), null);
+  await perf("warmup", "warmup", n(40_000, scale), 100);
   await perf("plain", "plain", n(200_000, scale), null);
   await perf("t1000", "t1000", n(200_000, scale), 1000);
   await perf("t100", "t100", n(200_000, scale), 100);
@@ -305,6 +310,7 @@ async function main(): Promise<number> {
     out: { type: "string", default: `${ROOT}bench/results/transactions.md` },
     "port-base": { type: "string", default: "43092" },
     txns: { type: "string", default: "300" },
+    repeat: { type: "string", default: "1" },
     profile: { type: "string" },
   });
   if (!values) return 0;
@@ -312,6 +318,8 @@ async function main(): Promise<number> {
   for (const t of targets) if (!(t in TITLES)) throw new Error(`unknown target ${t}`);
   const scale = Number(values.scale);
   const txns = Number(values.txns);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat must be 1 or more");
   const profileDir = values.profile ?? null;
   if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
   try {
@@ -325,22 +333,49 @@ async function main(): Promise<number> {
   const loadBefore = loadAverage();
   const results = new Map<TargetName, { figures: Figures; notes: string[]; seconds: number }>();
   let port = Number(values["port-base"]);
-  for (const t of targets) {
-    port = freePort(port + 2);
-    console.error(`bench: starting ${TITLES[t]} on ${port} (load ${loadAverage()})`);
-    const broker = t === "kafka" ? await startKafka(port) : await startOurs(t, port, profileDir);
-    try {
-      results.set(t, await runTarget(t, broker, scale, txns));
-    } finally {
-      await broker.stop();
+  const rounds = new Map<TargetName, { figures: Figures; notes: string[]; seconds: number }[]>();
+  for (let round = 1; round <= repeat; round++) {
+    for (const t of targets) {
+      port = freePort(port + 2);
+      console.error(
+        `bench: round ${round}/${repeat}: ${TITLES[t]} on ${port} (load ${loadAverage()})`,
+      );
+      const broker = t === "kafka" ? await startKafka(port) : await startOurs(t, port, profileDir);
+      try {
+        rounds.set(t, [...(rounds.get(t) ?? []), await runTarget(t, broker, scale, txns)]);
+      } finally {
+        await broker.stop();
+      }
     }
   }
+  // The median of each figure over the rounds.
+  for (const [t, rs] of rounds) {
+    const figures: Figures = {};
+    for (const key of new Set(rs.flatMap((r) => Object.keys(r.figures)))) {
+      const vs = rs.map((r) => r.figures[key]).filter((v): v is number => v != null).sort((a, b) =>
+        a - b
+      );
+      figures[key] = vs.length === 0
+        ? null
+        : vs.length % 2
+        ? vs[(vs.length - 1) / 2]
+        : (vs[vs.length / 2 - 1] + vs[vs.length / 2]) / 2;
+    }
+    results.set(t, {
+      figures,
+      notes: rs.flatMap((r) => r.notes),
+      seconds: rs.reduce((a, r) => a + r.seconds, 0),
+    });
+  }
+  const loadAfter = loadAverage();
   const md = [
     "# Transactional produce: ours vs Apache Kafka",
     "",
     `Run ${when} (\`deno run -A bench/transactions.ts ${
       Deno.args.join(" ")
-    }\`), broker ${src.description}, load average before ${loadBefore}.`,
+    }\`), broker ${src.description}, load average before ${loadBefore}, after ${loadAfter}; ${
+      repeat > 1 ? `medians of ${repeat} rounds (every broker in turn each round)` : "one round"
+    }.`,
     "",
     await machineLine(),
     `- deno ${Deno.version.deno} (V8 ${Deno.version.v8}), ${await sh(
@@ -357,7 +392,7 @@ async function main(): Promise<number> {
   );
   if (notes.length > 0) md.push("Notes:", "", ...notes, "");
   md.push(
-    `Time per broker: ${
+    `Time per broker (all rounds): ${
       targets.map((t) => `${TITLES[t]} ${results.get(t)?.seconds.toFixed(0)} s`).join(", ")
     }.`,
     "",
@@ -370,7 +405,16 @@ async function main(): Promise<number> {
     const json = values.out.replace(/(\.md)?$/, ".json");
     await Deno.writeTextFile(
       json,
-      JSON.stringify({ when, args: Deno.args, figures: Object.fromEntries(results) }, null, 2) +
+      JSON.stringify(
+        {
+          when,
+          args: Deno.args,
+          figures: Object.fromEntries(results),
+          rounds: Object.fromEntries(rounds),
+        },
+        null,
+        2,
+      ) +
         "\n",
     );
     console.error(`bench: wrote ${values.out} and ${json}`);
