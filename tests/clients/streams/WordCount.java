@@ -2,12 +2,13 @@
 // program against the jars of pom.xml (resolved by scripts/install_test_deps.sh):
 //
 //   java -cp '.tools/streams/lib/*' tests/clients/streams/WordCount.java \
-//     BOOTSTRAP APPLICATION_ID INPUT_TOPIC OUTPUT_TOPIC STATE_DIR
+//     BOOTSTRAP APPLICATION_ID INPUT_TOPIC OUTPUT_TOPIC STATE_DIR [GUARANTEE]
 //
 // Lines of INPUT_TOPIC are split on spaces; the count of each word (a store named "counts",
 // so its changelog is APPLICATION_ID-counts-changelog and the repartition topic
 // APPLICATION_ID-counts-repartition) goes to OUTPUT_TOPIC as key=word, value=count in
-// decimal. processing.guarantee=at_least_once; every other setting is Streams' default.
+// decimal. processing.guarantee=GUARANTEE (at_least_once unless given; exactly_once_v2 for
+// tests/streams_eos_test.ts); every other setting is Streams' default.
 // Stdout carries one line per event the test waits for: "state FROM TO", "restored STORE
 // PARTITION COUNT", "closed". SIGTERM closes the app (a commit; it leaves the group).
 
@@ -33,15 +34,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 public class WordCount {
   public static void main(String[] args) throws Exception {
-    if (args.length != 5) {
-      System.err.println("usage: WordCount BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR");
+    if (args.length != 5 && args.length != 6) {
+      System.err.println("usage: WordCount BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR [GUARANTEE]");
       System.exit(2);
     }
     Properties props = new Properties();
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, args[1]);
     props.put(StreamsConfig.STATE_DIR_CONFIG, args[4]);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+        args.length == 6 ? args[5] : StreamsConfig.AT_LEAST_ONCE);
 
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, String> lines =
