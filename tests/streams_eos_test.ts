@@ -18,6 +18,7 @@ import {
   defaultCreateTopicsRequestTopic,
   defaultMetadataRequest,
   FETCH_API,
+  LIST_TRANSACTIONS_API,
   METADATA_API,
   PRODUCE_API,
 } from "../protocol/generated/mod.ts";
@@ -245,6 +246,17 @@ async function readCommitted(
   return { committed, aborted };
 }
 
+/** How many transactions the coordinator has open (ListTransactions, state Ongoing). */
+async function ongoing(c: WireClient): Promise<number> {
+  const listed = await c.call(LIST_TRANSACTIONS_API, 1, {
+    stateFilters: ["Ongoing"],
+    producerIdFilters: [],
+    durationFilter: -1,
+    transactionalIdPattern: null,
+  });
+  return listed.transactionStates.filter((x) => x.transactionState === "Ongoing").length;
+}
+
 /** Every word's counts only grow; the last count of each word. */
 function finalCounts(committed: [string, number][]): Record<string, number> {
   const last: Record<string, number> = {};
@@ -332,18 +344,38 @@ Deno.test("Kafka Streams exactly_once_v2 word count: exact counts across a resta
         const third = app("third");
         try {
           await third.waitLine(/^state \S+ RUNNING$/, 60_000);
-          // Lines keep coming while the app works: 100 every 20 ms, killed after 3 s.
+          // Lines keep coming while the app works, 100 every 20 ms; after 2 s it is killed as
+          // soon as one of its transactions is open at the coordinator (or after 10 s).
           const before = (await readCommitted(c, output)).committed.length;
-          const until = Date.now() + 3_000;
-          while (Date.now() < until) {
-            await produceLines(c, "lines", produced, produced += 100, 100);
-            await sleep(20);
+          const start = Date.now();
+          let producing = true;
+          const producer = (async () => {
+            while (producing) {
+              await produceLines(c, "lines", produced, produced += 100, 100);
+              await sleep(20);
+            }
+          })();
+          await using admin = await WireClient.connect(b.port);
+          try {
+            while (Date.now() - start < 10_000) {
+              if (Date.now() - start > 2_000 && (await ongoing(admin)) > 0) break;
+              await sleep(2);
+            }
+            await third.stop("SIGKILL");
+          } finally {
+            producing = false;
+            await producer;
           }
           const during = (await readCommitted(c, output)).committed.length;
           assert.ok(during > before, "the app committed output while lines came");
         } finally {
           await third.stop("SIGKILL");
         }
+        // The transactions the killed app left open (its producer had sent something since its
+        // last commit); the next instance, with the same transactional.id, aborts them.
+        const open = await ongoing(c);
+        console.log(`transactions open after the SIGKILL: ${open}`);
+        assert.ok(open > 0, "the SIGKILL left a transaction open");
         await produceLines(c, "lines", produced, produced += 1_000);
         await using fourth = app("fourth");
         await fourth.waitLine(/^state \S+ RUNNING$/, 60_000);
