@@ -14,6 +14,8 @@
  *   Prepare over (--txn-takeover-ms 2000) read_committed shows none of the
  *   transaction, and afterwards all of it, or none when it aborted; every
  *   partition holds exactly one marker of the transaction, all of one kind;
+ * - the same without the pause: the EndTxn broker is killed a random few
+ *   milliseconds after EndTxn is sent, the producer retries on a survivor;
  * - a producer that dies with its transaction open blocks read_committed
  *   readers of its partition (another producer's committed records behind it
  *   too) only until its timeout; then a broker aborts it and the LSO moves on.
@@ -379,6 +381,44 @@ async function scenarios(label: string, meta: string, log: string, env: Record<s
       for (const v of await readAll(cb, topic)) {
         assert.deepEqual(v.committed, [...want, "k30"], `${what}: the next transaction`);
       }
+    }
+
+    // (b') No pause: the EndTxn broker is SIGKILLed a random 0-8 ms after EndTxn is sent (before
+    // its Prepare, inside the ending, or after its answer), and the producer retries EndTxn on a
+    // survivor: every partition ends with exactly one marker, of the outcome asked for.
+    {
+      const name = "random-kill";
+      const topic = { name, id: await createTopic(ca, name, PARTITIONS) };
+      const seen: string[] = [];
+      const want: string[] = [];
+      const p = { ...await init(cb, name), seq: 0 };
+      for (let round = 0; round < 4; round++) {
+        const commit = round % 2 === 0;
+        const d = await cluster.spawn();
+        const cd = await WireClient.connect(d.port);
+        await addPartitions(cc, name, p, name);
+        await produceTxn(ca, name, p, name, 1000 * round, 3);
+        const delay = Math.random() * 8;
+        const ending = endTxn(cd, name, p, commit).then((code) => `answered ${code}`, () => "cut");
+        await sleep(delay);
+        await d.stop("SIGKILL");
+        const first = await ending;
+        await cd[Symbol.asyncDispose]();
+        const r = await endTxnRetrying(cb, name, p, commit);
+        assert.equal(r.code, 0, `${label}: ${name} ${round}: the retried EndTxn`);
+        seen.push(`${delay.toFixed(1)} ms: ${first}, retry after ${r.ms} ms`);
+        if (commit) want.push(...keys(1000 * round, 3));
+        for (const [i, v] of (await readAll(cc, topic)).entries()) {
+          assert.deepEqual(
+            v.markers.map(([, m]) => m),
+            Array.from({ length: round + 1 }, (_, j) => j % 2 === 0 ? "commit" : "abort"),
+            `${label}: ${name} ${round}-${i}: one marker per transaction, the one asked for`,
+          );
+          assert.deepEqual(v.committed, want, `${label}: ${name} ${round}-${i}: read_committed`);
+          assert.equal(v.lastStableOffset, v.highWatermark, `${label}: ${name} ${round}-${i}`);
+        }
+      }
+      notes.push(`random kills of EndTxn's broker: ${seen.join("; ")}`);
     }
 
     // (c) A producer dies with its transaction open (2 s timeout).
