@@ -4,7 +4,7 @@
  * lists every feature Apache Kafka 4.4 knows, in the order Kafka 4.4 lists
  * them. A feature's supported range never reaches past what this broker
  * implements: share groups (KIP-932), streams groups (KIP-1071),
- * transactions v2 (KIP-890 part 2; v1 is served), eligible leader replicas (KIP-966) and
+ * eligible leader replicas (KIP-966) and
  * dynamic KRaft voters (KIP-853) are all at level 0 (off). Levels come with the
  * broker's release, not with anything stored: brokers here keep no state, so
  * there is no metadata log whose records could raise or lower them.
@@ -37,10 +37,10 @@ export const FEATURES: readonly Feature[] = [
   },
   { name: "share.version", minVersion: 0, maxVersion: 0, level: 0 },
   { name: "streams.version", minVersion: 0, maxVersion: 0, level: 0 },
-  // Transactions are served with v1 semantics (broker/txn_state.ts). Level 2 (KIP-890 part 2)
-  // would promise an epoch bump at every EndTxn and partitions added implicitly by Produce;
-  // clients seeing level 0 use AddPartitionsToTxn and keep their epoch, which is what we serve.
-  { name: "transaction.version", minVersion: 0, maxVersion: 0, level: 0 },
+  // Transactions v2 (KIP-890 part 2, broker/txn_state.ts) as Kafka 4.4 finalizes by default:
+  // an epoch bump at every EndTxn v5, partitions added by Produce v12+. Clients that speak v1
+  // (EndTxn v0-4, AddPartitionsToTxn) are served v1, as Kafka serves them.
+  { name: "transaction.version", minVersion: 0, maxVersion: 2, level: 2 },
   { name: "eligible.leader.replicas.version", minVersion: 0, maxVersion: 0, level: 0 },
 ];
 

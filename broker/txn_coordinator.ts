@@ -37,13 +37,16 @@ import {
   addPartitions,
   commitTxnOffsets,
   complete,
+  endIdentity,
   endTxn,
+  endTxnV2,
   expired,
   fenceAndAbort,
   type InitInput,
   initProducer,
   isEnding,
   parseTxn,
+  produceAdd,
   produceCheck,
   type Step,
   TXN_STATE_NAMES,
@@ -83,6 +86,11 @@ export const ABORT_MARKER = 0;
 export const COMMIT_MARKER = 1;
 
 const MAX_CAS_ATTEMPTS = 100;
+
+/** Kafka's NOT_ENOUGH_REPLICAS, which Produce answers for a transaction being ended. */
+const NOT_ENOUGH_REPLICAS = 19;
+/** Kafka's TRANSACTION_ABORTABLE (KIP-890): Produce v11+ for a partition outside the transaction. */
+const TRANSACTION_ABORTABLE = 120;
 
 interface Stored {
   version: number;
@@ -425,9 +433,18 @@ export class TxnCoordinator {
     groupId: string,
     member: { generationId: number; memberId: string; groupInstanceId: string | null },
     offsets: CommittedOffset[],
+    implicit = false,
   ): Promise<number> {
     const s = await this.load(tid);
-    const first = commitTxnOffsets(s?.rec ?? null, producerId, producerEpoch, groupId, [], 0);
+    const first = commitTxnOffsets(
+      s?.rec ?? null,
+      producerId,
+      producerEpoch,
+      groupId,
+      [],
+      0,
+      implicit,
+    );
     if (
       first.errorCode !== ErrorCode.NONE && first.errorCode !== ErrorCode.CONCURRENT_TRANSACTIONS
     ) {
@@ -446,28 +463,44 @@ export class TxnCoordinator {
     }
     return this.change(
       tid,
-      (r, now) => commitTxnOffsets(r, producerId, producerEpoch, groupId, offsets, now),
+      (r, now) => commitTxnOffsets(r, producerId, producerEpoch, groupId, offsets, now, implicit),
     );
   }
 
   /**
    * EndTxn: the decision is written, then the ending is run before the
    * answer. An ending already complete with the same outcome is answered
-   * NONE (a retry); one in progress is waited for.
+   * NONE (a retry); one in progress is waited for. With `v2` (EndTxn v5,
+   * KIP-890 part 2) the ending bumps the epoch; the answer carries the id and
+   * epoch the producer goes on with (-1 with an error).
    */
   async endTxn(
     tid: string,
     producerId: number,
     producerEpoch: number,
     commit: boolean,
-  ): Promise<number> {
+    v2 = false,
+  ): Promise<TxnIdentity> {
+    const fail = (errorCode: number) => ({ errorCode, producerId: -1, producerEpoch: -1 });
+    let fresh: number | null = null;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const s = await this.load(tid);
-      const out = endTxn(s?.rec ?? null, producerId, producerEpoch, commit, this.now());
-      if (out.kind === "answer") return out.errorCode;
+      const out = v2
+        ? endTxnV2(s?.rec ?? null, producerId, producerEpoch, commit, this.now(), fresh)
+        : endTxn(s?.rec ?? null, producerId, producerEpoch, commit, this.now());
+      if (out.kind === "needId") {
+        fresh = await this.allocateId();
+        continue;
+      }
+      if (out.kind === "answer") {
+        if (out.errorCode !== ErrorCode.NONE) return fail(out.errorCode);
+        return v2
+          ? { errorCode: ErrorCode.NONE, ...endIdentity(s!.rec) }
+          : { errorCode: ErrorCode.NONE, producerId, producerEpoch };
+      }
       if (out.kind === "inProgress") {
         if (await this.settle(tid, s!)) continue;
-        return ErrorCode.CONCURRENT_TRANSACTIONS;
+        return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
       }
       const w = await this.write(tid, s!.version, out.record);
       if (!w) continue;
@@ -481,7 +514,9 @@ export class TxnCoordinator {
           error: e,
         });
       }
-      return ErrorCode.NONE;
+      return v2
+        ? { errorCode: ErrorCode.NONE, ...endIdentity(out.record) }
+        : { errorCode: ErrorCode.NONE, producerId, producerEpoch };
     }
     throw this.busy(tid);
   }
@@ -489,15 +524,22 @@ export class TxnCoordinator {
   /**
    * Produce's check of one partition's batches: a transactional batch must
    * come from the current producer of `tid`, for a partition in its ongoing
-   * transaction (transactions v1; v2 would add the partition here). Null when
-   * the batches may go on; records are read once per request through `cache`.
+   * transaction. With `implicitAdd` (Produce v12+, transactions v2, KIP-890
+   * part 2) a partition not in it is added, starting a transaction when there
+   * is none; an ending in progress is then NOT_ENOUGH_REPLICAS (retriable, as
+   * Kafka answers CONCURRENT_TRANSACTIONS there). From Produce v11 a
+   * partition outside the transaction is TRANSACTION_ABORTABLE (KIP-890), as
+   * Kafka 4.4 answers. Null when the batches may go on; records are read once
+   * per request through `cache`.
    */
   async checkProduce(
     tid: string | null,
     batches: BatchInfo[],
-    partition: { topicId: string; partition: number },
+    partition: { topic: string; topicId: string; partition: number },
     cache: TxnReadCache,
+    apiVersion = 9,
   ): Promise<{ errorCode: number; message: string } | null> {
+    const implicitAdd = apiVersion >= 12;
     const txnal = batches.find((b) => b.isTransactional);
     if (!txnal) return null;
     if (tid === null) {
@@ -511,11 +553,25 @@ export class TxnCoordinator {
       pending = this.read(tid).then((s) => s?.rec ?? null);
       cache.set(tid, pending);
     }
-    const rec = await pending;
+    let rec = await pending;
+    if (implicitAdd) {
+      const added = await this.addByProduce(tid, txnal.producerId, txnal.producerEpoch, partition);
+      if (added.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS) {
+        return {
+          errorCode: NOT_ENOUGH_REPLICAS,
+          message: `The transaction of ${JSON.stringify(tid)} is ending; retry`,
+        };
+      }
+      if (added.rec) {
+        rec = added.rec;
+        cache.set(tid, Promise.resolve(rec));
+      }
+    }
     for (const b of batches) {
       if (!b.isTransactional) continue;
-      const code = produceCheck(rec, b.producerId, b.producerEpoch, partition);
+      let code = produceCheck(rec, b.producerId, b.producerEpoch, partition);
       if (code === ErrorCode.NONE) continue;
+      if (code === ErrorCode.INVALID_TXN_STATE && apiVersion >= 11) code = TRANSACTION_ABORTABLE;
       return {
         errorCode: code,
         message: code === ErrorCode.INVALID_PRODUCER_EPOCH
@@ -528,6 +584,32 @@ export class TxnCoordinator {
       };
     }
     return null;
+  }
+
+  /**
+   * Produce's implicit AddPartitionsToTxn (transactions v2): the record after
+   * the partition is in the transaction (null when the producer may not add
+   * it; Produce's own check then answers why).
+   */
+  private async addByProduce(
+    tid: string,
+    producerId: number,
+    producerEpoch: number,
+    partition: TxnPartition,
+  ): Promise<{ errorCode: number; rec: TxnRecord | null }> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const s = await this.load(tid);
+      const step = produceAdd(s?.rec ?? null, producerId, producerEpoch, partition, this.now());
+      if (step.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS && s && isEnding(s.rec)) {
+        if (await this.settle(tid, s)) continue;
+        return { errorCode: step.errorCode, rec: null };
+      }
+      if (step.errorCode !== ErrorCode.NONE) return { errorCode: step.errorCode, rec: null };
+      if (!step.record) return { errorCode: step.errorCode, rec: s!.rec };
+      const w = await this.write(tid, s?.version ?? 0, step.record);
+      if (w) return { errorCode: step.errorCode, rec: w.rec };
+    }
+    throw this.busy(tid);
   }
 
   /** DescribeTransactions: the records, null for an id with none. */

@@ -14,9 +14,15 @@
  * aborting": here the fence (the epoch bump) and PrepareAbort are written in
  * one compare-and-set, so that state is never stored.
  *
- * This broker serves transactions v1 (transaction.version 0, see
- * broker/features.ts): the epoch is bumped by InitProducerId and by the
- * coordinator's aborts (timeouts, fencing), not at every transaction end.
+ * Both transaction versions are served (transaction.version 2 is finalized,
+ * see broker/features.ts); the request decides, as in Kafka. Under v1 (EndTxn
+ * v0-4) the epoch is bumped by InitProducerId and by the coordinator's aborts
+ * (timeouts, fencing). Under v2 (KIP-890 part 2: EndTxn v5) every ending bumps
+ * it too, in the Prepare record, so the markers carry the new epoch; the
+ * epoch before stays in `lastProducerEpoch` so that a retry of the same
+ * EndTxn gets the same answer. Under v2 Produce (v12+) and TxnOffsetCommit
+ * (v5+) add their partition or group to the transaction themselves, starting
+ * it when there is none.
  */
 
 import { ErrorCode } from "../protocol/errors.ts";
@@ -80,8 +86,13 @@ export interface TxnRecord {
   /** When the transaction became Ongoing; -1 before the first one. */
   startTimeMs: number;
   lastUpdateMs: number;
-  /** The transaction.version the transaction runs under (0: transactions v1). */
+  /** The transaction.version the transaction runs under (0: transactions v1, 2: v2). */
   transactionVersion: number;
+  /**
+   * Transactions v2 with the epoch exhausted: the producer id the ending hands
+   * over (epoch 0) once complete; its markers carry the old id at the top epoch.
+   */
+  nextProducerId?: number;
 }
 
 /** What a producer is told: its id and epoch, or an error. */
@@ -324,6 +335,34 @@ export function produceCheck(
   return code === ErrorCode.NONE ? code : ErrorCode.INVALID_TXN_STATE;
 }
 
+/**
+ * Produce v12+ under transactions v2 (KIP-890 part 2): a partition not yet in
+ * the transaction is added to it, starting one when there is none (Empty or
+ * Complete). The producer must be the current one (Produce's errors, as
+ * `produceCheck` answers them); an ending in progress is
+ * CONCURRENT_TRANSACTIONS. The record is null when it is unchanged.
+ */
+export function produceAdd(
+  r: TxnRecord | null,
+  producerId: number,
+  producerEpoch: number,
+  p: TxnPartition,
+  now: number,
+): Step {
+  if (produceCheck(r, producerId, producerEpoch, p) === ErrorCode.NONE) {
+    return { record: null, errorCode: ErrorCode.NONE };
+  }
+  if (r !== null && r.producerId === producerId && producerEpoch < r.producerEpoch) {
+    return { record: null, errorCode: ErrorCode.INVALID_PRODUCER_EPOCH };
+  }
+  if (checkProducer(r, producerId, producerEpoch) !== ErrorCode.NONE) {
+    return { record: null, errorCode: ErrorCode.INVALID_TXN_STATE };
+  }
+  const step = addPartitions(r, producerId, producerEpoch, [p], now);
+  if (step.record) step.record = { ...step.record, transactionVersion: 2 };
+  return step;
+}
+
 /** AddOffsetsToTxn: the group's offsets will be part of the transaction. */
 export function addOffsets(
   r: TxnRecord | null,
@@ -342,8 +381,10 @@ export function addOffsets(
 /**
  * TxnOffsetCommit: offsets kept in the record until the transaction ends
  * (stored on commit, dropped on abort). The group must have been added by
- * AddOffsetsToTxn (INVALID_TXN_STATE otherwise). A partition committed twice
- * keeps its latest offset.
+ * AddOffsetsToTxn (INVALID_TXN_STATE otherwise), except with `implicit`
+ * (TxnOffsetCommit v5+ under transactions v2, KIP-890 part 2), where the
+ * commit adds the group itself, starting a transaction when there is none. A
+ * partition committed twice keeps its latest offset.
  */
 export function commitTxnOffsets(
   r: TxnRecord | null,
@@ -352,21 +393,25 @@ export function commitTxnOffsets(
   groupId: string,
   offsets: CommittedOffset[],
   now: number,
+  implicit = false,
 ): Step {
   const errorCode = addable(r, producerId, producerEpoch);
   if (errorCode !== ErrorCode.NONE) return { record: null, errorCode };
-  if (r!.state !== "Ongoing" || !r!.groups.includes(groupId)) {
-    return { record: null, errorCode: ErrorCode.INVALID_TXN_STATE };
+  let rec = r!;
+  if (rec.state !== "Ongoing" || !rec.groups.includes(groupId)) {
+    if (!implicit) return { record: null, errorCode: ErrorCode.INVALID_TXN_STATE };
+    const next = ongoing(rec, now);
+    rec = { ...next, groups: [...next.groups, groupId].sort(), transactionVersion: 2 };
   }
-  const others = r!.offsets.filter((o) => o.groupId !== groupId);
+  const others = rec.offsets.filter((o) => o.groupId !== groupId);
   const mine = new Map<string, CommittedOffset>();
-  for (const o of r!.offsets.find((o) => o.groupId === groupId)?.offsets ?? []) {
+  for (const o of rec.offsets.find((o) => o.groupId === groupId)?.offsets ?? []) {
     mine.set(`${o.topic}\0${o.partition}`, o);
   }
   for (const o of offsets) mine.set(`${o.topic}\0${o.partition}`, o);
   return {
     record: {
-      ...r!,
+      ...rec,
       offsets: [...others, { groupId, offsets: [...mine.values()] }],
       lastUpdateMs: now,
     },
@@ -382,7 +427,104 @@ export function commitTxnOffsets(
 export type EndOutcome =
   | { kind: "prepare"; record: TxnRecord }
   | { kind: "answer"; errorCode: number }
-  | { kind: "inProgress" };
+  | { kind: "inProgress" }
+  | { kind: "needId" };
+
+/**
+ * What EndTxn v5 answers besides its error code: the producer id and epoch
+ * the producer goes on with (under transactions v1 they do not change).
+ */
+export function endIdentity(r: TxnRecord): { producerId: number; producerEpoch: number } {
+  if (r.nextProducerId !== undefined && r.nextProducerId >= 0) {
+    return { producerId: r.nextProducerId, producerEpoch: 0 };
+  }
+  return { producerId: r.producerId, producerEpoch: r.producerEpoch };
+}
+
+/**
+ * EndTxn v5 (transactions v2, KIP-890 part 2): every ending bumps the epoch,
+ * in the Prepare record, so the markers carry the new one; an abort with no
+ * transaction (Empty, Complete*) is an ending too (no markers, the epoch
+ * bumped). The producer's epoch must be the current one, or the one just
+ * before it for a retry of the ending that bumped it (an exhausted epoch hands
+ * over to `freshId`, and a retry then names the previous id at the top
+ * epoch). A retry of a complete ending with the same outcome is answered
+ * NONE; anything else is INVALID_TXN_STATE or PRODUCER_FENCED, as Kafka
+ * answers.
+ */
+export function endTxnV2(
+  r: TxnRecord | null,
+  producerId: number,
+  producerEpoch: number,
+  commit: boolean,
+  now: number,
+  freshId: number | null,
+): EndOutcome {
+  const answer = (errorCode: number): EndOutcome => ({ kind: "answer", errorCode });
+  if (r === null) return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+  const retryOnOverflow = r.previousProducerId === producerId &&
+    producerEpoch === MAX_PRODUCER_EPOCH - 1 && r.producerEpoch === 0;
+  if (r.producerId !== producerId && !retryOnOverflow) {
+    return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+  }
+  const retryOnBump = r.producerId === producerId && r.producerEpoch === producerEpoch + 1;
+  const current = r.producerId === producerId && r.producerEpoch === producerEpoch;
+  const isRetry = retryOnBump || retryOnOverflow;
+  let valid: boolean;
+  switch (r.state) {
+    case "Ongoing":
+    case "Empty":
+    case "PrepareEpochFence":
+      valid = current;
+      break;
+    case "PrepareCommit":
+    case "PrepareAbort":
+      valid = retryOnBump;
+      break;
+    case "CompleteCommit":
+    case "CompleteAbort":
+      valid = isRetry || current;
+      break;
+  }
+  if (!valid) return answer(ErrorCode.PRODUCER_FENCED);
+  const prepare = (state: "PrepareCommit" | "PrepareAbort", empty: boolean): EndOutcome => {
+    const base: TxnRecord = {
+      ...r,
+      state,
+      lastProducerEpoch: r.producerEpoch,
+      transactionVersion: 2,
+      lastUpdateMs: now,
+      ...(empty ? { partitions: [], groups: [], offsets: [], startTimeMs: now } : {}),
+    };
+    if (!exhausted(r.producerEpoch)) {
+      return { kind: "prepare", record: { ...base, producerEpoch: r.producerEpoch + 1 } };
+    }
+    // The epoch is exhausted: the markers carry the top epoch, then a new id takes over.
+    if (freshId === null) return { kind: "needId" };
+    return {
+      kind: "prepare",
+      record: { ...base, producerEpoch: MAX_PRODUCER_EPOCH, nextProducerId: freshId },
+    };
+  };
+  switch (r.state) {
+    case "Ongoing":
+      return prepare(commit ? "PrepareCommit" : "PrepareAbort", false);
+    case "Empty":
+      return commit ? answer(ErrorCode.INVALID_TXN_STATE) : prepare("PrepareAbort", true);
+    case "CompleteCommit":
+      if (commit) return answer(isRetry ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
+      return isRetry ? answer(ErrorCode.INVALID_TXN_STATE) : prepare("PrepareAbort", true);
+    case "CompleteAbort":
+      if (commit) return answer(ErrorCode.INVALID_TXN_STATE);
+      return isRetry ? answer(ErrorCode.NONE) : prepare("PrepareAbort", true);
+    case "PrepareCommit":
+      return commit ? { kind: "inProgress" } : answer(ErrorCode.INVALID_TXN_STATE);
+    case "PrepareAbort":
+      return commit ? answer(ErrorCode.INVALID_TXN_STATE) : { kind: "inProgress" };
+    case "PrepareEpochFence":
+      return answer(ErrorCode.CONCURRENT_TRANSACTIONS);
+  }
+}
 
 /** EndTxn: commit or abort the ongoing transaction. */
 export function endTxn(
@@ -444,13 +586,23 @@ export function expired(r: TxnRecord, now: number): boolean {
 /** The end of an ending: CompleteCommit / CompleteAbort, with nothing left pending. */
 export function complete(r: TxnRecord, now: number): TxnRecord | null {
   if (r.state !== "PrepareCommit" && r.state !== "PrepareAbort") return null;
-  return {
+  const done: TxnRecord = {
     ...r,
     state: r.state === "PrepareCommit" ? "CompleteCommit" : "CompleteAbort",
     partitions: [],
     groups: [],
     offsets: [],
     lastUpdateMs: now,
+  };
+  if (r.nextProducerId === undefined) return done;
+  // Transactions v2 with the epoch exhausted: the new id takes over.
+  const { nextProducerId: _, ...rest } = done;
+  return {
+    ...rest,
+    previousProducerId: r.producerId,
+    producerId: r.nextProducerId,
+    producerEpoch: 0,
+    lastProducerEpoch: -1,
   };
 }
 

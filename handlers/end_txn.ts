@@ -5,8 +5,10 @@
  * commit, committed offsets are stored, and the transaction is complete
  * before the answer. A retry of an ending already done is answered NONE. From
  * v2 a fenced producer is told PRODUCER_FENCED (KIP-588). v5 answers the
- * producer id and epoch (KIP-890 part 2): under transactions v1, which is what
- * this broker runs (transaction.version 0), they stay the same.
+ * producer id and epoch, and v5 is transactions v2 (KIP-890 part 2): every
+ * ending bumps the epoch (the markers carry the new one) and the answer says
+ * which; a retry of the same EndTxn with the epoch before gets the same
+ * answer. v0-4 are transactions v1: the epoch stays.
  */
 
 import { END_TXN_API } from "../protocol/generated/mod.ts";
@@ -19,23 +21,28 @@ export const endTxn = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   async handle(req, ctx) {
-    let code: number;
+    let out: { errorCode: number; producerId: number; producerEpoch: number };
     try {
-      code = await ctx.broker.transactions.endTxn(
+      out = await ctx.broker.transactions.endTxn(
         req.transactionalId,
         req.producerId,
         req.producerEpoch,
         req.committed,
+        ctx.apiVersion >= 5,
       );
     } catch (e) {
-      code = txnErrorCode(e, ctx, req.transactionalId);
+      out = {
+        errorCode: txnErrorCode(e, ctx, req.transactionalId),
+        producerId: -1,
+        producerEpoch: -1,
+      };
     }
-    const ok = code === ErrorCode.NONE;
+    const ok = out.errorCode === ErrorCode.NONE;
     return {
       throttleTimeMs: 0,
-      errorCode: fencedAs(code, ctx.apiVersion, 2),
-      producerId: ok ? req.producerId : -1,
-      producerEpoch: ok ? req.producerEpoch : -1,
+      errorCode: fencedAs(out.errorCode, ctx.apiVersion, 2),
+      producerId: ok ? out.producerId : -1,
+      producerEpoch: ok ? out.producerEpoch : -1,
     };
   },
 });

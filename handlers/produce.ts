@@ -14,7 +14,8 @@
  * Transactional batches (KIP-98) must be for a partition in the producer's
  * ongoing transaction (INVALID_TXN_STATE otherwise) and carry its current
  * epoch (INVALID_PRODUCER_EPOCH: fenced), as the transaction coordinator's
- * record says.
+ * record says. From v12 (transactions v2, KIP-890 part 2) a partition not in
+ * the transaction is added to it (the transaction started if there is none).
  */
 
 import {
@@ -153,12 +154,14 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
           continue;
         }
       }
-      // A transactional batch must be for a partition of the producer's ongoing transaction.
+      // A transactional batch must be for a partition of the producer's ongoing transaction;
+      // v12+ (transactions v2, KIP-890 part 2) adds it there.
       const txnRefusal = await broker.transactions.checkProduce(
         req.transactionalId,
         parsed,
-        { topicId: at.ref.topic.id, partition: p.index },
+        { topic: at.ref.topic.name, topicId: at.ref.topic.id, partition: p.index },
         txnRecords,
+        ctx.apiVersion,
       ).catch((e) => ({ errorCode: log.failure(e), message: (e as Error).message }));
       if (txnRefusal) {
         slot.response.errorCode = txnRefusal.errorCode;

@@ -6,7 +6,8 @@
  * group as OffsetCommit checks it (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
  * FENCED_INSTANCE_ID); a producer that names no member is not checked. The
  * group must have been added with AddOffsetsToTxn (INVALID_TXN_STATE
- * otherwise). v6 names topics by id (KIP-516): an id no topic has is
+ * otherwise) before v5; from v5 (transactions v2, KIP-890 part 2) the commit
+ * adds the group itself, as AddOffsetsToTxn would. v6 names topics by id (KIP-516): an id no topic has is
  * UNKNOWN_TOPIC_ID.
  */
 
@@ -80,6 +81,8 @@ export const txnOffsetCommit = defineHandler({
             groupInstanceId: req.groupInstanceId,
           },
           offsets,
+          // v5+ under transactions v2 (KIP-890 part 2): the commit adds the group itself.
+          ctx.apiVersion >= 5,
         );
       } catch (e) {
         code = txnErrorCode(e, ctx, req.transactionalId);

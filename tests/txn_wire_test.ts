@@ -32,6 +32,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { buildBatch } from "../protocol/record_batch.ts";
 import { BatchAttributes, decodeBatches } from "../protocol/batch_codec.ts";
 import type { MetaStore } from "../stores/types.ts";
+import { parseTxn, type TxnRecord } from "../broker/txn_state.ts";
 import { testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
 import { createTopic, metaStoreTest, records, sleep } from "./helpers.ts";
@@ -275,7 +276,7 @@ metaStoreTest(
       [ErrorCode.INVALID_TXN_STATE, -1],
       [0, 4],
     ]);
-    assert.equal(await endTxn(c, "tx", pid, epoch, false, 5), ErrorCode.NONE);
+    assert.equal(await endTxn(c, "tx", pid, epoch, false, 4), ErrorCode.NONE);
     assert.deepEqual(await ends(c, "t", 1), [7, 7]);
     assert.deepEqual((await batches(c, { name: "t", id: t }, 1)).slice(2), [[4, false, -1, 2], [
       6,
@@ -292,7 +293,12 @@ metaStoreTest(
       producerEpoch: epoch,
       committed: false,
     });
-    assert.deepEqual([v5.errorCode, Number(v5.producerId), v5.producerEpoch], [0, pid, epoch]);
+    // EndTxn v5 is transactions v2: an abort with nothing ongoing is an ending, and bumps the epoch.
+    assert.deepEqual([v5.errorCode, Number(v5.producerId), v5.producerEpoch], [
+      0,
+      pid,
+      epoch + 1,
+    ]);
   },
 );
 
@@ -582,5 +588,180 @@ metaStoreTest(
     // read_uncommitted carries no aborted list.
     const ru = (await c.call(FETCH_API, 12, fetchRequest(topic, 0, 0))).responses[0].partitions[0];
     assert.equal(ru.abortedTransactions, null);
+  },
+);
+
+/** The coordinator's stored record of a transactional id. */
+async function txnRecord(meta: MetaStore, tid: string): Promise<TxnRecord | null> {
+  const s = await meta.getTransaction(tid);
+  return s ? parseTxn(s.state) : null;
+}
+
+/** EndTxn v5 (transactions v2): [error code, producer id, producer epoch]. */
+async function endTxnV5(c: WireClient, tid: string, pid: number, epoch: number, commit: boolean) {
+  const res = await c.call(END_TXN_API, 5, {
+    transactionalId: tid,
+    producerId: pid,
+    producerEpoch: epoch,
+    committed: commit,
+  });
+  return [res.errorCode, Number(res.producerId), res.producerEpoch];
+}
+
+/** Produce at `version` with the producer's transactional id: [error code, base offset] per partition. */
+async function produceAt(
+  c: WireClient,
+  version: number,
+  tid: string,
+  topic: string,
+  batch: Uint8Array,
+  partitions = 1,
+) {
+  const req = produceRequest(topic, batch, partitions);
+  req.transactionalId = tid;
+  const res = await c.call(PRODUCE_API, version, req);
+  return res.responses[0].partitionResponses.map((p) => [p.errorCode, Number(p.baseOffset)]);
+}
+
+metaStoreTest(
+  "transactions v2: Produce v12 adds partitions, EndTxn v5 bumps the epoch at every end",
+  async (meta) => {
+    await using broker = await txnBroker(meta);
+    await using c = await WireClient.connect(broker.port);
+    const t = await createTopic(c, "v2", 2);
+    const { producerId: pid, producerEpoch: e0 } = await init(c, "tx2");
+    // Below v11 a partition outside the transaction is INVALID_TXN_STATE, from v11
+    // TRANSACTION_ABORTABLE (120), and v12 adds it (starting the transaction).
+    assert.deepEqual(await produceAt(c, 10, "tx2", "v2", txnBatch(pid, e0, 0, 0, 2)), [[
+      ErrorCode.INVALID_TXN_STATE,
+      -1,
+    ]]);
+    assert.deepEqual(await produceAt(c, 11, "tx2", "v2", txnBatch(pid, e0, 0, 0, 2)), [[120, -1]]);
+    assert.deepEqual(await produceAt(c, 12, "tx2", "v2", txnBatch(pid, e0, 0, 0, 2), 2), [
+      [0, 0],
+      [0, 0],
+    ]);
+    const ongoing = await txnRecord(meta, "tx2");
+    assert.equal(ongoing?.state, "Ongoing");
+    assert.deepEqual(ongoing?.partitions.map((p) => p.partition), [0, 1]);
+    assert.equal(ongoing?.transactionVersion, 2);
+    // Commit: the epoch is bumped and the markers carry the new one.
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0, true), [0, pid, e0 + 1]);
+    assert.deepEqual(await ends(c, "v2", 0), [3, 3]);
+    const raw = await c.call(FETCH_API, 4, fetchRequest({ name: "v2", id: t }, 0, 0));
+    const decoded = decodeBatches(flattenRecords(raw.responses[0].partitions[0].records));
+    assert.deepEqual(decoded.map((b) => [b.header.isControl, b.header.producerEpoch]), [
+      [false, e0],
+      [true, e0 + 1],
+    ]);
+    // A retry of the same EndTxn (the epoch before) gets the same answer; anything else not.
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0, true), [0, pid, e0 + 1]);
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0, false), [
+      ErrorCode.INVALID_TXN_STATE,
+      -1,
+      -1,
+    ]);
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0 + 1, true), [
+      ErrorCode.INVALID_TXN_STATE,
+      -1,
+      -1,
+    ]);
+    // The old epoch is fenced; the new one starts its sequences at 0.
+    assert.deepEqual(await produceAt(c, 12, "tx2", "v2", txnBatch(pid, e0, 2, 2, 1)), [[
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+      -1,
+    ]]);
+    assert.deepEqual(await produceAt(c, 12, "tx2", "v2", txnBatch(pid, e0 + 1, 0, 10, 1)), [[
+      0,
+      3,
+    ]]);
+    // Abort: bumped again, an abort marker with the new epoch, the LSO past it.
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0 + 1, false), [0, pid, e0 + 2]);
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0 + 1, false), [0, pid, e0 + 2], "a retry");
+    assert.deepEqual(await ends(c, "v2", 0), [5, 5]);
+    // An abort with nothing ongoing ends too (and bumps); a commit of nothing is refused.
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0 + 2, true), [
+      ErrorCode.INVALID_TXN_STATE,
+      -1,
+      -1,
+    ]);
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0 + 2, false), [0, pid, e0 + 3]);
+    assert.deepEqual(await ends(c, "v2", 0), [5, 5], "no markers for an empty transaction");
+    // An epoch two behind is fenced.
+    assert.deepEqual(await endTxnV5(c, "tx2", pid, e0 + 1, false), [
+      ErrorCode.PRODUCER_FENCED,
+      -1,
+      -1,
+    ]);
+  },
+);
+
+metaStoreTest(
+  "transactions v2: TxnOffsetCommit v5 adds the group itself; v4 still needs AddOffsetsToTxn",
+  async (meta) => {
+    await using broker = await txnBroker(meta);
+    await using c = await WireClient.connect(broker.port);
+    await createTopic(c, "v2o", 1);
+    const { producerId: pid, producerEpoch: epoch } = await init(c, "tx2o");
+    const commit = async (version: number, offset: number) => {
+      const req = defaultTxnOffsetCommitRequest();
+      req.transactionalId = "tx2o";
+      req.groupId = "g2";
+      req.producerId = pid;
+      req.producerEpoch = epoch;
+      req.topics = [{
+        name: "v2o",
+        topicId: "",
+        partitions: [{
+          partitionIndex: 0,
+          committedOffset: offset,
+          committedLeaderEpoch: -1,
+          committedMetadata: "",
+        }],
+      }];
+      const res = await c.call(TXN_OFFSET_COMMIT_API, version, req);
+      return res.topics[0].partitions[0].errorCode;
+    };
+    assert.equal(await commit(4, 7), ErrorCode.INVALID_TXN_STATE);
+    assert.equal(await commit(5, 7), ErrorCode.NONE);
+    const rec = await txnRecord(meta, "tx2o");
+    assert.deepEqual([rec?.state, rec?.groups], ["Ongoing", ["g2"]]);
+    assert.deepEqual(await endTxnV5(c, "tx2o", pid, epoch, true), [0, pid, epoch + 1]);
+    const fetch = defaultOffsetFetchRequest();
+    fetch.groupId = "g2";
+    fetch.topics = [{ name: "v2o", partitionIndexes: [0] }];
+    const fetched = await c.call(OFFSET_FETCH_API, 5, fetch);
+    assert.equal(Number(fetched.topics[0].partitions[0].committedOffset), 7);
+  },
+);
+
+metaStoreTest(
+  "transactions v1 (EndTxn v4, AddPartitionsToTxn) keep their epoch beside v2",
+  async (meta) => {
+    await using broker = await txnBroker(meta);
+    await using c = await WireClient.connect(broker.port);
+    await createTopic(c, "v1", 1);
+    const { producerId: pid, producerEpoch: epoch } = await init(c, "tx1");
+    for (const [i, commit] of [[0, true], [1, false], [2, true]] as const) {
+      assert.deepEqual(
+        await addPartitions(c, "tx1", pid, epoch, [{ name: "v1", partitions: [0] }]),
+        [["v1", 0, 0]],
+      );
+      assert.deepEqual(await produceAt(c, 11, "tx1", "v1", txnBatch(pid, epoch, i, i, 1)), [[
+        0,
+        i * 2,
+      ]]);
+      const res = await c.call(END_TXN_API, 4, {
+        transactionalId: "tx1",
+        producerId: pid,
+        producerEpoch: epoch,
+        committed: commit,
+      });
+      assert.equal(res.errorCode, ErrorCode.NONE);
+      assert.equal((await txnRecord(meta, "tx1"))?.producerEpoch, epoch);
+      // A retry with the same epoch is answered NONE, as before.
+      assert.equal(await endTxn(c, "tx1", pid, epoch, commit), ErrorCode.NONE);
+    }
+    assert.deepEqual(await ends(c, "v1", 0), [6, 6]);
   },
 );
