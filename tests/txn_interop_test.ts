@@ -258,8 +258,6 @@ async function scenario(driver: ClientDriver, t: Deno.TestContext) {
 
 Deno.test({
   name: "transactions with real clients",
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn(t) {
     await configure({
       sinks: {
