@@ -48,13 +48,14 @@ Deno.test("ApiVersions v3-4 carry every Kafka 4.4 feature, finalizing only what 
         { name: "metadata.version", minVersion: 33, maxVersion: 33 },
         { name: "share.version", minVersion: 0, maxVersion: 0 },
         { name: "streams.version", minVersion: 0, maxVersion: 0 },
-        { name: "transaction.version", minVersion: 0, maxVersion: 0 },
+        { name: "transaction.version", minVersion: 0, maxVersion: 2 },
         { name: "eligible.leader.replicas.version", minVersion: 0, maxVersion: 0 },
       ]);
       // As Kafka: features finalized at level 0 are left out.
       assert.deepEqual(res.finalizedFeatures, [
         { name: "group.version", maxVersionLevel: 1, minVersionLevel: 1 },
         { name: "metadata.version", maxVersionLevel: 33, minVersionLevel: 33 },
+        { name: "transaction.version", maxVersionLevel: 2, minVersionLevel: 2 },
       ]);
       assert.equal(res.finalizedFeaturesEpoch, 0);
       const keys = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
@@ -125,7 +126,7 @@ Deno.test("UpdateFeatures accepts the levels we have and refuses any other, as K
         await update(2, [
           { feature: "metadata.version", maxVersionLevel: 33, upgradeType: 2 },
           { feature: "kraft.version", maxVersionLevel: 0 },
-          { feature: "transaction.version", maxVersionLevel: 0, upgradeType: 3 },
+          { feature: "transaction.version", maxVersionLevel: 2, upgradeType: 3 },
         ], validateOnly),
         { throttleTimeMs: 0, errorCode: 0, errorMessage: null, results: [] },
       );
@@ -154,11 +155,15 @@ Deno.test("UpdateFeatures accepts the levels we have and refuses any other, as K
           `Invalid update version 0 for feature group.version. This broker supports versions 0-1 and keeps group.version finalized at 1: ${KEPT}`,
         ),
       );
-      // Kafka 4.4 finalizes transaction.version 2 out of the box; we have no transactions yet.
+      // transaction.version is finalized at 2, as Kafka 4.4 does out of the box (transactions v2).
       assert.deepEqual(
-        await update(2, [{ feature: "transaction.version", maxVersionLevel: 2 }], true),
+        await update(
+          2,
+          [{ feature: "transaction.version", maxVersionLevel: 0, upgradeType: 3 }],
+          true,
+        ),
         refused(
-          `Invalid update version 2 for feature transaction.version. This broker supports only version 0 and keeps transaction.version finalized at 0: ${KEPT}`,
+          `Invalid update version 0 for feature transaction.version. This broker supports versions 0-2 and keeps transaction.version finalized at 2: ${KEPT}`,
         ),
       );
       assert.deepEqual(
