@@ -5,12 +5,15 @@ import {
   addPartitions,
   commitTxnOffsets,
   complete,
+  endIdentity,
   endTxn,
+  endTxnV2,
   expired,
   fenceAndAbort,
   initProducer,
   MAX_PRODUCER_EPOCH,
   newRecord,
+  produceAdd,
   produceCheck,
   type TxnRecord,
   verifyPartition,
@@ -153,4 +156,74 @@ Deno.test("a transaction past its timeout is fenced and aborted", () => {
   ]);
   assert.equal(fenceAndAbort(fenced, 1007), null, "exactly once: only from Ongoing");
   assert.equal(complete(fenced, 1008)!.state, "CompleteAbort");
+});
+
+Deno.test("endTxnV2 bumps the epoch in the Prepare record; a retry gets the same answer", () => {
+  const out = endTxnV2(ongoing(), 7, 0, true, 9, null);
+  assert.equal(out.kind, "prepare");
+  const prepared = (out as Extract<typeof out, { kind: "prepare" }>).record;
+  assert.deepEqual(
+    [
+      prepared.state,
+      prepared.producerEpoch,
+      prepared.lastProducerEpoch,
+      prepared.transactionVersion,
+    ],
+    ["PrepareCommit", 1, 0, 2],
+  );
+  assert.deepEqual(endTxnV2(prepared, 7, 0, true, 9, null), { kind: "inProgress" });
+  assert.deepEqual(endTxnV2(prepared, 7, 1, true, 9, null), {
+    kind: "answer",
+    errorCode: ErrorCode.PRODUCER_FENCED,
+  });
+  const done = complete(prepared, 10)!;
+  assert.deepEqual(endTxnV2(done, 7, 0, true, 11, null), { kind: "answer", errorCode: 0 });
+  assert.deepEqual(endIdentity(done), { producerId: 7, producerEpoch: 1 });
+  assert.deepEqual(endTxnV2(done, 7, 0, false, 11, null), {
+    kind: "answer",
+    errorCode: ErrorCode.INVALID_TXN_STATE,
+  });
+  // A v1 ending (endTxn) of the same record keeps the epoch.
+  const v1 = endTxn(ongoing(), 7, 0, true, 9);
+  assert.equal(v1.kind === "prepare" && v1.record.producerEpoch, 0);
+});
+
+Deno.test("endTxnV2 with the epoch exhausted hands over to a new producer id", () => {
+  const top = { ...ongoing(), producerEpoch: MAX_PRODUCER_EPOCH - 1 };
+  assert.deepEqual(endTxnV2(top, 7, MAX_PRODUCER_EPOCH - 1, false, 9, null), { kind: "needId" });
+  const out = endTxnV2(top, 7, MAX_PRODUCER_EPOCH - 1, false, 9, 8);
+  const prepared = (out as Extract<typeof out, { kind: "prepare" }>).record;
+  assert.deepEqual([prepared.producerId, prepared.producerEpoch], [7, MAX_PRODUCER_EPOCH]);
+  assert.deepEqual(endIdentity(prepared), { producerId: 8, producerEpoch: 0 });
+  const done = complete(prepared, 10)!;
+  assert.deepEqual(
+    [done.producerId, done.producerEpoch, done.previousProducerId, done.nextProducerId],
+    [8, 0, 7, undefined],
+  );
+  // The retry names the old id at the top epoch.
+  assert.deepEqual(endTxnV2(done, 7, MAX_PRODUCER_EPOCH - 1, false, 11, null), {
+    kind: "answer",
+    errorCode: 0,
+  });
+  assert.deepEqual(endTxnV2(done, 8, 0, true, 11, null), {
+    kind: "answer",
+    errorCode: ErrorCode.INVALID_TXN_STATE,
+  });
+});
+
+Deno.test("produceAdd starts a transaction or joins one; stale epochs and endings are refused", () => {
+  const empty = newRecord("tx", 7, 1000, 0);
+  const started = produceAdd(empty, 7, 0, T0, 5).record!;
+  assert.deepEqual([started.state, started.partitions.length, started.startTimeMs], [
+    "Ongoing",
+    1,
+    5,
+  ]);
+  assert.equal(produceAdd(started, 7, 0, T0, 6).record, null, "already in");
+  assert.equal(produceAdd(started, 7, 0, T1, 6).record!.partitions.length, 2);
+  const bumped = { ...empty, producerEpoch: 2 };
+  assert.equal(produceAdd(bumped, 7, 1, T0, 6).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+  assert.equal(produceAdd(bumped, 9, 2, T0, 6).errorCode, ErrorCode.INVALID_TXN_STATE);
+  const ending = { ...started, state: "PrepareCommit" as const };
+  assert.equal(produceAdd(ending, 7, 0, T1, 6).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
 });
