@@ -5,7 +5,8 @@
  * another, one transaction per poll with the group's offsets in it
  * (sendOffsetsToTransaction / TxnOffsetCommit), aborting a transaction now and
  * then. Half way, a second instance with the same transactional.id takes over:
- * it fences the first, whose open transaction is aborted and whose commit then
+ * it fences the first, whose open transaction (records, and the group's offsets
+ * set back to 1) is aborted and whose commit then
  * fails with the client's fencing error, and carries on from the offsets the
  * first committed. A read_committed consumer then sees every input record
  * exactly once and in order; a read_uncommitted one sees the aborted records

@@ -276,6 +276,8 @@ async function txn(args: TxnArgs): Promise<number> {
   await admin.connect();
   const outParts = (await admin.fetchTopicOffsets(args.output)).map((m: Any) => m.partition)
     .sort((a: number, b: number) => a - b);
+  const inParts = (await admin.fetchTopicOffsets(args.input)).map((m: Any) => m.partition)
+    .sort((a: number, b: number) => a - b);
   await admin.disconnect();
   const producer = kafka.producer({
     transactionalId: args.txnId,
@@ -369,6 +371,14 @@ async function txn(args: TxnArgs): Promise<number> {
     await tx.send({
       topic: args.output,
       messages: outParts.map((p: number) => ({ partition: p, value: `held:${p}` })),
+    });
+    // Offsets the fencing must discard with the rest.
+    await tx.sendOffsets({
+      consumerGroupId: args.group,
+      topics: [{
+        topic: args.input,
+        partitions: inParts.map((p: number) => ({ partition: p, offset: "1" })),
+      }],
     });
     out({ held: true });
     flush();

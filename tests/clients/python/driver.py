@@ -387,6 +387,15 @@ def txn(args):
         producer.begin_transaction()
         for p in out_parts:
             producer.produce(args.out, value=f"held:{p}".encode(), partition=p)
+        # Offsets the fencing must discard with the rest, for the group alone (the member has left:
+        # its metadata would be refused as UNKNOWN_MEMBER_ID): a consumer that never joins.
+        idle = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group, "error_cb": error_cb})
+        group_metadata = idle.consumer_group_metadata()
+        idle.close()
+        in_parts = sorted(producer.list_topics(getattr(args, "in"), timeout=left(deadline)).topics[getattr(args, "in")].partitions)
+        producer.send_offsets_to_transaction(
+            [TopicPartition(getattr(args, "in"), p, 1) for p in in_parts], group_metadata, left(deadline)
+        )
         producer.flush(left(deadline))
         out({"held": True})
         sys.stdout.flush()

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -563,6 +564,10 @@ public final class Driver {
     if (holdFile != null) {
       producer.beginTransaction();
       for (int p = 0; p < outPartitions; p++) producer.send(new ProducerRecord<>(out, p, null, utf8("held:" + p)));
+      // Offsets the fencing must discard with the rest (the group alone: the member has left).
+      Map<TopicPartition, OffsetAndMetadata> bogus = new HashMap<>();
+      for (var pi : producer.partitionsFor(in)) bogus.put(new TopicPartition(in, pi.partition()), new OffsetAndMetadata(1));
+      producer.sendOffsetsToTransaction(bogus, new ConsumerGroupMetadata(group));
       producer.flush();
       OUT.println("{\"held\":true}");
       OUT.flush();
