@@ -40,18 +40,14 @@
 
 import { dirname } from "node:path";
 import {
-  atExit,
   benchFlags,
   brokerSource,
   confluentVersion,
   fmt,
   freePort,
-  killChild,
   loadAverage,
   machineLine,
   parseJson,
-  portFree,
-  ProcStats,
   rdkafka,
   reason,
   ROOT,
@@ -61,29 +57,15 @@ import {
   sh,
   start,
   tail,
-  tempDir,
 } from "./util.ts";
+import { type BrokerHandle, kafkaScript, startKafka, startOurs } from "./brokers.ts";
 
 const TOOLS_POM = `${ROOT}bench/kafka-tools/pom.xml`;
 const TOOLS_LIB = `${ROOT}.tools/kafka-tools/lib`;
 const TOOLS_LOG4J = `${ROOT}bench/kafka-tools/log4j2.properties`;
-const KAFKA_SCRIPT = `${ROOT}scripts/apache_kafka.sh`;
 const E2E_RATE_RECORDS = 5120; // 1 KiB records: 5 MiB/s
 
 // ---------------------------------------------------------------- Apache Kafka
-
-/** Apache Kafka brokers started by this run, by port. */
-const kafkaPorts = new Set<number>();
-atExit(() => Promise.all([...kafkaPorts].map(stopKafka)).then(() => {}));
-
-async function stopKafka(port: number): Promise<void> {
-  await new Deno.Command("bash", {
-    args: [KAFKA_SCRIPT, "stop", String(port)],
-    stdout: "null",
-    stderr: "null",
-  }).output().catch(() => {});
-  kafkaPorts.delete(port);
-}
 
 // ---------------------------------------------------------------- tools
 
@@ -138,102 +120,6 @@ const TARGET_TITLES: Record<TargetName, string> = {
   memory: "ours (memory)",
   default: "ours (SQLite+file)",
 };
-
-interface BrokerHandle {
-  bootstrap: string;
-  stats: ProcStats;
-  stop(): Promise<void>;
-}
-
-async function startKafka(port: number): Promise<BrokerHandle> {
-  kafkaPorts.add(port);
-  let pid = 0;
-  for (let attempt = 1; !pid; attempt++) {
-    const r = await run("bash", [KAFKA_SCRIPT, "start", String(port)], 120_000);
-    pid = r.code === 0 ? Number(r.stdout.trim().split("\n").pop()) : 0;
-    if (pid) break;
-    await stopKafka(port);
-    // The script's random cluster id starts with "-" one time in 64, which the storage tool
-    // takes for an option ("--cluster-id/-t: expected one argument"): try again.
-    if (attempt >= 3) throw new Error(`Apache Kafka did not start:\n${tail(r.stderr)}`);
-    console.error(`bench: Apache Kafka did not start (attempt ${attempt}); trying again`);
-    kafkaPorts.add(port);
-  }
-  const stats = new ProcStats(pid);
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    stats,
-    async stop() {
-      stats.stop();
-      await stopKafka(port);
-    },
-  };
-}
-
-/** Where main.ts is run from: this checkout, or a snapshot of HEAD (--snapshot). */
-let brokerSrc = ROOT;
-
-async function startOurs(
-  kind: "memory" | "default",
-  port: number,
-  profileDir: string | null,
-): Promise<BrokerHandle> {
-  // The same group.initial.rebalance.delay.ms as the Apache Kafka of
-  // scripts/apache_kafka.sh (0 ms), so ConsumerPerformance's group join compares like with like.
-  const flags = [
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--group-initial-rebalance-delay-ms",
-    "0",
-  ];
-  if (kind === "memory") flags.push("--meta", "memory:", "--log", "memory:");
-  else {
-    const dir = await tempDir("skb-bench-data-");
-    flags.push("--data-dir", dir);
-  }
-  // One directory per store kind, so profiles of different runs are not mixed up.
-  const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}/${kind}`] : [];
-  const broker = start(
-    Deno.execPath(),
-    ["run", "-A", ...prof, `${brokerSrc}main.ts`, ...flags],
-    3_600_000,
-    brokerSrc,
-  );
-  const listening = (async () => {
-    for (let i = 0; i < 300; i++) {
-      const r = await Promise.race([
-        broker.done.then(() => "exited"),
-        new Promise<string>((res) => setTimeout(() => res("wait"), 100)),
-      ]);
-      if (r === "exited") return false;
-      if (!portFree(port)) return true;
-    }
-    return false;
-  })();
-  if (!(await listening)) {
-    killChild(broker.child);
-    const r = await broker.done;
-    throw new Error(`our broker (${kind}) did not start:\n${tail(r.stdout + r.stderr)}`);
-  }
-  const stats = new ProcStats(broker.child.pid);
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    stats,
-    async stop() {
-      stats.stop();
-      // SIGTERM lets it drain and (under --cpu-prof) write its profile; SIGKILL after 30 s.
-      killChild(broker.child, "SIGTERM");
-      const killer = setTimeout(() => killChild(broker.child), 30_000);
-      const r = await broker.done;
-      clearTimeout(killer);
-      if (r.code !== 0 && r.code !== 143) {
-        console.error(`bench: our broker (${kind}) exited with ${r.code}:\n${tail(r.stderr)}`);
-      }
-    },
-  };
-}
 
 // ---------------------------------------------------------------- figures
 
@@ -753,14 +639,14 @@ async function main(): Promise<number> {
   // Another copy of the broker (e.g. with a patch to compare), a copy of the working tree
   // (--snapshot), or this checkout.
   const src = await brokerSource({ snapshot: values.snapshot, brokerSrc: values["broker-src"] });
-  brokerSrc = src.dir;
+  const brokerSrc = src.dir;
   const source = src.description;
   const when = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const facts = await machine();
   const loadBefore = loadAverage();
   await fetchKafkaTools();
   if (targets.includes("kafka")) {
-    const r = await run("bash", [KAFKA_SCRIPT, "fetch"], 600_000);
+    const r = await kafkaScript(["fetch"], 600_000);
     if (r.code !== 0) throw new Error(`scripts/apache_kafka.sh fetch failed:\n${tail(r.stderr)}`);
   }
 
@@ -774,7 +660,13 @@ async function main(): Promise<number> {
       console.error(
         `bench: round ${round}/${repeat}: starting ${TARGET_TITLES[t]} on 127.0.0.1:${port}`,
       );
-      const broker = t === "kafka" ? await startKafka(port) : await startOurs(t, port, profileDir);
+      const broker = t === "kafka" ? await startKafka(port) : await startOurs(t, port, {
+        src: brokerSrc,
+        profileDir,
+        // The same group.initial.rebalance.delay.ms as the Apache Kafka of
+        // scripts/apache_kafka.sh (0 ms), so ConsumerPerformance's group join compares like with like.
+        flags: ["--group-initial-rebalance-delay-ms", "0"],
+      });
       try {
         rounds.get(t)!.push(await runTarget(t, broker, opts));
       } finally {

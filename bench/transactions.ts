@@ -28,34 +28,28 @@
 
 import { dirname } from "node:path";
 import {
-  atExit,
   benchFlags,
   brokerSource,
   fmt,
   freePort,
-  killChild,
   loadAverage,
   machineLine,
   mdTable,
   parseJson,
-  portFree,
-  ProcStats,
   rdkafka,
   reason,
   ROOT,
-  run,
   runMain,
   type Running,
   sh,
   start,
   tail,
-  tempDir,
 } from "./util.ts";
+import { type BrokerHandle, startKafka, startOurs } from "./brokers.ts";
 
 const TOOLS_LIB = `${ROOT}.tools/kafka-tools/lib`;
 const TOOLS_LOG4J = `${ROOT}bench/kafka-tools/log4j2.properties`;
 const ENDTXN_SRC = `${ROOT}bench/kafka-tools/EndTxnLatency.java`;
-const KAFKA_SCRIPT = `${ROOT}scripts/apache_kafka.sh`;
 
 type TargetName = "kafka" | "memory" | "default";
 const TITLES: Record<TargetName, string> = {
@@ -73,93 +67,6 @@ function java(main: string[], timeoutMs: number): Running {
     `${TOOLS_LIB}/*`,
     ...main,
   ], timeoutMs);
-}
-
-// ---------------------------------------------------------------- brokers (as produce_consume.ts)
-
-interface BrokerHandle {
-  bootstrap: string;
-  stats: ProcStats;
-  stop(): Promise<void>;
-}
-
-const kafkaPorts = new Set<number>();
-atExit(() => Promise.all([...kafkaPorts].map(stopKafka)).then(() => {}));
-
-async function stopKafka(port: number): Promise<void> {
-  await new Deno.Command("bash", {
-    args: [KAFKA_SCRIPT, "stop", String(port)],
-    stdout: "null",
-    stderr: "null",
-  }).output().catch(() => {});
-  kafkaPorts.delete(port);
-}
-
-async function startKafka(port: number): Promise<BrokerHandle> {
-  let pid = 0;
-  for (let attempt = 1; !pid; attempt++) {
-    kafkaPorts.add(port);
-    const r = await run("bash", [KAFKA_SCRIPT, "start", String(port)], 120_000);
-    pid = r.code === 0 ? Number(r.stdout.trim().split("\n").pop()) : 0;
-    if (pid) break;
-    await stopKafka(port);
-    // A random cluster id starting with "-" now and then: try again (see produce_consume.ts).
-    if (attempt >= 3) throw new Error(`Apache Kafka did not start:\n${tail(r.stderr)}`);
-  }
-  const stats = new ProcStats(pid);
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    stats,
-    async stop() {
-      stats.stop();
-      await stopKafka(port);
-    },
-  };
-}
-
-let brokerSrc = ROOT;
-
-async function startOurs(
-  kind: "memory" | "default",
-  port: number,
-  profileDir: string | null,
-): Promise<BrokerHandle> {
-  const flags = ["--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"];
-  if (kind === "memory") flags.push("--meta", "memory:", "--log", "memory:");
-  else flags.push("--data-dir", await tempDir("skb-bench-txn-"));
-  const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}/${kind}`] : [];
-  const broker = start(
-    Deno.execPath(),
-    ["run", "-A", ...prof, `${brokerSrc}main.ts`, ...flags],
-    3_600_000,
-    brokerSrc,
-  );
-  let up = false;
-  for (let i = 0; i < 300 && !up; i++) {
-    const r = await Promise.race([
-      broker.done.then(() => "exited"),
-      new Promise<string>((res) => setTimeout(() => res("wait"), 100)),
-    ]);
-    if (r === "exited") break;
-    up = !portFree(port);
-  }
-  if (!up) {
-    killChild(broker.child);
-    const r = await broker.done;
-    throw new Error(`our broker (${kind}) did not start:\n${tail(r.stdout + r.stderr)}`);
-  }
-  const stats = new ProcStats(broker.child.pid);
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    stats,
-    async stop() {
-      stats.stop();
-      killChild(broker.child, "SIGTERM");
-      const killer = setTimeout(() => killChild(broker.child), 30_000);
-      await broker.done;
-      clearTimeout(killer);
-    },
-  };
 }
 
 // ---------------------------------------------------------------- workloads
@@ -328,7 +235,7 @@ async function main(): Promise<number> {
     throw new Error(`${TOOLS_LIB} lacks kafka-tools: run deno task bench:kafka once first`);
   }
   const src = await brokerSource({ snapshot: values.snapshot, brokerSrc: values["broker-src"] });
-  brokerSrc = src.dir;
+  const brokerSrc = src.dir;
   const when = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const loadBefore = loadAverage();
   const results = new Map<TargetName, { figures: Figures; notes: string[]; seconds: number }>();
@@ -340,7 +247,11 @@ async function main(): Promise<number> {
       console.error(
         `bench: round ${round}/${repeat}: ${TITLES[t]} on ${port} (load ${loadAverage()})`,
       );
-      const broker = t === "kafka" ? await startKafka(port) : await startOurs(t, port, profileDir);
+      const broker = t === "kafka" ? await startKafka(port) : await startOurs(t, port, {
+        src: brokerSrc,
+        profileDir,
+        flags: ["--log-level", "warning"],
+      });
       try {
         rounds.set(t, [...(rounds.get(t) ?? []), await runTarget(t, broker, scale, txns)]);
       } finally {
