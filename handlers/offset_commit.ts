@@ -17,64 +17,23 @@
  * the old generation through, as a commit in flight on a Kafka broker would.
  */
 
-import {
-  OFFSET_COMMIT_API,
-  type OffsetCommitResponsePartition,
-  type OffsetCommitResponseTopic,
-} from "../protocol/generated/mod.ts";
-import { ErrorCode } from "../protocol/errors.ts";
-import type { CommittedOffset } from "../stores/types.ts";
+import { OFFSET_COMMIT_API } from "../protocol/generated/mod.ts";
 import { groupErrorCode } from "./_groups.ts";
 import { defineHandler } from "./types.ts";
-
-/** offset.metadata.max.bytes */
-const MAX_METADATA_CHARS = 4096;
+import { checkCommitPartitions } from "./_offsets.ts";
 
 export const offsetCommit = defineHandler({
   api: OFFSET_COMMIT_API,
   minVersion: 2,
   maxVersion: 10,
   async handle(req, ctx) {
-    const now = Date.now();
-    const topics: OffsetCommitResponseTopic[] = [];
-    /** Partitions waiting for the group's verdict. */
-    const accepted: OffsetCommitResponsePartition[] = [];
-    const offsets: CommittedOffset[] = [];
-    for (const t of req.topics) {
-      // v10 names the topic by id (KIP-848).
-      const byId = ctx.apiVersion >= 10;
-      const info = req.groupId === ""
-        ? null
-        : byId
-        ? await ctx.broker.topics.byTopicId(t.topicId)
-        : await ctx.broker.topics.byTopicName(t.name);
-      const partitions: OffsetCommitResponsePartition[] = [];
-      for (const p of t.partitions) {
-        const out: OffsetCommitResponsePartition = {
-          partitionIndex: p.partitionIndex,
-          errorCode: ErrorCode.NONE,
-        };
-        partitions.push(out);
-        if (req.groupId === "") out.errorCode = ErrorCode.INVALID_GROUP_ID;
-        else if (!info && byId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
-        else if (!info || p.partitionIndex < 0) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        } else if ((p.committedMetadata?.length ?? 0) > MAX_METADATA_CHARS) {
-          out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        } else {
-          accepted.push(out);
-          offsets.push({
-            topic: info.name,
-            partition: p.partitionIndex,
-            offset: p.committedOffset,
-            leaderEpoch: ctx.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
-            metadata: p.committedMetadata,
-            commitTimestamp: now,
-          });
-        }
-      }
-      topics.push({ name: t.name, topicId: t.topicId, partitions });
-    }
+    const { answers: topics, accepted, offsets } = await checkCommitPartitions(
+      ctx,
+      req.groupId,
+      req.topics,
+      // v10 names the topic by id (KIP-848); leader epochs from v6.
+      { byId: ctx.apiVersion >= 10, checkRange: false, leaderEpochs: ctx.apiVersion >= 6 },
+    );
     if (req.groupId !== "") {
       let code: number;
       try {

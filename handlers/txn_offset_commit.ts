@@ -11,62 +11,23 @@
  * UNKNOWN_TOPIC_ID.
  */
 
-import {
-  TXN_OFFSET_COMMIT_API,
-  type TxnOffsetCommitResponsePartition,
-  type TxnOffsetCommitResponseTopic,
-} from "../protocol/generated/mod.ts";
-import { ErrorCode } from "../protocol/errors.ts";
-import type { CommittedOffset } from "../stores/types.ts";
+import { TXN_OFFSET_COMMIT_API } from "../protocol/generated/mod.ts";
 import { defineHandler } from "./types.ts";
+import { checkCommitPartitions } from "./_offsets.ts";
 import { fencedAs, txnErrorCode } from "./_txn.ts";
-
-/** offset.metadata.max.bytes */
-const MAX_METADATA_CHARS = 4096;
 
 export const txnOffsetCommit = defineHandler({
   api: TXN_OFFSET_COMMIT_API,
   minVersion: 0,
   maxVersion: 6,
   async handle(req, ctx) {
-    const now = Date.now();
-    const topics: TxnOffsetCommitResponseTopic[] = [];
-    const accepted: TxnOffsetCommitResponsePartition[] = [];
-    const offsets: CommittedOffset[] = [];
-    const byId = ctx.apiVersion >= 6;
-    for (const t of req.topics) {
-      const info = req.groupId === ""
-        ? null
-        : byId
-        ? await ctx.broker.topics.byTopicId(t.topicId).catch(() => null)
-        : await ctx.broker.topics.byTopicName(t.name).catch(() => null);
-      const partitions: TxnOffsetCommitResponsePartition[] = [];
-      for (const p of t.partitions) {
-        const out: TxnOffsetCommitResponsePartition = {
-          partitionIndex: p.partitionIndex,
-          errorCode: ErrorCode.NONE,
-        };
-        partitions.push(out);
-        if (req.groupId === "") out.errorCode = ErrorCode.INVALID_GROUP_ID;
-        else if (!info && byId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
-        else if (!info || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        } else if ((p.committedMetadata?.length ?? 0) > MAX_METADATA_CHARS) {
-          out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        } else {
-          accepted.push(out);
-          offsets.push({
-            topic: info.name,
-            partition: p.partitionIndex,
-            offset: p.committedOffset,
-            leaderEpoch: p.committedLeaderEpoch,
-            metadata: p.committedMetadata,
-            commitTimestamp: now,
-          });
-        }
-      }
-      topics.push({ name: t.name, topicId: t.topicId, partitions });
-    }
+    const { answers: topics, accepted, offsets } = await checkCommitPartitions(
+      ctx,
+      req.groupId,
+      req.topics,
+      // v6 names the topic by id (KIP-516).
+      { byId: ctx.apiVersion >= 6, checkRange: true, leaderEpochs: true },
+    );
     if (accepted.length > 0) {
       let code: number;
       try {

@@ -116,6 +116,8 @@ interface Case {
 }
 
 const TOPIC = "faulty";
+/** Created in the store directly, so the broker's topic cache has never seen it. */
+const UNCACHED = "elsewhere";
 
 function cases(topicId: string): Case[] {
   const topic = { name: TOPIC, id: topicId };
@@ -128,12 +130,12 @@ function cases(topicId: string): Case[] {
     }];
     return r;
   };
-  const commit = () => {
+  const commit = (topic = TOPIC) => {
     const r = defaultOffsetCommitRequest();
     r.groupId = "g";
     r.generationIdOrMemberEpoch = -1;
     r.topics = [{
-      name: TOPIC,
+      name: topic,
       topicId: ZERO_UUID,
       partitions: [{
         ...defaultOffsetCommitRequestPartition(),
@@ -300,7 +302,21 @@ function cases(topicId: string): Case[] {
         memberId: "m",
       }),
     },
-    { name: "OffsetCommit", api: OFFSET_COMMIT_API, version: 9, stores: ["meta"], request: commit },
+    {
+      name: "OffsetCommit",
+      api: OFFSET_COMMIT_API,
+      version: 9,
+      stores: ["meta"],
+      request: () => commit(),
+    },
+    {
+      // A topic this broker never looked up (another broker made it): the lookup reaches the store.
+      name: "OffsetCommit (a topic not in the broker's cache)",
+      api: OFFSET_COMMIT_API,
+      version: 9,
+      stores: ["meta"],
+      request: () => commit(UNCACHED),
+    },
     {
       name: "OffsetFetch",
       api: OFFSET_FETCH_API,
@@ -403,6 +419,7 @@ for (const store of ["meta", "log"] as const) {
       });
       await using c = await WireClient.connect(broker.port);
       const topicId = await createTopic(c, TOPIC, 1);
+      assert.ok(await meta.createTopic({ name: UNCACHED, partitions: 1, configs: {} }));
       // Two records before the faults: Fetch must read them from the log store.
       const before = await c.call(PRODUCE_API, 12, produceRequest(TOPIC, batchOf(0, 2)));
       assert.equal(before.responses[0].partitionResponses[0].errorCode, ErrorCode.NONE);
