@@ -12,6 +12,13 @@ import { configureLogging, redactSecrets } from "./broker/logging.ts";
 import { openLogStore, openMetaStore, redactUrl } from "./stores/registry.ts";
 import { startBroker } from "./server/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "./broker/config.ts";
+import {
+  DEFAULT_SASL_MECHANISMS,
+  parseListeners,
+  SASL_MECHANISMS,
+  type SaslMechanism,
+  type SecurityConfig,
+} from "./broker/security_config.ts";
 import { VERSION } from "./version.ts";
 
 /** One flag: its type, environment variable, default and help line. */
@@ -168,6 +175,88 @@ const FLAGS: Record<string, FlagSpec> = {
     env: "SKB_HTTP_PORT",
     help: "Port for /metrics, /healthz and /readyz on --host (off unless set)",
   },
+  "listeners": {
+    type: "string",
+    env: "SKB_LISTENERS",
+    help:
+      "Kafka's listener list, NAME://host:port,... with NAME one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (default: PLAINTEXT://--host:--port)",
+  },
+  "advertised-listeners": {
+    type: "string",
+    env: "SKB_ADVERTISED_LISTENERS",
+    help:
+      "What Metadata tells clients of each listener, same form (default: the address each client used)",
+  },
+  "tls-cert": {
+    type: "string",
+    env: "SKB_TLS_CERT",
+    help: "PEM certificate chain for SSL and SASL_SSL listeners (reloaded when the file changes)",
+  },
+  "tls-key": { type: "string", env: "SKB_TLS_KEY", help: "PEM private key of --tls-cert" },
+  "tls-client-ca": {
+    type: "string",
+    env: "SKB_TLS_CLIENT_CA",
+    help:
+      "PEM CA certificates: clients must present a certificate they issued (mutual TLS); its subject is the principal on SSL listeners",
+  },
+  "sasl-mechanisms": {
+    type: "string",
+    env: "SKB_SASL_MECHANISMS",
+    help:
+      "SASL mechanisms served on SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER",
+    default: DEFAULT_SASL_MECHANISMS.join(","),
+  },
+  "sasl-users": {
+    type: "string",
+    env: "SKB_SASL_USERS",
+    help:
+      "Users created or updated at start, name:password,... (SCRAM credentials in the meta store; prefer the environment variable)",
+  },
+  "sasl-oauthbearer-jwks-url": {
+    type: "string",
+    env: "SKB_SASL_OAUTHBEARER_JWKS_URL",
+    help: "JWKS (https:// URL, file: URL or path) OAUTHBEARER tokens are verified against",
+  },
+  "sasl-oauthbearer-expected-issuer": {
+    type: "string",
+    env: "SKB_SASL_OAUTHBEARER_EXPECTED_ISSUER",
+    help: "The iss every OAUTHBEARER token must carry",
+  },
+  "sasl-oauthbearer-expected-audience": {
+    type: "string",
+    env: "SKB_SASL_OAUTHBEARER_EXPECTED_AUDIENCE",
+    help: "Audiences, comma-separated: a token's aud must hold one",
+  },
+  "sasl-oauthbearer-sub-claim-name": {
+    type: "string",
+    env: "SKB_SASL_OAUTHBEARER_SUB_CLAIM_NAME",
+    help: "The token claim that names the principal",
+    default: "sub",
+  },
+  "connections-max-reauth-ms": {
+    type: "string",
+    env: "SKB_CONNECTIONS_MAX_REAUTH_MS",
+    help:
+      "SASL sessions last this long; clients re-authenticate on the same connection (KIP-368; 0: forever)",
+    default: "0",
+  },
+  "authorizer": {
+    type: "string",
+    env: "SKB_AUTHORIZER",
+    help: "none, or acl: every request is checked against the ACLs in the meta store",
+    default: "none",
+  },
+  "super-users": {
+    type: "string",
+    env: "SKB_SUPER_USERS",
+    help: "Principals allowed everything, semicolon-separated, e.g. User:admin;User:ops",
+  },
+  "allow-everyone-if-no-acl-found": {
+    type: "string",
+    env: "SKB_ALLOW_EVERYONE_IF_NO_ACL_FOUND",
+    help: "With --authorizer acl: a resource no ACL matches is open to everyone (true/false)",
+    default: "false",
+  },
   "help": { type: "boolean", env: "", help: "Show this help" },
   "version": { type: "boolean", env: "", help: "Show the version" },
 };
@@ -247,6 +336,99 @@ function consumerGroupSettings(interval: string, session: string) {
     );
   }
   return { groupConsumerHeartbeatIntervalMs, groupConsumerSessionTimeoutMs };
+}
+
+/**
+ * The security flags: listeners, TLS files, SASL and the authorizer. Checks
+ * what can be checked without the files themselves (the server reads those).
+ */
+function securitySettings(str: (k: string) => string | undefined): SecurityConfig {
+  const listeners = str("listeners") ? parseListeners("listeners", str("listeners")!) : [];
+  const advertisedListeners = str("advertised-listeners")
+    ? parseListeners("advertised-listeners", str("advertised-listeners")!)
+    : [];
+  for (const a of advertisedListeners) {
+    if (listeners.length > 0 && !listeners.some((l) => l.name === a.name)) {
+      throw new UsageError(
+        `--advertised-listeners names ${a.name}, which --listeners does not have`,
+      );
+    }
+  }
+  const cert = str("tls-cert"), key = str("tls-key");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together: pass both PEM files");
+  }
+  const tlsNeeded = listeners.some((l) => l.protocol === "SSL" || l.protocol === "SASL_SSL");
+  if (tlsNeeded && cert === undefined) {
+    throw new UsageError("SSL and SASL_SSL listeners need --tls-cert and --tls-key (PEM files)");
+  }
+  if (str("tls-client-ca") !== undefined && cert === undefined) {
+    throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  const mechanisms = str("sasl-mechanisms")!.split(",").map((m) => m.trim().toUpperCase())
+    .filter((m) => m !== "");
+  for (const m of mechanisms) {
+    if (!(SASL_MECHANISMS as readonly string[]).includes(m)) {
+      throw new UsageError(
+        `--sasl-mechanisms ${JSON.stringify(m)} is not one of ${SASL_MECHANISMS.join(", ")}`,
+      );
+    }
+  }
+  if (mechanisms.includes("OAUTHBEARER") && !str("sasl-oauthbearer-jwks-url")) {
+    throw new UsageError("OAUTHBEARER in --sasl-mechanisms needs --sasl-oauthbearer-jwks-url");
+  }
+  const saslUsers: { name: string; password: string }[] = [];
+  for (const entry of (str("sasl-users") ?? "").split(",").filter((e) => e !== "")) {
+    const at = entry.indexOf(":");
+    const name = at > 0 ? entry.slice(0, at) : "";
+    // Never echo the entry: it holds a password.
+    if (name === "" || at === entry.length - 1) {
+      throw new UsageError(
+        `--sasl-users entry ${saslUsers.length + 1} must be name:password (neither empty)`,
+      );
+    }
+    saslUsers.push({ name, password: entry.slice(at + 1) });
+  }
+  const authorizer = str("authorizer")!;
+  if (authorizer !== "none" && authorizer !== "acl") {
+    throw new UsageError(`--authorizer ${JSON.stringify(authorizer)} must be none or acl`);
+  }
+  const superUsers = (str("super-users") ?? "").split(";").map((u) => u.trim()).filter((u) =>
+    u !== ""
+  );
+  for (const u of superUsers) {
+    if (!/^[A-Za-z]+:.+$/.test(u)) {
+      throw new UsageError(`--super-users ${JSON.stringify(u)} must look like User:name`);
+    }
+  }
+  return {
+    listeners,
+    advertisedListeners,
+    tls: cert === undefined
+      ? null
+      : { certFile: cert, keyFile: key!, clientCaFile: str("tls-client-ca") ?? null },
+    saslMechanisms: mechanisms as SaslMechanism[],
+    saslUsers,
+    oauthbearer: {
+      jwksUrl: str("sasl-oauthbearer-jwks-url") ?? null,
+      expectedIssuer: str("sasl-oauthbearer-expected-issuer") ?? null,
+      expectedAudience: (str("sasl-oauthbearer-expected-audience") ?? "").split(",")
+        .map((a) => a.trim()).filter((a) => a !== ""),
+      subClaim: str("sasl-oauthbearer-sub-claim-name")!,
+    },
+    connectionsMaxReauthMs: integer(
+      "connections-max-reauth-ms",
+      str("connections-max-reauth-ms")!,
+      0,
+      2 ** 31 - 1,
+    ),
+    authorizer,
+    superUsers,
+    allowEveryoneIfNoAclFound: bool(
+      "allow-everyone-if-no-acl-found",
+      str("allow-everyone-if-no-acl-found")!,
+    ),
+  };
 }
 
 /** Flags over environment over defaults. */
@@ -361,6 +543,7 @@ export async function main(args: string[]): Promise<number> {
       ),
       txnTakeoverMs: integer("txn-takeover-ms", str("txn-takeover-ms")!, 100, 3_600_000),
       txnTestPause: testPause(Deno.env.get("SKB_TEST_TXN_PAUSE")),
+      security: securitySettings(str),
     };
   } catch (e) {
     fail((e as Error).message);

@@ -1,6 +1,7 @@
 /** Broker settings and the topic configs the broker knows, with Kafka's defaults. */
 
 import { DEFAULT_CONSUMER_GROUP_CONFIG } from "./consumer_group_state.ts";
+import { DEFAULT_SECURITY_CONFIG, type SecurityConfig } from "./security_config.ts";
 
 /** Everything a broker needs to know about itself; every broker sharing stores may differ only in these. */
 export interface BrokerConfig {
@@ -53,6 +54,8 @@ export interface BrokerConfig {
    * members send no session timeout of their own).
    */
   groupConsumerSessionTimeoutMs: number;
+  /** Listeners, TLS, SASL and the authorizer (security_config.ts). */
+  security: SecurityConfig;
 }
 
 /** The defaults `deno run -A main.ts` starts with. */
@@ -80,6 +83,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   groupPollMs: 100,
   groupConsumerHeartbeatIntervalMs: DEFAULT_CONSUMER_GROUP_CONFIG.heartbeatIntervalMs,
   groupConsumerSessionTimeoutMs: DEFAULT_CONSUMER_GROUP_CONFIG.sessionTimeoutMs,
+  security: DEFAULT_SECURITY_CONFIG,
 };
 
 /** A topic config the broker accepts: its default and what it does here. */

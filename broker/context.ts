@@ -20,6 +20,7 @@ import { GroupCoordinator } from "./group_coordinator.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { DynamicConfigs } from "./dynamic_config.ts";
 import { DEFAULT_TXN_CONFIG, TxnCoordinator } from "./txn_coordinator.ts";
+import { ALLOW_ALL, type Authorizer } from "./authorizer.ts";
 
 /** State shared by every connection of one broker process (none of it durable). */
 export interface BrokerContext {
@@ -48,6 +49,8 @@ export interface BrokerContext {
    * refreshed every second; their values are written into `config`.
    */
   dynamicConfigs: DynamicConfigs;
+  /** Who may do what (KIP-11); allows everything unless --authorizer acl. */
+  authorizer: Authorizer;
   /** Aborted when the broker starts shutting down (ends long polls early). */
   closing: AbortSignal;
 }
@@ -114,6 +117,7 @@ export async function createBrokerContext(
     groups,
     transactions: new TxnCoordinator(meta, pipeline, groups, { ...DEFAULT_TXN_CONFIG }),
     dynamicConfigs,
+    authorizer: ALLOW_ALL,
     closing: opts.closing,
   };
 }

@@ -15,7 +15,7 @@ import {
   groupAssignor,
   type TopicPartitions,
 } from "../broker/consumer_group_state.ts";
-import { AUTHORIZED_OPERATIONS_OMITTED } from "./cluster.ts";
+import { AUTHORIZED_OPERATIONS_OMITTED } from "./_authorized_operations.ts";
 import { groupErrorCode } from "./_groups.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 

@@ -7,7 +7,8 @@
 
 import { DESCRIBE_CLUSTER_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { clusterAuthorizedOperations, clusterBrokers } from "./cluster.ts";
+import { clusterBrokers } from "./cluster.ts";
+import { clusterAuthorizedOperations } from "./_authorized_operations.ts";
 import { defineHandler } from "./types.ts";
 
 export const describeCluster = defineHandler({

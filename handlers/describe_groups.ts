@@ -13,7 +13,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { fromBase64 } from "../broker/group_state.ts";
-import { AUTHORIZED_OPERATIONS_OMITTED } from "./cluster.ts";
+import { AUTHORIZED_OPERATIONS_OMITTED } from "./_authorized_operations.ts";
 import { groupErrorCode } from "./_groups.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 

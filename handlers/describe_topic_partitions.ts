@@ -28,13 +28,11 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import type { TopicInfo } from "../stores/types.ts";
 import { topicNameProblem } from "../broker/config.ts";
+import { type BrokerAddress, clusterBrokers, leaderFor } from "./cluster.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
-  type BrokerAddress,
-  clusterBrokers,
-  leaderFor,
   topicAuthorizedOperations,
-} from "./cluster.ts";
+} from "./_authorized_operations.ts";
 import { defineHandler } from "./types.ts";
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one answer holds. */

@@ -56,6 +56,8 @@ import { txnOffsetCommit } from "./txn_offset_commit.ts";
 import { describeProducers } from "./describe_producers.ts";
 import { describeTransactions } from "./describe_transactions.ts";
 import { listTransactions } from "./list_transactions.ts";
+import { SASL_HANDLERS } from "./sasl_handlers.ts";
+import { ACL_HANDLERS } from "./acl_handlers.ts";
 
 const HANDLERS: Handler[] = [
   apiVersions,
@@ -120,6 +122,9 @@ const HANDLERS: Handler[] = [
   describeDelegationToken,
   getTelemetrySubscriptions,
   pushTelemetry,
+  // Security: SASL, SCRAM credentials and ACLs (KIP-43, KIP-152, KIP-554, KIP-11, KIP-140).
+  ...SASL_HANDLERS,
+  ...ACL_HANDLERS,
 ];
 
 /** A fresh table (each broker gets its own map). */

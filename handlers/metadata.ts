@@ -17,15 +17,12 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import type { TopicInfo } from "../stores/types.ts";
 import { topicNameProblem } from "../broker/config.ts";
+import { type BrokerAddress, clusterBrokers, createTopicOrGet, leaderFor } from "./cluster.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
-  type BrokerAddress,
   clusterAuthorizedOperations,
-  clusterBrokers,
-  createTopicOrGet,
-  leaderFor,
   topicAuthorizedOperations,
-} from "./cluster.ts";
+} from "./_authorized_operations.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 function describeTopic(

@@ -3,6 +3,7 @@
 import type { RequestHeader } from "../protocol/header.ts";
 import type { ApiCodec } from "../protocol/frame.ts";
 import type { BrokerContext } from "../broker/context.ts";
+import type { SecurityProtocol } from "../broker/security_config.ts";
 
 export type { ApiCodec } from "../protocol/frame.ts";
 export type { BrokerContext } from "../broker/context.ts";
@@ -13,6 +14,17 @@ export interface ConnectionInfo {
   localHost: string;
   localPort: number;
   remote: string;
+  /** The client's address alone (ACL host matching). */
+  remoteHost: string;
+  /** The listener the client came in on (its name is its security protocol). */
+  listenerName: string;
+  securityProtocol: SecurityProtocol;
+  /**
+   * Who the client is (KIP-11): `User:ANONYMOUS` on PLAINTEXT, the client
+   * certificate's subject on SSL with client authentication, the SASL user
+   * once authenticated.
+   */
+  principal: string;
   /**
    * Produce requests on one connection reach the flush buffer in arrival order
    * even when their topic lookups take different times: each waits for this.

@@ -121,6 +121,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     throw e;
   }
   const addr = listener.addr as Deno.NetAddr;
+  const plaintext = {
+    name: "PLAINTEXT",
+    protocol: "PLAINTEXT",
+    host: config.host,
+    port: addr.port,
+  } as const;
   if (config.clusterShape === "addressable") {
     const wildcard = config.host === "0.0.0.0" || config.host === "::";
     const host = config.advertisedHost ?? (wildcard ? null : config.host);
@@ -175,7 +181,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       for await (const conn of listener) {
         conn.setNoDelay(true);
         metrics.connectionsAccepted++;
-        const p = serveConnection(conn, server).finally(() => serving.delete(p));
+        const p = serveConnection(conn, server, plaintext).finally(() => serving.delete(p));
         serving.add(p);
       }
     } catch (e) {

@@ -22,6 +22,7 @@ import type { BrokerContext } from "../broker/context.ts";
 import type { ConnectionInfo, Handler, RequestContext } from "../handlers/types.ts";
 import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.ts";
 import { refusal } from "./refusal.ts";
+import type { Listener } from "../broker/security_config.ts";
 
 const log = getLogger(["skb", "connection"]);
 
@@ -72,13 +73,30 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+async function writeAll(conn: Transport, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
+/**
+ * A byte stream to a client: a TCP connection, or TLS over one. `peerPrincipal`
+ * is the client certificate's principal when TLS verified one.
+ */
+export interface Transport {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+  readonly localAddr: Deno.Addr;
+  readonly remoteAddr: Deno.Addr;
+  readonly peerPrincipal?: string | null;
+}
+
 /** Serves one client connection until it closes or the broker shuts down. */
-export async function serveConnection(conn: Deno.TcpConn, server: ServerContext): Promise<void> {
+export async function serveConnection(
+  conn: Transport,
+  server: ServerContext,
+  listener: Listener,
+): Promise<void> {
   const { broker } = server;
   const local = conn.localAddr as Deno.NetAddr;
   const remote = conn.remoteAddr as Deno.NetAddr;
@@ -86,6 +104,10 @@ export async function serveConnection(conn: Deno.TcpConn, server: ServerContext)
     localHost: local.hostname,
     localPort: local.port,
     remote: `${remote.hostname}:${remote.port}`,
+    remoteHost: remote.hostname,
+    listenerName: listener.name,
+    securityProtocol: listener.protocol,
+    principal: conn.peerPrincipal ?? "User:ANONYMOUS",
     produceOrder: Promise.resolve(),
   };
   broker.metrics.connections++;

@@ -28,7 +28,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
 import type { MetaStore } from "../stores/types.ts";
-import { topicAuthorizedOperations } from "../handlers/cluster.ts";
+import { topicAuthorizedOperations } from "../handlers/_authorized_operations.ts";
 import { testBroker } from "./broker_util.ts";
 import { batchOf, createTopic, metaStoreTest, produceAll } from "./helpers.ts";
 import { StoreFaults, withFaults } from "./faulty_store.ts";
