@@ -20,7 +20,9 @@ import { GroupCoordinator } from "./group_coordinator.ts";
 import { PartitionLog } from "./partition_log.ts";
 import { DynamicConfigs } from "./dynamic_config.ts";
 import { DEFAULT_TXN_CONFIG, TxnCoordinator } from "./txn_coordinator.ts";
-import { ALLOW_ALL, type Authorizer } from "./authorizer.ts";
+import type { Authorizer } from "./authorizer.ts";
+import { createAuthorizer } from "./acl_authorizer.ts";
+import { ensureSaslUsers } from "./sasl/users.ts";
 
 /** State shared by every connection of one broker process (none of it durable). */
 export interface BrokerContext {
@@ -80,6 +82,7 @@ export async function createBrokerContext(
   await meta.ping();
   await log.ping();
   const clusterId = await meta.clusterId(config.clusterId ?? newClusterId());
+  await ensureSaslUsers(meta, config.security.saslUsers);
   const waiter = new Waiter(opts.closing);
   const pipeline = new ProducePipeline(meta, log, waiter, {
     lingerMs: config.lingerMs,
@@ -117,7 +120,7 @@ export async function createBrokerContext(
     groups,
     transactions: new TxnCoordinator(meta, pipeline, groups, { ...DEFAULT_TXN_CONFIG }),
     dynamicConfigs,
-    authorizer: ALLOW_ALL,
+    authorizer: createAuthorizer(meta, config.security, opts.closing),
     closing: opts.closing,
   };
 }
