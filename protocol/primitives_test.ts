@@ -62,6 +62,13 @@ Deno.test("reader refuses to run past the end of a frame", () => {
   assert.throws(() => r.string(), /Frame ends early/);
 });
 
+Deno.test("strings that are not UTF-8 decode with U+FFFD, as Kafka's decoder does", () => {
+  // int16 length 3, then 0x61 0xff 0x62: "a", an invalid byte, "b".
+  const r = new Reader(new Uint8Array([0, 3, 0x61, 0xff, 0x62]));
+  assert.equal(r.string(), "a\uFFFDb");
+  assert.equal(r.remaining, 0);
+});
+
 Deno.test("uuids keep Kafka's base64 form", () => {
   const b = new Uint8Array(16).map((_, i) => i * 17);
   assert.deepEqual(uuidFromString(uuidToString(b)), b);

@@ -4,7 +4,13 @@
  * the frame they came from.
  */
 
-const TEXT_DECODER = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Strings that are not valid UTF-8 decode with U+FFFD in place of the bad
+ * bytes, as Kafka's own decoder does (Java's new String(bytes, UTF_8)): the
+ * request is then judged by its content (a topic name with U+FFFD is an
+ * invalid name), never by a decoder exception that would close the connection.
+ */
+const TEXT_DECODER = new TextDecoder("utf-8", { fatal: false });
 const TWO_32 = 4294967296;
 
 /** Thrown when a frame ends before the message it should hold. */
