@@ -5,6 +5,8 @@
  * Without `--authorizer acl` nothing is checked: {@link ALLOW_ALL}.
  */
 
+import type { AclBinding, AclFilter } from "./acl.ts";
+
 /** Kafka's AclOperation codes. */
 export const AclOperation = {
   UNKNOWN: 0,
@@ -46,12 +48,35 @@ export interface RequestIdentity {
   host: string;
 }
 
+/** The ACL administration behind CreateAcls, DescribeAcls and DeleteAcls (KIP-140). */
+export interface AclAdmin {
+  /** The ACLs matching the filter, read fresh from the meta store. */
+  describe(filter: AclFilter): Promise<AclBinding[]>;
+  /** Adds valid bindings; in force on this broker when it resolves. */
+  create(bindings: AclBinding[]): Promise<void>;
+  /** Removes the ACLs each filter matches and returns them, per filter. */
+  delete(filters: AclFilter[]): Promise<AclBinding[][]>;
+}
+
 export interface Authorizer {
   /** False when nothing is checked (no --authorizer). */
   readonly enabled: boolean;
   /** Whether `who` may perform `operation` on the resource. */
   authorize(who: RequestIdentity, operation: number, resourceType: number, name: string): boolean;
+  /**
+   * Whether `who` may perform `operation` on at least one resource of the
+   * type (KIP-679's authorizeByResourceType: an idempotent producer needs
+   * IDEMPOTENT_WRITE on the cluster or WRITE on some topic).
+   */
+  authorizeAny(who: RequestIdentity, operation: number, resourceType: number): boolean;
+  /** The ACLs; null without an authorizer (the ACL APIs answer SECURITY_DISABLED). */
+  readonly acls: AclAdmin | null;
 }
 
 /** No authorizer configured: everything is allowed, as in Kafka. */
-export const ALLOW_ALL: Authorizer = { enabled: false, authorize: () => true };
+export const ALLOW_ALL: Authorizer = {
+  enabled: false,
+  authorize: () => true,
+  authorizeAny: () => true,
+  acls: null,
+};
