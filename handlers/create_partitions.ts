@@ -8,6 +8,7 @@ import {
   type CreatePartitionsResponseResult,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { allowedTopic, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const createPartitions = defineHandler({
@@ -24,6 +25,11 @@ export const createPartitions = defineHandler({
         errorMessage: null,
       };
       results.push(r);
+      if (!allowedTopic(ctx, Op.ALTER, t.name)) {
+        r.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        r.errorMessage = "Topic authorization failed.";
+        continue;
+      }
       try {
         const topic = await broker.meta.getTopic(t.name);
         if (!topic) {

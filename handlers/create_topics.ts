@@ -17,6 +17,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { topicNameProblem } from "../broker/config.ts";
 import { storeFailure, topicConfigEntries, topicConfigProblem } from "./configs.ts";
+import { allowedCluster, allowedTopic, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 const MAX_PARTITIONS = 10000;
@@ -30,6 +31,8 @@ export const createTopics = defineHandler({
     const dyn = broker.dynamicConfigs;
     const out: CreateTopicsResponseTopic[] = [];
     const seen = new Set<string>();
+    // CREATE on the cluster covers every topic; else each topic needs its own (KIP-11).
+    const clusterCreate = allowedCluster(ctx, Op.CREATE);
     for (const t of req.topics) {
       const r: CreateTopicsResponseTopic = {
         name: t.name,
@@ -51,6 +54,10 @@ export const createTopics = defineHandler({
         continue;
       }
       seen.add(t.name);
+      if (!clusterCreate && !allowedTopic(ctx, Op.CREATE, t.name)) {
+        fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
+        continue;
+      }
       const nameProblem = topicNameProblem(t.name);
       if (nameProblem) {
         fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
@@ -102,13 +109,16 @@ export const createTopics = defineHandler({
       const describe = (
         info: { id: string; name: string; partitions: number; configs: Record<string, string> },
       ) =>
-        topicConfigEntries(info, dyn).map((e) => ({
-          name: e.name,
-          value: e.value,
-          readOnly: e.readOnly,
-          configSource: e.source,
-          isSensitive: e.isSensitive,
-        }));
+        // The configs are told only to a caller that may DESCRIBE_CONFIGS the topic.
+        !allowedTopic(ctx, Op.DESCRIBE_CONFIGS, info.name)
+          ? (r.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED, [])
+          : topicConfigEntries(info, dyn).map((e) => ({
+            name: e.name,
+            value: e.value,
+            readOnly: e.readOnly,
+            configSource: e.source,
+            isSensitive: e.isSensitive,
+          }));
       if (req.validateOnly) {
         r.configs = describe({ id: ZERO_UUID, name: t.name, partitions, configs });
         continue;

@@ -9,6 +9,7 @@ import {
   type DeleteRecordsResponsePartition,
   type DeleteRecordsResponseTopic,
 } from "../protocol/generated/mod.ts";
+import { guardLookup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const deleteRecords = defineHandler({
@@ -19,7 +20,7 @@ export const deleteRecords = defineHandler({
     const log = ctx.broker.partitions;
     const out: DeleteRecordsResponseTopic[] = [];
     for (const t of req.topics) {
-      const lookup = await log.topicByName(t.name);
+      const lookup = guardLookup(ctx, Op.DELETE, await log.topicByName(t.name), t.name);
       const partitions: DeleteRecordsResponsePartition[] = [];
       for (const p of t.partitions) {
         const at = log.locate(lookup, p.partitionIndex);

@@ -7,6 +7,7 @@
 import { DELETE_TOPICS_API, type DeleteTopicsResponseTopic } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
+import { allowedTopic, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const deleteTopics = defineHandler({
@@ -27,12 +28,21 @@ export const deleteTopics = defineHandler({
         errorMessage: null,
       };
       responses.push(r);
+      if (w.name && !allowedTopic(ctx, Op.DELETE, w.name)) {
+        r.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        continue;
+      }
       try {
         const topic = w.name !== null && w.name !== ""
           ? await broker.meta.getTopic(w.name)
           : await broker.meta.getTopicById(w.topicId);
         if (!topic || (w.topicId !== ZERO_UUID && topic.id !== w.topicId)) {
           r.errorCode = w.name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
+          continue;
+        }
+        if (!allowedTopic(ctx, Op.DELETE, topic.name)) {
+          // By id: Kafka does not tell an unauthorized caller the name.
+          r.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           continue;
         }
         r.name = topic.name;

@@ -15,6 +15,7 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import type { FetchWant, TopicLookup } from "../broker/partition_log.ts";
+import { guardLookup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 const READ_COMMITTED = 1;
@@ -30,7 +31,8 @@ export const fetch = defineHandler({
     const lookups: TopicLookup[] = [];
     const wants: FetchWant[] = [];
     for (const t of req.topics) {
-      const lookup = useIds ? await log.topicById(t.topicId) : await log.topicByName(t.topic);
+      const found = useIds ? await log.topicById(t.topicId) : await log.topicByName(t.topic);
+      const lookup = guardLookup(ctx, Op.READ, found, useIds ? null : t.topic);
       lookups.push(lookup);
       for (const p of t.partitions) {
         wants.push({

@@ -22,6 +22,7 @@ import {
   LATEST_TIERED,
   MAX_TIMESTAMP,
 } from "../broker/partition_log.ts";
+import { guardLookup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 /** The lowest special timestamp each version knows. */
@@ -42,7 +43,7 @@ export const listOffsets = defineHandler({
     const lowest = lowestTimestamp(ctx.apiVersion);
     const out: ListOffsetsResponseTopic[] = [];
     for (const t of req.topics) {
-      const lookup = await log.topicByName(t.name);
+      const lookup = guardLookup(ctx, Op.DESCRIBE, await log.topicByName(t.name), t.name);
       const partitions: ListOffsetsResponsePartition[] = [];
       for (const p of t.partitions) {
         const at = log.locate(lookup, p.partitionIndex);

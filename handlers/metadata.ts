@@ -23,6 +23,7 @@ import {
   clusterAuthorizedOperations,
   topicAuthorizedOperations,
 } from "./_authorized_operations.ts";
+import { allowedCluster, allowedTopic, authorizing, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 function describeTopic(
@@ -69,15 +70,24 @@ export const metadata = defineHandler({
   async handle(req, ctx) {
     const { broker } = ctx;
     const brokers = clusterBrokers(ctx);
-    const topicOps = topicAuthorizedOperations(req.includeTopicAuthorizedOperations);
-    const describe = (t: TopicInfo) => describeTopic(t, brokers, topicOps);
+    const asked = req.includeTopicAuthorizedOperations;
+    const topicOps = topicAuthorizedOperations(asked);
+    const describe = (t: TopicInfo) =>
+      describeTopic(
+        t,
+        brokers,
+        authorizing(ctx) ? topicAuthorizedOperations(asked, ctx, t.name) : topicOps,
+      );
     const topics: MetadataResponseTopic[] = [];
     let errorCode: number = ErrorCode.NONE;
     // v0: an empty list means every topic; v1+: null means every topic.
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
     if (all) {
       try {
-        for (const t of await broker.topics.all()) topics.push(describe(t));
+        // Topics the caller may not DESCRIBE are left out of the listing (KIP-11).
+        for (const t of await broker.topics.all()) {
+          if (allowedTopic(ctx, Op.DESCRIBE, t.name)) topics.push(describe(t));
+        }
       } catch (e) {
         // Never listed yet and the store is failing: no topics, and (v13) why.
         errorCode = broker.partitions.failure(e);
@@ -95,6 +105,7 @@ export const metadata = defineHandler({
       topics,
       clusterAuthorizedOperations: clusterAuthorizedOperations(
         req.includeClusterAuthorizedOperations,
+        ctx,
       ),
       errorCode,
     };
@@ -117,7 +128,13 @@ async function describeWanted(
   if (want.name === null || want.name === "") {
     if (want.topicId === ZERO_UUID) return missing(null, want.topicId, ErrorCode.UNKNOWN_TOPIC_ID);
     const found = await log.topicById(want.topicId);
+    if (found.topic && !allowedTopic(ctx, Op.DESCRIBE, found.topic.name)) {
+      return missing(null, want.topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    }
     return found.topic ? describe(found.topic) : missing(null, want.topicId, found.errorCode);
+  }
+  if (!allowedTopic(ctx, Op.DESCRIBE, want.name)) {
+    return missing(want.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   }
   const found = await log.topicByName(want.name);
   if (found.topic) return describe(found.topic);
@@ -127,7 +144,10 @@ async function describeWanted(
   if (topicNameProblem(want.name) !== null) {
     return missing(want.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
   }
-  if (broker.config.autoCreateTopics && allowAutoTopicCreation) {
+  // Auto-creation needs CREATE on the cluster or on the topic (KIP-11).
+  const mayCreate = !authorizing(ctx) || allowedCluster(ctx, Op.CREATE) ||
+    allowedTopic(ctx, Op.CREATE, want.name);
+  if (broker.config.autoCreateTopics && allowAutoTopicCreation && mayCreate) {
     try {
       const t = await createTopicOrGet(ctx, {
         name: want.name,

@@ -11,6 +11,7 @@ import {
   type OffsetForLeaderEpochResponsePartition,
   type OffsetForLeaderEpochResponseTopic,
 } from "../protocol/generated/mod.ts";
+import { guardLookup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const offsetForLeaderEpoch = defineHandler({
@@ -21,7 +22,7 @@ export const offsetForLeaderEpoch = defineHandler({
     const log = ctx.broker.partitions;
     const out: OffsetForLeaderEpochResponseTopic[] = [];
     for (const t of req.topics) {
-      const lookup = await log.topicByName(t.topic);
+      const lookup = guardLookup(ctx, Op.DESCRIBE, await log.topicByName(t.topic), t.topic);
       const partitions: OffsetForLeaderEpochResponsePartition[] = [];
       for (const p of t.partitions) {
         const at = log.locate(lookup, p.partition);

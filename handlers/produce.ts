@@ -31,6 +31,7 @@ import { partitionKey } from "../broker/waiter.ts";
 import { topicConfig } from "../broker/config.ts";
 import { cleanupPolicies } from "../broker/retention.ts";
 import { batchKeysPresent } from "../protocol/batch_codec.ts";
+import { allowedTopic, allowedTxnId, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 import type { TxnReadCache } from "../broker/txn_coordinator.ts";
 
@@ -112,6 +113,16 @@ async function queue(req: ProduceRequest, ctx: RequestContext) {
     const lookup = ctx.apiVersion >= 13
       ? await log.topicById(t.topicId)
       : await log.topicByName(t.name);
+    // WRITE on the topic (KIP-11); an id no topic has stays UNKNOWN_TOPIC_ID.
+    const name = ctx.apiVersion >= 13 ? lookup.topic?.name : t.name;
+    if (name !== undefined && !allowedTopic(ctx, Op.WRITE, name)) {
+      for (const p of t.partitionData) {
+        const response = partitionResponse(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        partitionResponses.push(response);
+        slots.push({ response, key: null, records: 0 });
+      }
+      continue;
+    }
     const topicMax = lookup.topic
       ? Number(topicConfig(lookup.topic.configs, "max.message.bytes")) ||
         broker.config.messageMaxBytes
@@ -205,6 +216,13 @@ export const produce = defineHandler({
         req,
         ErrorCode.INVALID_REQUIRED_ACKS,
         `acks=${req.acks} is not one of 0, 1, -1`,
+      );
+    }
+    if (req.transactionalId !== null && !allowedTxnId(ctx, Op.WRITE, req.transactionalId)) {
+      return allPartitions(
+        req,
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        "Transactional id authorization failed.",
       );
     }
     // Requests on one connection enter the flush buffer in the order they arrived.
