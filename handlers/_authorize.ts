@@ -54,3 +54,15 @@ export function guardLookup(
   if (topic === null || topic === "" || allowedTopic(ctx, op, topic)) return lookup;
   return { topic: null, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: null };
 }
+
+/** Every partition of a commit-like request answered with one error (a refused group or transactional id). */
+export function refusePartitions(
+  topics: { name: string; topicId: string; partitions: { partitionIndex: number }[] }[],
+  errorCode: number,
+) {
+  return topics.map((t) => ({
+    name: t.name,
+    topicId: t.topicId,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+  }));
+}

@@ -9,6 +9,7 @@
 
 import { ErrorCode } from "../protocol/errors.ts";
 import type { CommittedOffset } from "../stores/types.ts";
+import { allowedTopic, Op } from "./_authorize.ts";
 import type { RequestContext } from "./types.ts";
 
 /** offset.metadata.max.bytes */
@@ -67,11 +68,16 @@ export async function checkCommitPartitions(
     const storeFailed = lookup !== null && info === null &&
       lookup.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID &&
       lookup.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    // Committing a topic's offsets needs READ on it (KIP-11).
+    const topicName = info?.name ?? t.name;
+    const denied = lookup !== null && topicName !== "" &&
+      !allowedTopic(ctx, Op.READ, topicName);
     const partitions: PartitionAnswer[] = [];
     for (const p of t.partitions) {
       const out: PartitionAnswer = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
       partitions.push(out);
       if (groupId === "") out.errorCode = ErrorCode.INVALID_GROUP_ID;
+      else if (denied) out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
       else if (storeFailed) out.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
       else if (!info && checks.byId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
       else if (

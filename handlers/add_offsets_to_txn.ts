@@ -7,6 +7,7 @@
 
 import { ADD_OFFSETS_TO_TXN_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { allowedGroup, allowedTxnId, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 import { fencedAs, txnErrorCode } from "./_txn.ts";
 
@@ -15,6 +16,12 @@ export const addOffsetsToTxn = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(req, ctx) {
+    if (!allowedTxnId(ctx, Op.WRITE, req.transactionalId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+    }
+    if (!allowedGroup(ctx, Op.READ, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+    }
     if (req.groupId === "") return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_GROUP_ID };
     let code: number;
     try {

@@ -14,6 +14,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { TxnPartition } from "../broker/txn_state.ts";
+import { allowedCluster, allowedTxnId, guardLookup, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 import { fencedAs, txnErrorCode } from "./_txn.ts";
 
@@ -33,8 +34,23 @@ async function addOne(
   const codes = new Map<string, number>();
   const key = (t: string, p: number) => `${t}\0${p}`;
   let unknown = false;
+  if (!allowedTxnId(ctx, Op.WRITE, ask.transactionalId)) {
+    return ask.topics.map((t) => ({
+      name: t.name,
+      resultsByPartition: t.partitions.map((p) => ({
+        partitionIndex: p,
+        partitionErrorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      })),
+    }));
+  }
   for (const t of ask.topics) {
-    const lookup = await ctx.broker.partitions.topicByName(t.name);
+    // WRITE on each topic (KIP-11); the other partitions are then not attempted.
+    const lookup = guardLookup(
+      ctx,
+      Op.WRITE,
+      await ctx.broker.partitions.topicByName(t.name),
+      t.name,
+    );
     for (const p of t.partitions) {
       const at = ctx.broker.partitions.locate(lookup, p);
       if (at.ref === null) {
@@ -97,6 +113,15 @@ export const addPartitionsToTxn = defineHandler({
         errorCode: ErrorCode.NONE,
         resultsByTransaction: [],
         resultsByTopicV3AndBelow: results,
+      };
+    }
+    // v4+ batches come from brokers verifying partitions: CLUSTER_ACTION (KIP-890).
+    if (!allowedCluster(ctx, Op.CLUSTER_ACTION)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        resultsByTransaction: [],
+        resultsByTopicV3AndBelow: [],
       };
     }
     const resultsByTransaction = [];

@@ -15,8 +15,12 @@ import {
   groupAssignor,
   type TopicPartitions,
 } from "../broker/consumer_group_state.ts";
-import { AUTHORIZED_OPERATIONS_OMITTED } from "./_authorized_operations.ts";
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  groupAuthorizedOperations,
+} from "./_authorized_operations.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 /** KIP-1099: the member speaks the consumer protocol (0 would be a classic member). */
@@ -25,6 +29,7 @@ const CONSUMER_MEMBER = 1;
 async function describe(
   groupId: string,
   ctx: RequestContext,
+  asked: boolean,
 ): Promise<ConsumerGroupDescribeResponseGroup> {
   const missing = (errorCode: number, errorMessage: string | null) => ({
     errorCode,
@@ -37,6 +42,9 @@ async function describe(
     members: [],
     authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   });
+  if (!allowedGroup(ctx, Op.DESCRIBE, groupId)) {
+    return missing(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.");
+  }
   try {
     const g = await ctx.broker.groups.current(groupId);
     if (g === null) {
@@ -77,7 +85,7 @@ async function describe(
         targetAssignment: named(m.target),
         memberType: CONSUMER_MEMBER,
       })),
-      authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      authorizedOperations: groupAuthorizedOperations(asked, ctx, groupId),
     };
   } catch (e) {
     return missing(groupErrorCode(e, ctx, groupId), null);
@@ -90,7 +98,9 @@ export const consumerGroupDescribe = defineHandler({
   maxVersion: 1,
   async handle(req, ctx) {
     const groups: ConsumerGroupDescribeResponseGroup[] = [];
-    for (const id of req.groupIds) groups.push(await describe(id, ctx));
+    for (const id of req.groupIds) {
+      groups.push(await describe(id, ctx, req.includeAuthorizedOperations));
+    }
     return { throttleTimeMs: 0, groups };
   },
 });

@@ -16,6 +16,7 @@ import { CONSUMER_GROUP_HEARTBEAT_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { fromWire, type TopicMeta, toWire } from "../broker/consumer_group_state.ts";
 import { clientHost, groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 /** Topic metadata for the named topics (through the topic cache), or for all of them. */
@@ -51,6 +52,9 @@ export const consumerGroupHeartbeat = defineHandler({
       heartbeatIntervalMs: 0,
       assignment: null,
     });
+    if (!allowedGroup(ctx, Op.READ, req.groupId)) {
+      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.");
+    }
     if (req.groupId === "") {
       return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty");
     }

@@ -9,6 +9,7 @@
 import { DELETE_GROUPS_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const deleteGroups = defineHandler({
@@ -20,7 +21,8 @@ export const deleteGroups = defineHandler({
     for (const groupId of req.groupsNames) {
       let errorCode: number;
       let errorMessage: string | null = null;
-      if (groupId === "") errorCode = ErrorCode.INVALID_GROUP_ID;
+      if (!allowedGroup(ctx, Op.DELETE, groupId)) errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      else if (groupId === "") errorCode = ErrorCode.INVALID_GROUP_ID;
       else {
         try {
           errorCode = await ctx.broker.groups.delete(groupId);

@@ -13,8 +13,12 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { fromBase64 } from "../broker/group_state.ts";
-import { AUTHORIZED_OPERATIONS_OMITTED } from "./_authorized_operations.ts";
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  groupAuthorizedOperations,
+} from "./_authorized_operations.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -24,7 +28,6 @@ const EMPTY = new Uint8Array(0);
  * every group operation (READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10,
  * ALTER_CONFIGS 11), as Kafka 4.4 answers.
  */
-const GROUP_OPERATIONS = [3, 6, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
 
 async function describe(
   groupId: string,
@@ -41,6 +44,9 @@ async function describe(
     members: [],
     authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   });
+  if (!allowedGroup(ctx, Op.DESCRIBE, groupId)) {
+    return dead(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.");
+  }
   try {
     const g = await ctx.broker.groups.current(groupId);
     if (g === null || g.type !== "classic") {
@@ -68,7 +74,7 @@ async function describe(
           : EMPTY,
         memberAssignment: stable ? fromBase64(m.assignment) : EMPTY,
       })),
-      authorizedOperations: askedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+      authorizedOperations: groupAuthorizedOperations(askedOperations, ctx, groupId),
     };
   } catch (e) {
     return dead(groupErrorCode(e, ctx, groupId), null);

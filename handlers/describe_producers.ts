@@ -10,6 +10,7 @@ import {
   DESCRIBE_PRODUCERS_API,
   type DescribeProducersResponsePartition,
 } from "../protocol/generated/mod.ts";
+import { guardLookup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const describeProducers = defineHandler({
@@ -20,7 +21,7 @@ export const describeProducers = defineHandler({
     const { partitions, meta } = ctx.broker;
     const topics = [];
     for (const t of req.topics) {
-      const lookup = await partitions.topicByName(t.name);
+      const lookup = guardLookup(ctx, Op.READ, await partitions.topicByName(t.name), t.name);
       const results: DescribeProducersResponsePartition[] = [];
       for (const p of t.partitionIndexes) {
         const at = partitions.locate(lookup, p);

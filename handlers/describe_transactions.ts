@@ -10,6 +10,7 @@ import {
   type DescribeTransactionsResponseState,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { allowedTxnId, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 import { txnErrorCode } from "./_txn.ts";
 
@@ -31,6 +32,10 @@ export const describeTransactions = defineHandler({
         topics: [],
       };
       transactionStates.push(out);
+      if (!allowedTxnId(ctx, Op.DESCRIBE, tid)) {
+        out.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        continue;
+      }
       try {
         const r = await ctx.broker.transactions.describe(tid);
         if (!r) {

@@ -12,6 +12,7 @@
  */
 
 import { END_TXN_API } from "../protocol/generated/mod.ts";
+import { allowedTxnId, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 import { fencedAs, txnErrorCode } from "./_txn.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -21,6 +22,14 @@ export const endTxn = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   async handle(req, ctx) {
+    if (!allowedTxnId(ctx, Op.WRITE, req.transactionalId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1,
+        producerEpoch: -1,
+      };
+    }
     let out: { errorCode: number; producerId: number; producerEpoch: number };
     try {
       out = await ctx.broker.transactions.endTxn(

@@ -13,6 +13,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { selfAddress } from "./cluster.ts";
+import { allowedGroup, allowedTxnId, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 const GROUP = 0;
@@ -35,6 +36,16 @@ function coordinatorFor(
     return refuse(
       ErrorCode.INVALID_REQUEST,
       `Key type ${keyType} is not supported; use 0 (group) or 1 (transaction)`,
+    );
+  }
+  // DESCRIBE on the group or the transactional id (KIP-11).
+  if (keyType === GROUP && !allowedGroup(ctx, Op.DESCRIBE, key)) {
+    return refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.");
+  }
+  if (keyType === TRANSACTION && !allowedTxnId(ctx, Op.DESCRIBE, key)) {
+    return refuse(
+      ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      "Transactional id authorization failed.",
     );
   }
   if (key === "") {

@@ -10,6 +10,7 @@
 import { HEARTBEAT_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const heartbeat = defineHandler({
@@ -17,6 +18,9 @@ export const heartbeat = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(req, ctx) {
+    if (!allowedGroup(ctx, Op.READ, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+    }
     if (req.groupId === "") return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_GROUP_ID };
     let errorCode: number;
     try {

@@ -12,6 +12,7 @@
 
 import { INIT_PRODUCER_ID_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { allowedAny, allowedCluster, allowedTxnId, Op, Res } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 import { fencedAs, txnErrorCode } from "./_txn.ts";
 
@@ -32,6 +33,9 @@ export const initProducerId = defineHandler({
     const tid = req.transactionalId;
     if (tid !== null) {
       if (tid === "") return failed(ErrorCode.INVALID_REQUEST);
+      if (!allowedTxnId(ctx, Op.WRITE, tid)) {
+        return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      }
       try {
         const r = await ctx.broker.transactions.initProducerId({
           transactionalId: tid,
@@ -48,6 +52,10 @@ export const initProducerId = defineHandler({
         return failed(txnErrorCode(e, ctx, tid));
       }
     }
+    // An idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
+    if (
+      !allowedCluster(ctx, Op.IDEMPOTENT_WRITE) && !allowedAny(ctx, Op.WRITE, Res.TOPIC)
+    ) return failed(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     try {
       const r = await ctx.broker.meta.initProducerId({
         transactionalId: null,

@@ -16,6 +16,7 @@ import { JOIN_GROUP_API, type JoinGroupResponse } from "../protocol/generated/mo
 import { ErrorCode } from "../protocol/errors.ts";
 import { fromBase64, type JoinResponse, toBase64 } from "../broker/group_state.ts";
 import { clientHost, groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 function toWire(r: JoinResponse, version: number): JoinGroupResponse {
@@ -55,6 +56,9 @@ export const joinGroup = defineHandler({
   minVersion: 0,
   maxVersion: 9,
   async handle(req, ctx) {
+    if (!allowedGroup(ctx, Op.READ, req.groupId)) {
+      return failure(ErrorCode.GROUP_AUTHORIZATION_FAILED, req.memberId, ctx.apiVersion);
+    }
     const v = ctx.apiVersion;
     if (req.groupId === "") return failure(ErrorCode.INVALID_GROUP_ID, req.memberId, v);
     const clientId = ctx.header.clientId ?? "";

@@ -9,6 +9,7 @@
 import { LEAVE_GROUP_API, type LeaveGroupResponse } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const leaveGroup = defineHandler({
@@ -22,7 +23,10 @@ export const leaveGroup = defineHandler({
       : [{ memberId: req.memberId, groupInstanceId: null }];
     let results: number[];
     let errorCode: number = ErrorCode.NONE;
-    if (req.groupId === "") {
+    if (!allowedGroup(ctx, Op.READ, req.groupId)) {
+      errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      results = [];
+    } else if (req.groupId === "") {
       errorCode = ErrorCode.INVALID_GROUP_ID;
       results = [];
     } else {

@@ -9,6 +9,7 @@ import { LIST_GROUPS_API, type ListGroupsResponseGroup } from "../protocol/gener
 import { ErrorCode } from "../protocol/errors.ts";
 import { consumerGroupState } from "../broker/consumer_group_state.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedCluster, allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const listGroups = defineHandler({
@@ -21,11 +22,14 @@ export const listGroups = defineHandler({
     );
     const types = new Set((ctx.apiVersion >= 5 ? req.typesFilter : []).map((s) => s.toLowerCase()));
     const groups: ListGroupsResponseGroup[] = [];
+    // DESCRIBE on the cluster lists every group; else only those the caller may DESCRIBE.
+    const everyGroup = allowedCluster(ctx, Op.DESCRIBE);
     try {
       for (const { groupId, group } of await ctx.broker.groups.list()) {
         const state = group.type === "classic" ? group.state : consumerGroupState(group);
         if (states.size > 0 && !states.has(state.toLowerCase())) continue;
         if (types.size > 0 && !types.has(group.type)) continue;
+        if (!everyGroup && !allowedGroup(ctx, Op.DESCRIBE, groupId)) continue;
         groups.push({
           groupId,
           protocolType: group.type === "classic" ? group.protocolType ?? "" : "consumer",

@@ -9,6 +9,7 @@
 
 import { LIST_TRANSACTIONS_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { allowedTxnId, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 import { txnErrorCode } from "./_txn.ts";
 
@@ -43,11 +44,13 @@ export const listTransactions = defineHandler({
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
         unknownStateFilters: unknownStates,
-        transactionStates: views.map((v) => ({
-          transactionalId: v.transactionalId,
-          producerId: v.record.producerId,
-          transactionState: v.record.state,
-        })),
+        // Only the transactional ids the caller may DESCRIBE (KIP-664).
+        transactionStates: views.filter((v) => allowedTxnId(ctx, Op.DESCRIBE, v.transactionalId))
+          .map((v) => ({
+            transactionalId: v.transactionalId,
+            producerId: v.record.producerId,
+            transactionState: v.record.state,
+          })),
       };
     } catch (e) {
       return fail(txnErrorCode(e, ctx, "*"));

@@ -19,6 +19,8 @@
 
 import { OFFSET_COMMIT_API } from "../protocol/generated/mod.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op, refusePartitions } from "./_authorize.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { defineHandler } from "./types.ts";
 import { checkCommitPartitions } from "./_offsets.ts";
 
@@ -27,6 +29,12 @@ export const offsetCommit = defineHandler({
   minVersion: 2,
   maxVersion: 10,
   async handle(req, ctx) {
+    if (!allowedGroup(ctx, Op.READ, req.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        topics: refusePartitions(req.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED),
+      };
+    }
     const { answers: topics, accepted, offsets } = await checkCommitPartitions(
       ctx,
       req.groupId,

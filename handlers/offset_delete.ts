@@ -13,6 +13,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const offsetDelete = defineHandler({
@@ -21,6 +22,9 @@ export const offsetDelete = defineHandler({
   maxVersion: 0,
   async handle(req, ctx) {
     const fail = (errorCode: number) => ({ errorCode, throttleTimeMs: 0, topics: [] });
+    if (!allowedGroup(ctx, Op.DELETE, req.groupId)) {
+      return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     if (req.groupId === "") return fail(ErrorCode.INVALID_GROUP_ID);
     const topics: OffsetDeleteResponseTopic[] = [];
     const asked: { topic: string; partition: number }[] = [];

@@ -16,6 +16,7 @@ import { OFFSET_FETCH_API, type OffsetFetchResponseGroupTopic } from "../protoco
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, allowedTopic, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 type AskedTopic = { name: string; topicId: string; partitionIndexes: number[] };
@@ -59,6 +60,7 @@ async function fetchGroup(
     errorCode,
     topics: (asked ?? []).map((t) => unanswered(t, errorCode)),
   });
+  if (!allowedGroup(ctx, Op.DESCRIBE, groupId)) return none(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   if (groupId === "") return none(ErrorCode.INVALID_GROUP_ID);
   try {
     // v9: a KIP-848 member reads with its current epoch.
@@ -81,7 +83,8 @@ async function fetchGroup(
       // v10: topics that no longer exist have no id to answer with.
       const gone = new Set<string>();
       for (const o of committed) {
-        if (gone.has(o.topic)) continue;
+        // Topics the caller may not DESCRIBE are left out (KIP-11).
+        if (gone.has(o.topic) || !allowedTopic(ctx, Op.DESCRIBE, o.topic)) continue;
         let t = byTopic.get(o.topic);
         if (!t) {
           const topicId = byId
@@ -106,6 +109,10 @@ async function fetchGroup(
       for (const t of named) {
         if (!t.known) {
           topics.push(unanswered(t, ErrorCode.UNKNOWN_TOPIC_ID));
+          continue;
+        }
+        if (!allowedTopic(ctx, Op.DESCRIBE, t.name)) {
+          topics.push(unanswered(t, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
           continue;
         }
         topics.push({

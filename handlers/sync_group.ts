@@ -11,6 +11,7 @@ import { SYNC_GROUP_API, type SyncGroupResponse } from "../protocol/generated/mo
 import { ErrorCode } from "../protocol/errors.ts";
 import { fromBase64, toBase64 } from "../broker/group_state.ts";
 import { groupErrorCode } from "./_groups.ts";
+import { allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 function failure(errorCode: number): SyncGroupResponse {
@@ -28,6 +29,9 @@ export const syncGroup = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   async handle(req, ctx) {
+    if (!allowedGroup(ctx, Op.READ, req.groupId)) {
+      return failure(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    }
     if (req.groupId === "") return failure(ErrorCode.INVALID_GROUP_ID);
     const v = ctx.apiVersion;
     try {

@@ -12,6 +12,8 @@
  */
 
 import { TXN_OFFSET_COMMIT_API } from "../protocol/generated/mod.ts";
+import { allowedGroup, allowedTxnId, Op, refusePartitions } from "./_authorize.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { defineHandler } from "./types.ts";
 import { checkCommitPartitions } from "./_offsets.ts";
 import { fencedAs, txnErrorCode } from "./_txn.ts";
@@ -21,6 +23,14 @@ export const txnOffsetCommit = defineHandler({
   minVersion: 0,
   maxVersion: 6,
   async handle(req, ctx) {
+    const refused = !allowedTxnId(ctx, Op.WRITE, req.transactionalId)
+      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      : !allowedGroup(ctx, Op.READ, req.groupId)
+      ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+      : null;
+    if (refused !== null) {
+      return { throttleTimeMs: 0, topics: refusePartitions(req.topics, refused) };
+    }
     const { answers: topics, accepted, offsets } = await checkCommitPartitions(
       ctx,
       req.groupId,

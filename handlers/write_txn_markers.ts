@@ -10,6 +10,8 @@
  */
 
 import { WRITE_TXN_MARKERS_API } from "../protocol/generated/mod.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { allowedCluster, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const writeTxnMarkers = defineHandler({
@@ -19,6 +21,21 @@ export const writeTxnMarkers = defineHandler({
   async handle(req, ctx) {
     const { partitions, transactions } = ctx.broker;
     const markers = [];
+    // Only brokers write markers: CLUSTER_ACTION on the cluster (KIP-98).
+    if (!allowedCluster(ctx, Op.CLUSTER_ACTION)) {
+      return {
+        markers: req.markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((p) => ({
+              partitionIndex: p,
+              errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+            })),
+          })),
+        })),
+      };
+    }
     for (const m of req.markers) {
       const topics = [];
       const wanted: { topicId: string; partition: number; out: { errorCode: number } }[] = [];
