@@ -66,3 +66,26 @@ export function refusePartitions(
     partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
   }));
 }
+
+/**
+ * The error for a config resource (DescribeConfigs, AlterConfigs,
+ * IncrementalAlterConfigs resource types: 2 topic, 4 broker, 8 broker
+ * logger, 16 client metrics, 32 group) the caller may not perform `op`
+ * (DESCRIBE_CONFIGS or ALTER_CONFIGS) on, or null: topics and groups are
+ * checked by name, the rest on the cluster, as Kafka's ConfigHelper does.
+ */
+export function configResourceRefusal(
+  ctx: RequestContext,
+  op: number,
+  configResourceType: number,
+  name: string,
+): number | null {
+  if (!ctx.broker.authorizer.enabled) return null;
+  if (configResourceType === 2) {
+    return allowedTopic(ctx, op, name) ? null : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  }
+  if (configResourceType === 32) {
+    return allowedGroup(ctx, op, name) ? null : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+  }
+  return allowedCluster(ctx, op) ? null : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+}

@@ -25,6 +25,7 @@ import {
   groupConfigProblem,
 } from "../broker/dynamic_config.ts";
 import { ResourceType, storeFailure, topicConfigProblem } from "./configs.ts";
+import { AclOperation, configResourceRefusal } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 interface Outcome {
@@ -119,6 +120,8 @@ async function alterResource(
     out.errorMessage = message;
     return out;
   };
+  const refused = configResourceRefusal(ctx, AclOperation.ALTER_CONFIGS, resourceType, name);
+  if (refused !== null) return fail(refused, "Authorization failed.");
   const names = ops.map((o) => o.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice !== undefined) {

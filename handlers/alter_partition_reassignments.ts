@@ -21,6 +21,7 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import type { TopicInfo } from "../stores/types.ts";
 import { clusterBrokers, leaderFor } from "./cluster.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 const CANNOT_MOVE = "The stores replicate every partition, so replicas cannot be moved.";
@@ -48,6 +49,15 @@ export const alterPartitionReassignments = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(req, ctx): Promise<AlterPartitionReassignmentsResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return {
+        throttleTimeMs: 0,
+        allowReplicationFactorChange: true,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+        responses: [],
+      };
+    }
     const { broker } = ctx;
     const brokers = clusterBrokers(ctx);
     const registered = new Set(brokers.map((b) => b.nodeId));

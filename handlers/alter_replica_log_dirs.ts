@@ -20,6 +20,7 @@ import { redactUrl } from "../stores/redact.ts";
 import { FileLogStore } from "../stores/log/file.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
 import { S3LogStore } from "../stores/log/s3.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 /**
@@ -47,6 +48,18 @@ export const alterReplicaLogDirs = defineHandler({
   minVersion: 1,
   maxVersion: 2,
   async handle(req, ctx): Promise<AlterReplicaLogDirsResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return {
+        throttleTimeMs: 0,
+        results: req.dirs.flatMap((d) => d.topics).map((t) => ({
+          topicName: t.name,
+          partitions: t.partitions.map((partitionIndex) => ({
+            partitionIndex,
+            errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          })),
+        })),
+      };
+    }
     const { broker } = ctx;
     const ourDir = logDirName(ctx);
     const byTopic = new Map<string, AlterReplicaLogDirsResponsePartition[]>();

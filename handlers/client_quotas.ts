@@ -19,6 +19,7 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { QUOTA_ENTITY } from "../broker/dynamic_config.ts";
 import { storeFailure } from "./configs.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 /** An entity: entity type -> name (null: the default). */
@@ -95,6 +96,16 @@ export const alterClientQuotas = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(req, ctx) {
+    if (!allowedCluster(ctx, AclOperation.ALTER_CONFIGS)) {
+      return {
+        throttleTimeMs: 0,
+        entries: req.entries.map((e) => ({
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: "Cluster authorization failed.",
+          entity: e.entity.map((p) => ({ entityType: p.entityType, entityName: p.entityName })),
+        })),
+      };
+    }
     const entries: AlterClientQuotasResponseEntry[] = [];
     for (const e of req.entries) {
       const r: AlterClientQuotasResponseEntry = {
@@ -147,6 +158,14 @@ export const describeClientQuotas = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(req, ctx) {
+    if (!allowedCluster(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+        entries: null,
+      };
+    }
     const failed = (errorCode: number, errorMessage: string) => ({
       throttleTimeMs: 0,
       errorCode,

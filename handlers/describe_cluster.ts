@@ -32,6 +32,7 @@ export const describeCluster = defineHandler({
       })),
       clusterAuthorizedOperations: clusterAuthorizedOperations(
         req.includeClusterAuthorizedOperations,
+        ctx,
       ),
     });
   },

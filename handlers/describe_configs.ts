@@ -21,6 +21,7 @@ import {
   storeFailure,
   topicConfigEntries,
 } from "./configs.ts";
+import { AclOperation, configResourceRefusal } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const describeConfigs = defineHandler({
@@ -40,6 +41,17 @@ export const describeConfigs = defineHandler({
         configs: [],
       };
       results.push(r);
+      const refused = configResourceRefusal(
+        ctx,
+        AclOperation.DESCRIBE_CONFIGS,
+        res.resourceType,
+        res.resourceName,
+      );
+      if (refused !== null) {
+        r.errorCode = refused;
+        r.errorMessage = "Authorization failed.";
+        continue;
+      }
       let entries: ConfigEntry[];
       try {
         if (res.resourceType === ResourceType.TOPIC) {

@@ -19,6 +19,7 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import type { TopicInfo } from "../stores/types.ts";
 import { logDirName } from "./alter_replica_log_dirs.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const describeLogDirs = defineHandler({
@@ -26,6 +27,9 @@ export const describeLogDirs = defineHandler({
   minVersion: 1,
   maxVersion: 5,
   async handle(req, ctx): Promise<DescribeLogDirsResponse> {
+    if (!allowedCluster(ctx, AclOperation.DESCRIBE)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
+    }
     const { broker } = ctx;
     const answer = (errorCode: number, topics: DescribeLogDirsResponseTopic[]) => ({
       throttleTimeMs: 0,

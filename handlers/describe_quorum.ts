@@ -24,6 +24,7 @@ import {
   QUORUM_LEADER_EPOCH,
   VOTER_DIRECTORY_ID,
 } from "./_quorum.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 /** Errors.UNKNOWN_TOPIC_OR_PARTITION's message in Kafka. */
@@ -44,6 +45,14 @@ export const describeQuorum = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(req, ctx): Promise<DescribeQuorumResponse> {
+    if (!allowedCluster(ctx, AclOperation.DESCRIBE)) {
+      return Promise.resolve({
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+        topics: [],
+        nodes: [],
+      });
+    }
     if (!asksForQuorum(req)) {
       return Promise.resolve({
         errorCode: ErrorCode.NONE,

@@ -33,6 +33,7 @@ import {
   AUTHORIZED_OPERATIONS_OMITTED,
   topicAuthorizedOperations,
 } from "./_authorized_operations.ts";
+import { allowedTopic, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one answer holds. */
@@ -96,7 +97,9 @@ export const describeTopicPartitions = defineHandler({
         broker.metrics.storeError("meta", "listTopics");
         return answer([failedTopic(cursorTopic, ErrorCode.KAFKA_STORAGE_ERROR)], null);
       }
-      wanted = all.filter((t) => t.name >= cursorTopic).map((t) => ({ name: t.name, info: t }));
+      // Topics the caller may not DESCRIBE are left out of the listing (KIP-11).
+      wanted = all.filter((t) => t.name >= cursorTopic && allowedTopic(ctx, Op.DESCRIBE, t.name))
+        .map((t) => ({ name: t.name, info: t }));
     } else {
       const names = [...new Set(req.topics.map((t) => t.name))];
       if (cursor && !names.includes(cursor.topicName)) {
@@ -122,6 +125,13 @@ export const describeTopicPartitions = defineHandler({
         return answer(topics, { topicName: w.name, partitionIndex: 0 });
       }
       let t = w.info;
+      if (!fetchAll && !allowedTopic(ctx, Op.DESCRIBE, w.name)) {
+        topics.push({
+          ...failedTopic(w.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+          topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+        });
+        continue;
+      }
       if (!fetchAll && topicNameProblem(w.name) === null) {
         try {
           t = await broker.topics.byTopicName(w.name);
@@ -150,7 +160,7 @@ export const describeTopicPartitions = defineHandler({
         topicId: t.id,
         isInternal: false,
         partitions: describePartitions(t, start, end, brokers),
-        topicAuthorizedOperations: topicAuthorizedOperations(true),
+        topicAuthorizedOperations: topicAuthorizedOperations(true, ctx, t.name),
       });
       if (end < t.partitions) return answer(topics, { topicName: t.name, partitionIndex: end });
       remaining -= Math.max(0, end - start);

@@ -18,6 +18,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { TopicInfo } from "../stores/types.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 /** Errors.ELECTION_NOT_NEEDED's message in Kafka. */
@@ -28,6 +29,13 @@ export const electLeaders = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(req, ctx): Promise<ElectLeadersResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        replicaElectionResults: [],
+      };
+    }
     const { broker } = ctx;
     const answer = (errorCode: number, replicaElectionResults: ElectLeadersResponseTopic[]) => ({
       throttleTimeMs: 0,

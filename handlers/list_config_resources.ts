@@ -14,6 +14,7 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { GROUP_ENTITY } from "../broker/dynamic_config.ts";
 import { ResourceType, storeFailure } from "./configs.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 const SUPPORTED: number[] = [
@@ -29,6 +30,13 @@ export const listConfigResources = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(req, ctx) {
+    if (!allowedCluster(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        configResources: [],
+      };
+    }
     const { broker } = ctx;
     const asked = ctx.apiVersion === 0
       ? [ResourceType.CLIENT_METRICS as number]

@@ -9,13 +9,22 @@
 
 import { LIST_PARTITION_REASSIGNMENTS_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const listPartitionReassignments = defineHandler({
   api: LIST_PARTITION_REASSIGNMENTS_API,
   minVersion: 0,
   maxVersion: 0,
-  handle() {
+  handle(_req, ctx) {
+    if (!allowedCluster(ctx, AclOperation.DESCRIBE)) {
+      return Promise.resolve({
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+        topics: [],
+      });
+    }
     return Promise.resolve({
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

@@ -16,6 +16,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { clusterIdMismatch, NO_QUORUM, VOTER_DIRECTORY_ID } from "./_quorum.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 function answer(errorCode: number, errorMessage: string) {
@@ -30,6 +31,13 @@ export const addRaftVoter = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(req, ctx): Promise<AddRaftVoterResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return Promise.resolve({
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+      });
+    }
     const mismatch = clusterIdMismatch(ctx, req.clusterId);
     if (mismatch) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID, mismatch);
     if (!validVoter(req.voterId, req.voterDirectoryId)) {
@@ -50,6 +58,13 @@ export const removeRaftVoter = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   handle(req, ctx): Promise<RemoveRaftVoterResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return Promise.resolve({
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+      });
+    }
     const mismatch = clusterIdMismatch(ctx, req.clusterId);
     if (mismatch) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID, mismatch);
     if (!validVoter(req.voterId, req.voterDirectoryId)) {

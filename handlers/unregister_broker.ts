@@ -13,6 +13,7 @@
 import { UNREGISTER_BROKER_API, type UnregisterBrokerResponse } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { storeErrorCode } from "../broker/store_guard.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const unregisterBroker = defineHandler({
@@ -20,6 +21,13 @@ export const unregisterBroker = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(req, ctx): Promise<UnregisterBrokerResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+      };
+    }
     const { broker } = ctx;
     const answer = (errorCode: number, errorMessage: string) => ({
       throttleTimeMs: 0,

@@ -12,6 +12,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { NO_QUORUM } from "./_quorum.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const unregisterController = defineHandler({
@@ -19,6 +20,13 @@ export const unregisterController = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   handle(req, ctx): Promise<UnregisterControllerResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return Promise.resolve({
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+      });
+    }
     const self = ctx.broker.config.nodeId;
     const [errorCode, errorMessage] = req.controllerId === self
       ? [

@@ -19,6 +19,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { feature } from "../broker/features.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 /** Upgrade types (KIP-778): 1 upgrade, 2 safe downgrade, 3 unsafe downgrade. */
@@ -48,6 +49,14 @@ export const updateFeatures = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(req, ctx): Promise<UpdateFeaturesResponse> {
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return Promise.resolve({
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+        results: [],
+      });
+    }
     for (const u of req.featureUpdates) {
       // v0 has no upgrade type: allowDowngrade asks for a (safe) downgrade.
       const upgradeType = ctx.apiVersion === 0
