@@ -24,6 +24,7 @@ export const KAFKA_TOOLS = {
   "kafka-delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
   "kafka-delegation-tokens": "org.apache.kafka.tools.DelegationTokenCommand",
   "kafka-transactions": "org.apache.kafka.tools.TransactionsCommand",
+  "kafka-acls": "org.apache.kafka.tools.AclCommand",
 } as const;
 
 /** A tool's name as Kafka's scripts call it. */

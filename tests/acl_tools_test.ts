@@ -1,0 +1,155 @@
+/**
+ * Kafka 4.4's own kafka-acls (org.apache.kafka.tools.AclCommand) against our
+ * broker with `--authorizer acl`, as an operator uses it: --add, --list and
+ * --remove with literal and prefixed patterns, the --producer and --consumer
+ * conveniences, and the ACLs it adds enforced on the next request.
+ */
+
+import assert from "node:assert/strict";
+import { MemoryMetaStore } from "../stores/meta/memory.ts";
+import { MemoryLogStore } from "../stores/log/memory.ts";
+import { DEFAULT_SECURITY_CONFIG } from "../broker/security_config.ts";
+import { AclOperation as Op, ResourceType as RT } from "../broker/authorizer.ts";
+import { AclPermission as Perm, PatternType as PT } from "../broker/acl.ts";
+import { addAcls } from "../broker/acl_store.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { testBroker } from "./broker_util.ts";
+import { createTopic, produceAll } from "./helpers.ts";
+import { runKafkaTool } from "./kafka_tools.ts";
+import { WireClient } from "./wire_client.ts";
+
+const ME = "User:ANONYMOUS";
+
+Deno.test("kafka-acls adds, lists and removes literal and prefixed ACLs that the broker enforces", async () => {
+  const meta = new MemoryMetaStore();
+  // The operator may administer ACLs and create topics (cluster ALTER, DESCRIBE, CREATE).
+  await addAcls(
+    meta,
+    [Op.ALTER, Op.DESCRIBE, Op.CREATE].map((operation) => ({
+      resourceType: RT.CLUSTER,
+      patternType: PT.LITERAL,
+      resourceName: "kafka-cluster",
+      principal: ME,
+      host: "*",
+      operation,
+      permission: Perm.ALLOW,
+    })),
+  );
+  await using broker = await testBroker({
+    meta,
+    log: new MemoryLogStore(),
+    security: { ...DEFAULT_SECURITY_CONFIG, authorizer: "acl" },
+  });
+  await using c = await WireClient.connect(broker.port);
+  const bootstrap = `127.0.0.1:${broker.port}`;
+  const acls = async (...args: string[]) => {
+    const r = await runKafkaTool("kafka-acls", ["--bootstrap-server", bootstrap, ...args], 60_000);
+    assert.equal(r.code, 0, `kafka-acls ${args.join(" ")}: ${r.stderr}\n${r.stdout}`);
+    return r.stdout;
+  };
+  await createTopic(c, "orders-eu", 1);
+  await createTopic(c, "audit", 1);
+  assert.equal(
+    (await produceAll(c, "orders-eu", 1, 0, 1))[0].errorCode,
+    ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  );
+
+  // A prefixed WRITE for us, a literal READ for alice.
+  await acls(
+    "--add",
+    "--allow-principal",
+    ME,
+    "--operation",
+    "Write",
+    "--topic",
+    "orders-",
+    "--resource-pattern-type",
+    "prefixed",
+  );
+  await acls("--add", "--allow-principal", "User:alice", "--operation", "Read", "--topic", "audit");
+  assert.equal((await produceAll(c, "orders-eu", 1, 0, 1))[0].errorCode, 0, "prefixed WRITE");
+  assert.equal(
+    (await produceAll(c, "audit", 1, 0, 1))[0].errorCode,
+    ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  );
+
+  const prefixed = await acls(
+    "--list",
+    "--topic",
+    "orders-",
+    "--resource-pattern-type",
+    "prefixed",
+  );
+  assert.match(
+    prefixed,
+    /ResourcePattern\(resourceType=TOPIC, name=orders-, patternType=PREFIXED\)/,
+  );
+  assert.match(
+    prefixed,
+    /\(principal=User:ANONYMOUS, host=\*, operation=WRITE, permissionType=ALLOW\)/,
+  );
+  // MATCH: every pattern that applies to the topic orders-eu.
+  const match = await acls("--list", "--topic", "orders-eu", "--resource-pattern-type", "match");
+  assert.match(match, /name=orders-, patternType=PREFIXED/);
+  assert.doesNotMatch(match, /name=audit/);
+  const all = await acls("--list");
+  assert.match(all, /name=audit, patternType=LITERAL/);
+  assert.match(all, /principal=User:alice, host=\*, operation=READ, permissionType=ALLOW/);
+  assert.match(all, /name=kafka-cluster, patternType=LITERAL/);
+
+  // --producer: WRITE, DESCRIBE and CREATE on the topic; --consumer: READ and DESCRIBE, READ on the group.
+  await acls("--add", "--allow-principal", "User:bob", "--producer", "--topic", "audit");
+  await acls(
+    "--add",
+    "--allow-principal",
+    "User:carol",
+    "--consumer",
+    "--topic",
+    "audit",
+    "--group",
+    "readers",
+  );
+  const audit = await acls("--list", "--topic", "audit");
+  for (const op of ["WRITE", "DESCRIBE", "CREATE"]) {
+    assert.match(
+      audit,
+      new RegExp(`principal=User:bob, host=\\*, operation=${op}, permissionType=ALLOW`),
+    );
+  }
+  for (const op of ["READ", "DESCRIBE"]) {
+    assert.match(
+      audit,
+      new RegExp(`principal=User:carol, host=\\*, operation=${op}, permissionType=ALLOW`),
+    );
+  }
+  const group = await acls("--list", "--group", "readers");
+  assert.match(group, /resourceType=GROUP, name=readers, patternType=LITERAL/);
+  assert.match(group, /principal=User:carol, host=\*, operation=READ, permissionType=ALLOW/);
+
+  // A deny added with the tool beats the prefixed allow.
+  await acls("--add", "--deny-principal", ME, "--operation", "Write", "--topic", "orders-eu");
+  assert.equal(
+    (await produceAll(c, "orders-eu", 1, 1, 1))[0].errorCode,
+    ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  );
+
+  // --remove (with --force: no prompt) takes them away again.
+  await acls("--remove", "--force", "--topic", "orders-eu");
+  assert.equal((await produceAll(c, "orders-eu", 1, 1, 1))[0].errorCode, 0, "deny removed");
+  await acls(
+    "--remove",
+    "--force",
+    "--topic",
+    "orders-",
+    "--resource-pattern-type",
+    "prefixed",
+  );
+  assert.equal(
+    (await produceAll(c, "orders-eu", 1, 2, 1))[0].errorCode,
+    ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+    "prefixed allow removed",
+  );
+  const after = await acls("--list", "--topic", "orders-", "--resource-pattern-type", "any");
+  assert.doesNotMatch(after, /name=orders-,/);
+  assert.match(await acls("--list", "--topic", "audit"), /User:bob/, "others untouched");
+});
