@@ -16,7 +16,7 @@ import { CONSUMER_GROUP_HEARTBEAT_API } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { fromWire, type TopicMeta, toWire } from "../broker/consumer_group_state.ts";
 import { clientHost, groupErrorCode } from "./_groups.ts";
-import { allowedGroup, Op } from "./_authorize.ts";
+import { allowedGroup, allowedTopic, Op } from "./_authorize.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 /** Topic metadata for the named topics (through the topic cache), or for all of them. */
@@ -54,6 +54,15 @@ export const consumerGroupHeartbeat = defineHandler({
     });
     if (!allowedGroup(ctx, Op.READ, req.groupId)) {
       return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.");
+    }
+    // Every subscribed topic must be one the member may DESCRIBE (KIP-848).
+    const hidden = req.subscribedTopicNames?.filter((t) => !allowedTopic(ctx, Op.DESCRIBE, t)) ??
+      [];
+    if (hidden.length > 0) {
+      return fail(
+        ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        `Topic authorization failed for ${hidden.join(", ")}.`,
+      );
     }
     if (req.groupId === "") {
       return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty");

@@ -123,6 +123,13 @@ Deno.test("CreateAcls refuses what Kafka refuses, with its messages; DescribeAcl
   const { broker, c } = await aclBroker();
   await using _b = broker;
   await using _c = c;
+  // KIP-679: no IDEMPOTENT_WRITE on the cluster and no WRITE on any topic yet.
+  const idempotent = await c.call(INIT_PRODUCER_ID_API, 5, {
+    ...defaultInitProducerIdRequest(),
+    transactionalId: null,
+    transactionTimeoutMs: 60000,
+  });
+  assert.equal(idempotent.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   const results = await createAcls(c, [
     acl({ resourceType: RT.ANY }),
     acl({ patternType: PT.MATCH }),
