@@ -153,3 +153,116 @@ Deno.test("kafka-acls adds, lists and removes literal and prefixed ACLs that the
   assert.doesNotMatch(after, /name=orders-,/);
   assert.match(await acls("--list", "--topic", "audit"), /User:bob/, "others untouched");
 });
+
+/** Runs kcat with `stdin` (killed after `timeoutMs`). */
+async function kcat(args: string[], stdin = "", timeoutMs = 30_000) {
+  const child = new Deno.Command("kcat", {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, timeoutMs);
+  try {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("end to end with kcat: a principal writes one prefix and reads with one group only, a deny beats an allow, a super user may do anything", async () => {
+  const meta = new MemoryMetaStore();
+  const log = new MemoryLogStore();
+  const security = { ...DEFAULT_SECURITY_CONFIG, authorizer: "acl" as const };
+  // The same stores, two brokers: one where ANONYMOUS is an ordinary user, one where it is a super user.
+  await using user = await testBroker({ meta, log, security, nodeId: 0 });
+  await using admin = await testBroker({
+    meta,
+    log,
+    security: { ...security, superUsers: [ME] },
+    nodeId: 1,
+  });
+  await using c = await WireClient.connect(admin.port);
+  for (const t of ["app-events", "app-audit", "other"]) await createTopic(c, t, 1);
+  const allow = (
+    resourceType: number,
+    patternType: number,
+    resourceName: string,
+    operation: number,
+  ) => ({
+    resourceType,
+    patternType,
+    resourceName,
+    principal: ME,
+    host: "*",
+    operation,
+    permission: Perm.ALLOW,
+  });
+  await addAcls(meta, [
+    allow(RT.TOPIC, PT.PREFIXED, "app-", Op.WRITE),
+    allow(RT.TOPIC, PT.PREFIXED, "app-", Op.READ),
+    allow(RT.GROUP, PT.LITERAL, "readers", Op.READ),
+    { ...allow(RT.TOPIC, PT.LITERAL, "app-audit", Op.WRITE), permission: Perm.DENY },
+  ]);
+  const brokerOf = (b: { port: number }) => ["-b", `127.0.0.1:${b.port}`];
+  const produce = (b: { port: number }, topic: string, lines: string) =>
+    kcat([...brokerOf(b), "-P", "-t", topic, "-X", "message.timeout.ms=5000"], lines);
+  const consume = (b: { port: number }, group: string, topic: string, n: number) =>
+    kcat(
+      [
+        ...brokerOf(b),
+        "-G",
+        group,
+        "-o",
+        "beginning",
+        "-c",
+        String(n),
+        "-e",
+        "-X",
+        "session.timeout.ms=6000",
+        topic,
+      ],
+      "",
+      20_000,
+    );
+
+  // Let the user broker read the ACLs just added to the store.
+  await new Promise((r) => setTimeout(r, 1500));
+
+  const ok = await produce(user, "app-events", "a\nb\nc\n");
+  assert.equal(ok.code, 0, `write to the prefix: ${ok.stderr}`);
+  const other = await produce(user, "other", "x\n");
+  assert.notEqual(other.code, 0, "no WRITE on other");
+  assert.match(other.stderr, /authoriz/i);
+  const denied = await produce(user, "app-audit", "x\n");
+  assert.notEqual(denied.code, 0, "the DENY beats the prefixed ALLOW");
+  assert.match(denied.stderr, /authoriz/i);
+
+  const read = await consume(user, "readers", "app-events", 3);
+  assert.equal(read.code, 0, `read with the group: ${read.stderr}`);
+  assert.deepEqual(read.stdout.trim().split("\n"), ["a", "b", "c"]);
+  const wrongGroup = await consume(user, "strangers", "app-events", 3);
+  assert.notEqual(wrongGroup.code, 0, "no READ on the group strangers");
+  assert.match(wrongGroup.stderr, /authoriz/i);
+  console.log(
+    `kcat refusals: ${other.stderr.trim().split("\n").at(-1)} / ${
+      wrongGroup.stderr.trim().split("\n").at(-1)
+    }`,
+  );
+
+  // The super user, on the same stores, may do everything the user may not.
+  assert.equal((await produce(admin, "other", "x\n")).code, 0);
+  assert.equal((await produce(admin, "app-audit", "y\n")).code, 0);
+  const all = await consume(admin, "strangers", "other", 1);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(all.stdout.trim(), "x");
+});
