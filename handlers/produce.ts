@@ -24,7 +24,7 @@ import {
   type ProduceResponse,
   type ProduceResponsePartition,
 } from "../protocol/generated/mod.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { CloseConnection, ErrorCode, errorName } from "../protocol/errors.ts";
 import { type BatchInfo, parseBatches } from "../protocol/record_batch.ts";
 import type { PartitionAppend } from "../broker/produce_pipeline.ts";
 import { partitionKey } from "../broker/waiter.ts";
@@ -204,6 +204,25 @@ export const produce = defineHandler({
   minVersion: 0,
   maxVersion: 13,
   async handle(req, ctx) {
+    const answer = await produceAnswer(req, ctx);
+    if (req.acks !== 0) return answer;
+    // acks=0 gets no response; a failure closes the connection instead, as in Kafka,
+    // so that the client refreshes its metadata rather than sending on blindly.
+    for (const t of answer.responses) {
+      for (const p of t.partitionResponses) {
+        if (p.errorCode !== ErrorCode.NONE) {
+          throw new CloseConnection(
+            `Produce with acks=0 to ${t.name}-${p.index} failed: ${errorName(p.errorCode)}`,
+          );
+        }
+      }
+    }
+    return null;
+  },
+});
+
+async function produceAnswer(req: ProduceRequest, ctx: RequestContext): Promise<ProduceResponse> {
+  {
     if (ctx.apiVersion < 3) {
       return allPartitions(
         req,
@@ -248,6 +267,6 @@ export const produce = defineHandler({
       s.response.logAppendTimeMs = o.logAppendTimeMs;
       if (o.errorCode === ErrorCode.NONE) ctx.broker.metrics.recordsProduced += s.records;
     }
-    return req.acks === 0 ? null : responses;
-  },
-});
+    return responses;
+  }
+}

@@ -113,3 +113,15 @@ export class KafkaError extends Error {
     this.name = "KafkaError";
   }
 }
+
+/**
+ * A handler's way to end the connection instead of answering, where Kafka
+ * does: a Produce with acks=0 that failed (the client hears of it only by the
+ * close, and refreshes its metadata). The connection loop logs it at info.
+ */
+export class CloseConnection extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CloseConnection";
+  }
+}

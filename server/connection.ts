@@ -22,6 +22,7 @@ import type { BrokerContext } from "../broker/context.ts";
 import type { ConnectionInfo, Handler, RequestContext } from "../handlers/types.ts";
 import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.ts";
 import { refusal } from "./refusal.ts";
+import { CloseConnection } from "../protocol/errors.ts";
 import type { Listener } from "../broker/security_config.ts";
 
 const log = getLogger(["skb", "connection"]);
@@ -278,6 +279,7 @@ async function handleFrame(
   try {
     response = await handler.handle(request, ctx);
   } catch (e) {
+    if (e instanceof CloseConnection) throw new ProtocolViolation(e.message);
     broker.metrics.request(
       handler.api.name,
       version,
