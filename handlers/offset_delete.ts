@@ -13,7 +13,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { groupErrorCode } from "./_groups.ts";
-import { allowedGroup, Op } from "./_authorize.ts";
+import { allowedGroup, allowedTopic, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 
 export const offsetDelete = defineHandler({
@@ -30,13 +30,16 @@ export const offsetDelete = defineHandler({
     const asked: { topic: string; partition: number }[] = [];
     const slots: OffsetDeleteResponsePartition[] = [];
     for (const t of req.topics) {
-      const info = await ctx.broker.topics.byTopicName(t.name);
+      // Each topic needs READ (KIP-11).
+      const readable = allowedTopic(ctx, Op.READ, t.name);
+      const info = readable ? await ctx.broker.topics.byTopicName(t.name) : null;
       const partitions = t.partitions.map((p) => {
         const out: OffsetDeleteResponsePartition = {
           partitionIndex: p.partitionIndex,
           errorCode: ErrorCode.NONE,
         };
-        if (!info || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) {
+        if (!readable) out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if (!info || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         } else {
           asked.push({ topic: t.name, partition: p.partitionIndex });
