@@ -33,7 +33,15 @@ export const electLeaders = defineHandler({
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-        replicaElectionResults: [],
+        // Kafka repeats the error for every partition asked about.
+        replicaElectionResults: (req.topicPartitions ?? []).map((t) => ({
+          topic: t.topic,
+          partitionResult: t.partitions.map((partitionId) => ({
+            partitionId,
+            errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+            errorMessage: null,
+          })),
+        })),
       };
     }
     const { broker } = ctx;
