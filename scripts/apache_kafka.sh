@@ -13,6 +13,11 @@
 #
 # The controller listens on the first free loopback port above PORT (or on
 # $KAFKA_CONTROLLER_PORT). Heap: $KAFKA_HEAP_OPTS (default "-Xmx1g -Xms256m").
+# Opt-in security listeners (tests/security_kafka_reference_test.ts): with KAFKA_SASL_SSL_PORT
+# and/or KAFKA_SSL_PORT set, and KAFKA_TLS_CERT, KAFKA_TLS_KEY (unencrypted PKCS#8), KAFKA_TLS_CA
+# PEM files, the broker also listens on SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) and SSL
+# (client certificate required) on 127.0.0.1; KAFKA_SCRAM_USERS="name:password,..." are created
+# at format time (kafka-storage --add-scram) for both SCRAM mechanisms and accepted by PLAIN.
 # The broker's log is server.log in its data dir (shown by `status`); the pid file and the data
 # dir's location are kept in .tools/kafka/run/.
 set -euo pipefail
@@ -121,6 +126,36 @@ status() {
   fi
 }
 
+# A PEM file as one properties value (newlines escaped), for the PEM-string SSL settings.
+pem_value() {
+  [ -r "$1" ] || die "cannot read $1"
+  awk 'BEGIN { ORS = "" } NR > 1 { print "\\n" } { print }' "$1"
+}
+
+# The server.properties lines of the opt-in security listeners (see the header).
+security_properties() {
+  local port="$1" cport="$2" listeners="PLAINTEXT://127.0.0.1:$port" jaas_plain="" entry
+  [ -n "${KAFKA_TLS_CERT:-}" ] && [ -n "${KAFKA_TLS_KEY:-}" ] && [ -n "${KAFKA_TLS_CA:-}" ] ||
+    die "security listeners need KAFKA_TLS_CERT, KAFKA_TLS_KEY and KAFKA_TLS_CA"
+  [ -n "${KAFKA_SASL_SSL_PORT:-}" ] && listeners+=",SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT"
+  [ -n "${KAFKA_SSL_PORT:-}" ] && listeners+=",SSL://127.0.0.1:$KAFKA_SSL_PORT"
+  IFS=',' read -r -a users <<<"${KAFKA_SCRAM_USERS:-}"
+  for entry in "${users[@]}"; do jaas_plain+=" user_${entry%%:*}=\"${entry#*:}\""; done
+  echo "listeners=$listeners,CONTROLLER://127.0.0.1:$cport"
+  echo "advertised.listeners=$listeners"
+  echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL"
+  echo "sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN"
+  echo "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$jaas_plain;"
+  echo "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  echo "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  echo "listener.name.ssl.ssl.client.auth=required"
+  echo "ssl.keystore.type=PEM"
+  echo "ssl.keystore.certificate.chain=$(pem_value "$KAFKA_TLS_CERT")"
+  echo "ssl.keystore.key=$(pem_value "$KAFKA_TLS_KEY")"
+  echo "ssl.truststore.type=PEM"
+  echo "ssl.truststore.certificates=$(pem_value "$KAFKA_TLS_CA")"
+}
+
 start() {
   local port="$1"
   read_pidfile "$port"
@@ -164,6 +199,17 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 EOF
 
+  local -a scram=()
+  if [ -n "${KAFKA_SASL_SSL_PORT:-}${KAFKA_SSL_PORT:-}" ]; then
+    security_properties "$port" "$cport" >>"$dir/server.properties"
+    local entry
+    IFS=',' read -r -a users <<<"${KAFKA_SCRAM_USERS:-}"
+    for entry in "${users[@]}"; do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=${entry%%:*},password=${entry#*:}]"
+        --add-scram "SCRAM-SHA-256=[name=${entry%%:*},password=${entry#*:}]")
+    done
+  fi
+
   cat >"$dir/log4j2.properties" <<EOF
 status = warn
 appender.file.type = File
@@ -187,7 +233,7 @@ EOF
   local cluster_id
   cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   if ! java "${jvm[@]}" kafka.tools.StorageTool format --cluster-id="$cluster_id" \
-    -c "$dir/server.properties" >"$dir/format.log" 2>&1; then
+    -c "$dir/server.properties" "${scram[@]}" >"$dir/format.log" 2>&1; then
     cat "$dir/format.log" >&2
     rm -rf "$dir"
     die "formatting the KRaft storage failed"

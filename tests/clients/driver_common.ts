@@ -58,7 +58,83 @@ export interface OffsetsArgs {
   timeoutMs: number;
 }
 
-export type Args = ProduceArgs | ConsumeArgs | OffsetsArgs | TxnArgs;
+/** CONTRACT.md "Security": how to reach the cluster; null protocol means PLAINTEXT, untouched. */
+export interface SecurityArgs {
+  protocol: "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL" | null;
+  mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
+  username: string | null;
+  password: string | null;
+  /** PEM contents (not file names). */
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
+  connectTimeoutMs: number;
+}
+
+export type Args = (ProduceArgs | ConsumeArgs | OffsetsArgs | TxnArgs) & {
+  security: SecurityArgs;
+};
+
+const PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"];
+const MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+
+function parseSecurity(flags: Map<string, string>): SecurityArgs {
+  const protocol = flags.get("security-protocol") ?? null;
+  if (protocol !== null && !PROTOCOLS.includes(protocol)) {
+    usage(`unknown --security-protocol ${protocol}`);
+  }
+  const mechanism = flags.get("sasl-mechanism") ?? "PLAIN";
+  if (!MECHANISMS.includes(mechanism)) usage(`unsupported --sasl-mechanism ${mechanism}`);
+  const file = (name: string) => {
+    const f = flags.get(name);
+    return f === undefined ? null : Deno.readTextFileSync(f);
+  };
+  const sec: SecurityArgs = {
+    protocol: protocol as SecurityArgs["protocol"],
+    mechanism: mechanism as SecurityArgs["mechanism"],
+    username: flags.get("sasl-username") ?? null,
+    password: flags.get("sasl-password") ?? null,
+    ca: file("ssl-ca"),
+    cert: file("ssl-cert"),
+    key: file("ssl-key"),
+    connectTimeoutMs: Number(flags.get("connect-timeout-ms") ?? 15_000),
+  };
+  if (protocol?.startsWith("SASL_") && (sec.username === null || sec.password === null)) {
+    usage("--sasl-username and --sasl-password are required with SASL");
+  }
+  if ((sec.cert === null) !== (sec.key === null)) usage("--ssl-cert and --ssl-key go together");
+  return sec;
+}
+
+/** The node:tls options for SSL and SASL_SSL (null otherwise). */
+export function tlsOptions(sec: SecurityArgs): Record<string, string> | null {
+  if (sec.protocol !== "SSL" && sec.protocol !== "SASL_SSL") return null;
+  const o: Record<string, string> = {};
+  if (sec.ca !== null) o.ca = sec.ca;
+  if (sec.cert !== null) o.cert = sec.cert;
+  if (sec.key !== null) o.key = sec.key;
+  return o;
+}
+
+/** The error line of CONTRACT.md "Security", printed and flushed. */
+export function printSecurityError(kind: string, name: string, message: string): void {
+  out({ error: kind, name, message });
+  flush();
+}
+
+/** Rejects after ms with a connection-kind error (bounds a client that retries forever). */
+export function connectDeadline(ms: number): Promise<never> {
+  return new Promise((_, reject) => {
+    const t = setTimeout(
+      () =>
+        reject(Object.assign(new Error(`no broker answered within ${ms} ms`), {
+          securityKind: "connection",
+        })),
+      ms,
+    );
+    Deno.unrefTimer(t);
+  });
+}
 
 const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
 
@@ -105,6 +181,17 @@ export function parseArgs(argv: string[]): Args {
     return n;
   };
   const bootstrap = str("bootstrap");
+  const security = parseSecurity(flags);
+  return { ...parseCommand(cmd, flags, str, int, bootstrap), security };
+}
+
+function parseCommand(
+  cmd: string,
+  flags: Map<string, string>,
+  str: (name: string, fallback?: string) => string,
+  int: (name: string, fallback?: number) => number,
+  bootstrap: string,
+): ProduceArgs | ConsumeArgs | OffsetsArgs | TxnArgs {
   if (cmd === "txn") {
     return {
       cmd,

@@ -16,6 +16,7 @@ import kafkajs from "kafkajs";
 import { CODEC_TYPES } from "./kafkajs_codecs.ts";
 import {
   b64,
+  connectDeadline,
   type ConsumeArgs,
   contractRecord,
   exit,
@@ -26,10 +27,13 @@ import {
   type OffsetsArgs,
   out,
   parseArgs,
+  printSecurityError,
   type ProduceArgs,
   progress,
+  type SecurityArgs,
   sleep,
   stopRequested,
+  tlsOptions,
   type TxnArgs,
   watchdog,
 } from "./driver_common.ts";
@@ -41,10 +45,74 @@ const { Kafka, Partitioners, logLevel } = kafkajs as Any;
 
 const LEVEL_NAMES: Record<number, string> = { 1: "ERROR", 2: "WARN", 4: "INFO", 5: "DEBUG" };
 
+/** The security flags of this run (CONTRACT.md "Security"), set before any client is made. */
+// deno-lint-ignore prefer-const
+let SECURITY: SecurityArgs; // assigned once the command line is parsed, at the bottom
+
+/** kafkajs's `ssl` and `sasl` client options for the security flags. */
+function securityOptions(sec: SecurityArgs): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const tls = tlsOptions(sec);
+  if (tls !== null) o.ssl = tls;
+  if (sec.protocol === "SASL_SSL" || sec.protocol === "SASL_PLAINTEXT") {
+    o.sasl = {
+      mechanism: sec.mechanism.toLowerCase(), // kafkajs: plain, scram-sha-256, scram-sha-512
+      username: sec.username,
+      password: sec.password,
+    };
+  }
+  return o;
+}
+
+/**
+ * The error line's kind for a kafkajs error: KafkaJSSASLAuthenticationError for a refused
+ * login, a TLS error (node:tls codes, "secure TLS connection") for a failed handshake,
+ * KafkaJSConnectionError or the connect deadline for a broker that hangs up or never answers.
+ */
+function securityKind(e: Any): string | null {
+  for (let c = e; c; c = c.cause ?? c.originalError) {
+    const name = String(c.name ?? "");
+    const text = `${c.message ?? ""} ${c.code ?? ""}`;
+    if (name === "KafkaJSSASLAuthenticationError") return "authentication";
+    if (/SSL|TLS|certificate|CERT_|self.signed/i.test(text)) return "tls";
+    if (c.securityKind) return c.securityKind;
+    if (name === "KafkaJSConnectionError" || name === "KafkaJSNumberOfRetriesExceeded") {
+      return "connection";
+    }
+  }
+  return null;
+}
+
+function errorClass(e: Any): string {
+  for (let c = e; c; c = c.cause ?? c.originalError) {
+    if (String(c.name) === "KafkaJSSASLAuthenticationError") return c.name;
+  }
+  return String(e?.name ?? "Error");
+}
+
+/** CONTRACT.md "Security": the cluster answers DescribeCluster within the connect timeout. */
+async function checkConnection(bootstrap: string): Promise<boolean> {
+  const admin = client(bootstrap, "interop-kafkajs-check").admin();
+  try {
+    await Promise.race([
+      admin.connect().then(() => admin.describeCluster()),
+      connectDeadline(SECURITY.connectTimeoutMs),
+    ]);
+    return true;
+  } catch (e) {
+    log("connection check failed:", e);
+    printSecurityError(securityKind(e) ?? "connection", errorClass(e), String((e as Any)?.message));
+    return false;
+  } finally {
+    admin.disconnect().catch(() => {});
+  }
+}
+
 function client(bootstrap: string, clientId: string) {
   return new Kafka({
     clientId,
     brokers: bootstrap.split(","),
+    ...securityOptions(SECURITY),
     logLevel: Deno.env.get("KAFKAJS_DEBUG") ? logLevel.DEBUG : logLevel.WARN,
     // kafkajs logs to stdout by default; diagnostics belong on stderr.
     logCreator: () => ({ namespace, level, log: entry }: Any) => {
@@ -418,9 +486,11 @@ async function offsets(args: OffsetsArgs): Promise<number> {
 }
 
 const args = parseArgs(Deno.args);
+SECURITY = args.security;
 watchdog(args);
 let code = 1;
 try {
+  if (SECURITY.protocol !== null && !(await checkConnection(args.bootstrap))) exit(1);
   code = args.cmd === "produce"
     ? await produce(args)
     : args.cmd === "consume"
@@ -431,6 +501,8 @@ try {
 } catch (e) {
   log(`${args.cmd} failed:`, e);
   finalLineAfterFailure(args);
+  const kind = securityKind(e);
+  if (kind !== null) printSecurityError(kind, errorClass(e), String((e as Any)?.message));
   code = 1;
 }
 exit(code);

@@ -23,6 +23,7 @@ import {
 } from "@platformatic/kafka";
 import {
   b64,
+  connectDeadline,
   type ConsumeArgs,
   contractRecord,
   exit,
@@ -33,19 +34,110 @@ import {
   type OffsetsArgs,
   out,
   parseArgs,
+  printSecurityError,
   type ProduceArgs,
   progress,
+  type SecurityArgs,
   sleep,
   stopRequested,
+  tlsOptions,
   watchdog,
 } from "./driver_common.ts";
 
 const CLIENT = "interop-platformatic";
+
+/** The security flags of this run (CONTRACT.md "Security"), set before any client is made. */
+// deno-lint-ignore prefer-const
+let SECURITY: SecurityArgs; // assigned once the command line is parsed, at the bottom
+
+/** The client's `tls` and `sasl` options for the security flags (spread into every client). */
+function sec(): {
+  tls?: Record<string, string>;
+  sasl?: { mechanism: SecurityArgs["mechanism"]; username: string; password: string };
+} {
+  const o: ReturnType<typeof sec> = {};
+  const tls = tlsOptions(SECURITY);
+  if (tls !== null) o.tls = tls;
+  if (SECURITY.protocol === "SASL_SSL" || SECURITY.protocol === "SASL_PLAINTEXT") {
+    o.sasl = {
+      mechanism: SECURITY.mechanism,
+      username: SECURITY.username!,
+      password: SECURITY.password!,
+    };
+  }
+  return o;
+}
+
+/** Every error inside e: its causes and, for the client's MultipleErrors, its errors. */
+function* errorTree(e: unknown, depth = 0): Generator<Record<string, unknown>> {
+  if (!e || typeof e !== "object" || depth > 8) return;
+  const r = e as Record<string, unknown>;
+  yield r;
+  yield* errorTree(r.cause, depth + 1);
+  if (Array.isArray(r.errors)) { for (const x of r.errors) yield* errorTree(x, depth + 1); }
+}
+
+/**
+ * The error line's kind: the client's AuthenticationError (PLT_KFK_AUTHENTICATION) or a
+ * SASL_AUTHENTICATION_FAILED response for a refused login, node:tls errors for a handshake,
+ * its NetworkError or the connect deadline for a broker that hangs up or never answers.
+ */
+function securityKind(e: unknown): [string, string] | null {
+  let network: [string, string] | null = null;
+  for (const c of errorTree(e)) {
+    const text = `${c.message ?? ""} ${c.code ?? ""}`;
+    if (c.code === "PLT_KFK_AUTHENTICATION" || c.apiId === "SASL_AUTHENTICATION_FAILED") {
+      return ["authentication", String(c.apiId ?? c.code)];
+    }
+    if (/SSL|TLS|certificate|CERT_|self.signed/i.test(text)) {
+      return ["tls", String(c.code ?? c.name)];
+    }
+    if (c.securityKind) network ??= [String(c.securityKind), "timeout"];
+    if (c.code === "PLT_KFK_NETWORK") network ??= ["connection", String(c.code)];
+  }
+  return network;
+}
+
+function reportSecurity(e: unknown): boolean {
+  const k = securityKind(e);
+  if (k === null) return false;
+  printSecurityError(k[0], k[1], String((e as Error)?.message));
+  return true;
+}
+
+/** CONTRACT.md "Security": the cluster answers a Metadata request within the connect timeout. */
+async function checkConnection(bootstrap: string): Promise<boolean> {
+  const admin = new Admin({
+    clientId: `${CLIENT}-check`,
+    bootstrapBrokers: bootstrap.split(","),
+    retries: 1,
+    ...sec(),
+  });
+  try {
+    await Promise.race([
+      admin.metadata({ topics: [] }),
+      connectDeadline(SECURITY.connectTimeoutMs),
+    ]);
+    return true;
+  } catch (e) {
+    log("connection check failed:", e);
+    if (!reportSecurity(e)) {
+      printSecurityError("connection", "unknown", String((e as Error)?.message));
+    }
+    return false;
+  } finally {
+    admin.close().catch(() => {});
+  }
+}
 const IS_CONTROL = 0x20;
 const LOG_APPEND_TIME = 0x08;
 
 async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
-  const admin = new Admin({ clientId: `${CLIENT}-admin`, bootstrapBrokers: bootstrap.split(",") });
+  const admin = new Admin({
+    clientId: `${CLIENT}-admin`,
+    bootstrapBrokers: bootstrap.split(","),
+    ...sec(),
+  });
   try {
     await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
     log(`created topic ${topic} with ${partitions} partitions`);
@@ -68,6 +160,7 @@ async function waitReady(bootstrap: string, topic: string, partitions: number): 
   const consumer = new Consumer({
     clientId: `${CLIENT}-ready`,
     bootstrapBrokers: bootstrap.split(","),
+    ...sec(),
     groupId: `interop-throwaway-${crypto.randomUUID()}`,
   });
   try {
@@ -99,6 +192,7 @@ async function produce(args: ProduceArgs): Promise<number> {
   const producer = new Producer({
     clientId: `${CLIENT}-producer`,
     bootstrapBrokers: args.bootstrap.split(","),
+    ...sec(),
     compression: args.compression,
     ...(args.acks === null ? {} : {
       acks: args.acks === "all"
@@ -186,6 +280,7 @@ async function consumeAssigned(args: ConsumeArgs, deadline: number): Promise<num
   const consumer = new Consumer({
     clientId: `${CLIENT}-consumer`,
     bootstrapBrokers: args.bootstrap.split(","),
+    ...sec(),
     groupId: `interop-throwaway-${crypto.randomUUID()}`,
   });
   let read = 0;
@@ -267,6 +362,7 @@ async function consumeGroup(args: ConsumeArgs, group: string, deadline: number):
   const consumer = new Consumer({
     clientId: `${CLIENT}-member`,
     bootstrapBrokers: args.bootstrap.split(","),
+    ...sec(),
     groupId: group,
     ...(args.groupProtocol === "consumer" ? { groupProtocol: "consumer" as const } : {}),
   });
@@ -358,6 +454,7 @@ async function offsets(args: OffsetsArgs): Promise<number> {
   const consumer = new Consumer({
     clientId: `${CLIENT}-offsets`,
     bootstrapBrokers: args.bootstrap.split(","),
+    ...sec(),
     groupId: `interop-throwaway-${crypto.randomUUID()}`,
   });
   try {
@@ -383,9 +480,11 @@ async function offsets(args: OffsetsArgs): Promise<number> {
 }
 
 const args = parseArgs(Deno.args);
+SECURITY = args.security;
 watchdog(args);
 let code = 1;
 try {
+  if (SECURITY.protocol !== null && !(await checkConnection(args.bootstrap))) exit(1);
   code = args.cmd === "produce"
     ? await produce(args)
     : args.cmd === "consume"
@@ -396,6 +495,7 @@ try {
 } catch (e) {
   log(`${args.cmd} failed:`, e);
   finalLineAfterFailure(args);
+  reportSecurity(e);
   code = 1;
 }
 exit(code);

@@ -92,6 +92,9 @@ func main() {
 
 func fail(err error) {
 	logf("%v", err)
+	if k := errorKind(err); k != "" {
+		printError(k, err)
+	}
 	if _, ok := errors.AsType[usage](err); ok {
 		os.Exit(2)
 	}
@@ -114,8 +117,12 @@ func franzVersion() string {
 func flags(name string, args []string, define func(*flag.FlagSet), required ...string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	define(fs)
+	defineSecurity(fs)
 	if err := fs.Parse(args); err != nil {
 		return usage(err.Error())
+	}
+	if err := buildSecurity(); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usage(fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0)))
@@ -126,6 +133,10 @@ func flags(name string, args []string, define func(*flag.FlagSet), required ...s
 		if !seen[r] {
 			return usage(fmt.Sprintf("%s: --%s is required", name, r))
 		}
+	}
+	// CONTRACT.md "Security": with --security-protocol, the cluster must answer first.
+	if f := fs.Lookup("bootstrap"); f != nil {
+		checkConnection(f.Value.String())
 	}
 	return nil
 }
@@ -141,10 +152,10 @@ func clientOpts(bootstrap string) []kgo.Opt {
 	case "error":
 		level = kgo.LogLevelError
 	}
-	return []kgo.Opt{
+	return append([]kgo.Opt{
 		kgo.SeedBrokers(strings.Split(bootstrap, ",")...),
 		kgo.WithLogger(kgo.BasicLogger(os.Stderr, level, nil)),
-	}
+	}, secOpts...)
 }
 
 // record returns record i of the contract: key, value and headers.

@@ -28,6 +28,12 @@ except ImportError as e:  # pragma: no cover - reported to the caller
     sys.exit(2)
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import security  # noqa: E402
+
+SECURITY = {}  # librdkafka settings from the security flags, added to every client
+
+
 def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
@@ -55,6 +61,38 @@ def b64(b):
 
 def error_cb(err):
     log(f"client error: {err}")
+    # A refused login or a failed TLS handshake ends the run with the error line (librdkafka
+    # would retry it forever).
+    kind = security.kind_of(err.name(), err.str())
+    if kind is not None:
+        security.fail(kind, err.name(), err.str())
+
+
+def with_security(conf):
+    conf.update(SECURITY)
+    return conf
+
+
+def check_connection(args):
+    """CONTRACT.md "Security": the cluster answers a metadata request within the connect timeout."""
+    deadline = time.monotonic() + args.connect_timeout_ms / 1000
+    admin = AdminClient(with_security({"bootstrap.servers": args.bootstrap, "error_cb": error_cb}))
+    last = None
+    while time.monotonic() < deadline:
+        admin.poll(0)  # serves error_cb, which ends the run on a security failure
+        try:
+            admin.list_topics(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+            return
+        except KafkaException as e:
+            last = e.args[0]
+            kind = security.kind_of(last.name(), last.str())
+            if kind is not None:
+                security.fail(kind, last.name(), last.str())
+    security.fail(
+        "connection",
+        last.name() if last is not None else "_TIMED_OUT",
+        f"no broker answered within {args.connect_timeout_ms} ms" + (f" ({last.str()})" if last else ""),
+    )
 
 
 def left(deadline):
@@ -62,7 +100,7 @@ def left(deadline):
 
 
 def create_topic(bootstrap, topic, partitions, deadline):
-    admin = AdminClient({"bootstrap.servers": bootstrap, "error_cb": error_cb})
+    admin = AdminClient(with_security({"bootstrap.servers": bootstrap, "error_cb": error_cb}))
     futures = admin.create_topics(
         [NewTopic(topic, num_partitions=partitions, replication_factor=1)],
         operation_timeout=left(deadline),
@@ -111,7 +149,7 @@ def produce(args):
     }
     if args.acks is not None:
         conf["acks"] = args.acks
-    producer = Producer(conf)
+    producer = Producer(with_security(conf))
     # Learn the topic's partitions before the first produce(): records produced while librdkafka
     # still waits for metadata are partitioned later and can land after records produced once
     # it knows, breaking per-partition produce order (without idempotence).
@@ -176,7 +214,7 @@ def consume_group(args):
             conf["group.remote.assignor"] = args.assignor
     elif args.assignor:
         conf["partition.assignment.strategy"] = args.assignor
-    consumer = Consumer(conf)
+    consumer = Consumer(with_security(conf))
     pending = {}  # partition -> next offset: printed, not yet committed
 
     def commit():
@@ -257,7 +295,7 @@ def consume(args):
         conf["group.id"] = f"interop-throwaway-{uuid.uuid4()}"
     if args.isolation:
         conf["isolation.level"] = args.isolation
-    consumer = Consumer(conf)
+    consumer = Consumer(with_security(conf))
     deadline = time.monotonic() + args.timeout_ms / 1000
     read = 0
     last = {}  # partition -> offset of the last record printed
@@ -316,17 +354,17 @@ def txn(args):
     """Consume-transform-produce in transactions (CONTRACT.md "Transactions")."""
     deadline = time.monotonic() + args.timeout_ms / 1000
     producer = Producer(
-        {"bootstrap.servers": args.bootstrap, "transactional.id": args.txn_id, "error_cb": error_cb}
+        with_security({"bootstrap.servers": args.bootstrap, "transactional.id": args.txn_id, "error_cb": error_cb})
     )
     consumer = Consumer(
-        {
+        with_security({
             "bootstrap.servers": args.bootstrap,
             "group.id": args.group,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "isolation.level": "read_committed",
             "error_cb": error_cb,
-        }
+        })
     )
     producer.init_transactions(left(deadline))
     md = producer.list_topics(args.out, timeout=left(deadline))
@@ -389,7 +427,7 @@ def txn(args):
             producer.produce(args.out, value=f"held:{p}".encode(), partition=p)
         # Offsets the fencing must discard with the rest, for the group alone (the member has left:
         # its metadata would be refused as UNKNOWN_MEMBER_ID): a consumer that never joins.
-        idle = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group, "error_cb": error_cb})
+        idle = Consumer(with_security({"bootstrap.servers": args.bootstrap, "group.id": args.group, "error_cb": error_cb}))
         group_metadata = idle.consumer_group_metadata()
         idle.close()
         in_parts = sorted(producer.list_topics(getattr(args, "in"), timeout=left(deadline)).topics[getattr(args, "in")].partitions)
@@ -414,12 +452,12 @@ def txn(args):
 
 def offsets(args):
     consumer = Consumer(
-        {
+        with_security({
             "bootstrap.servers": args.bootstrap,
             "group.id": f"interop-throwaway-{uuid.uuid4()}",
             "enable.auto.commit": False,
             "error_cb": error_cb,
-        }
+        })
     )
     timeout = args.timeout_ms / 1000
     try:
@@ -479,7 +517,12 @@ def main():
     o.add_argument("--topic", required=True)
     o.add_argument("--timestamp", type=int, required=True)
     o.add_argument("--timeout-ms", type=int, default=30000)
+    for sp in (p, c, x, o):
+        security.add_arguments(sp)
     args = ap.parse_args()
+    SECURITY.update(security.conf(args))
+    if args.security_protocol is not None:
+        check_connection(args)
     try:
         code = {"produce": produce, "consume": consume, "offsets": offsets, "txn": txn}[args.cmd](args)
     except Exception as e:  # noqa: BLE001 - any failure is reported and exits non-zero

@@ -17,6 +17,7 @@ the contract's JSON lines:
 import argparse
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,7 +25,18 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import security  # noqa: E402
+
 KCAT = shutil.which("kcat") or shutil.which("kafkacat")
+SECURITY = {}  # librdkafka settings from the security flags, given to every kcat run as -X
+
+
+def xflags():
+    out = []
+    for k, v in SECURITY.items():
+        out += ["-X", f"{k}={v}"]
+    return out
 KEY_DELIM = "\x01"
 DELIVERED = re.compile(r"Message delivered to partition (-?\d+) \(offset (-?\d+)\)")
 
@@ -57,7 +69,7 @@ def create_topic(bootstrap, topic, partitions, timeout):
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, **SECURITY})
     futures = admin.create_topics(
         [NewTopic(topic, num_partitions=partitions, replication_factor=1)],
         operation_timeout=timeout,
@@ -76,7 +88,7 @@ def create_topic(bootstrap, topic, partitions, timeout):
 def produce(args):
     if args.create_partitions:
         create_topic(args.bootstrap, args.topic, args.create_partitions, max(1.0, args.timeout_ms / 1000))
-    base = [KCAT, "-P", "-b", args.bootstrap, "-t", args.topic, "-K", "\\x01", "-Z", "-vv", "-m", "10"]
+    base = [KCAT, *xflags(), "-P", "-b", args.bootstrap, "-t", args.topic, "-K", "\\x01", "-Z", "-vv", "-m", "10"]
     base += ["-X", f"compression.codec={args.compression}"]
     if args.acks is not None:
         base += ["-X", f"acks={'-1' if args.acks == 'all' else args.acks}"]
@@ -113,9 +125,9 @@ def produce(args):
 
 def consume(args):
     if args.group:
-        cmd = [KCAT, "-b", args.bootstrap, "-G", args.group, "-X", "auto.offset.reset=earliest", args.topic]
+        cmd = [KCAT, *xflags(), "-b", args.bootstrap, "-G", args.group, "-X", "auto.offset.reset=earliest", args.topic]
     else:
-        cmd = [KCAT, "-C", "-b", args.bootstrap, "-t", args.topic, "-o", "beginning"]
+        cmd = [KCAT, *xflags(), "-C", "-b", args.bootstrap, "-t", args.topic, "-o", "beginning"]
     cmd += ["-c", str(args.count), "-J", "-u", "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=sys.stderr)
     # kcat exits by itself after -c records; at the timeout it is stopped (SIGTERM lets a
@@ -161,12 +173,12 @@ def kcat_json(cmd, timeout):
 
 def offsets(args):
     timeout = args.timeout_ms / 1000
-    md = kcat_json([KCAT, "-L", "-b", args.bootstrap, "-t", args.topic, "-J", "-m", "10"], timeout)
+    md = kcat_json([KCAT, *xflags(), "-L", "-b", args.bootstrap, "-t", args.topic, "-J", "-m", "10"], timeout)
     topic = next(t for t in md["topics"] if t["topic"] == args.topic)
     parts = sorted(p["partition"] for p in topic["partitions"])
 
     def query(ts):
-        cmd = [KCAT, "-Q", "-b", args.bootstrap, "-J", "-m", "10"]
+        cmd = [KCAT, *xflags(), "-Q", "-b", args.bootstrap, "-J", "-m", "10"]
         for p in parts:
             cmd += ["-t", f"{args.topic}:{p}:{ts}"]
         res = kcat_json(cmd, timeout)
@@ -179,6 +191,33 @@ def offsets(args):
         out({"p": p, "earliest": earliest[p], "latest": latest[p], "byTimestamp": t if t >= 0 else -1})
     out({"done": True})
     return 0
+
+
+def check_connection(args):
+    """CONTRACT.md "Security": kcat -L must list the cluster within the connect timeout. kcat logs
+    librdkafka's errors on stderr and retries; a refused login or TLS failure ends it at once."""
+    seconds = max(1, args.connect_timeout_ms // 1000)
+    cmd = [KCAT, *xflags(), "-L", "-b", args.bootstrap, "-J", "-m", str(seconds)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    timer = threading.Timer(seconds + 5, proc.kill)
+    timer.start()
+    last = ""
+    try:
+        for raw in proc.stderr:
+            line = raw.decode(errors="replace").strip()
+            log(f"kcat: {line}")
+            if not line:
+                continue
+            last = line
+            kind = security.kind_of("", line)
+            if kind is not None:
+                proc.kill()
+                security.fail(kind, "kcat", line)
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    if code != 0:
+        security.fail("connection", "kcat", f"kcat -L found no broker within {seconds} s ({last})")
 
 
 def main():
@@ -204,10 +243,15 @@ def main():
     o.add_argument("--topic", required=True)
     o.add_argument("--timestamp", type=int, required=True)
     o.add_argument("--timeout-ms", type=int, default=30000)
+    for sp in (p, c, o):
+        security.add_arguments(sp)
     args = ap.parse_args()
     if KCAT is None:
         log("kcat is not installed; run: apt-get install -y kcat")
         sys.exit(2)
+    SECURITY.update(security.conf(args))
+    if args.security_protocol is not None:
+        check_connection(args)
     try:
         code = {"produce": produce, "consume": consume, "offsets": offsets}[args.cmd](args)
     except Exception as e:  # noqa: BLE001 - reported, non-zero exit

@@ -75,12 +75,13 @@ public final class Driver {
           StandardCharsets.UTF_8);
   private static final Base64.Encoder B64 = Base64.getEncoder();
 
-  private static final Set<String> FLAGS =
+  private static final Set<String> COMMAND_FLAGS =
       Set.of(
           "bootstrap", "topic", "count", "start", "compression", "create-partitions", "acks",
           "group", "group-protocol", "timeout-ms", "timestamp", "assignor", "stop-file", "action",
           "partition", "offset", "isolation", "in", "out", "txn-id", "abort-every",
           "hold-file");
+  private static final Set<String> FLAGS = union(COMMAND_FLAGS, Security.FLAGS);
 
   private Driver() {}
 
@@ -94,6 +95,12 @@ public final class Driver {
     String cmd = argv.length > 0 ? argv[0] : "";
     try {
       Map<String, String> a = parseArgs(argv);
+      Security.configure(a);
+      // CONTRACT.md "Security": with --security-protocol, the cluster must answer first.
+      if (Security.enabled() && !Security.check(req(a, "bootstrap"), OUT)) {
+        OUT.flush();
+        System.exit(1);
+      }
       code =
           switch (cmd) {
             case "produce" -> produce(a);
@@ -105,6 +112,7 @@ public final class Driver {
           };
     } catch (Exception e) {
       log(cmd + " failed: " + e);
+      Security.report(e, OUT);
       code = 1;
     }
     OUT.flush();
@@ -147,6 +155,7 @@ public final class Driver {
 
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.putAll(Security.props());
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, a.getOrDefault("compression", "none"));
@@ -157,6 +166,7 @@ public final class Driver {
     long[] offset = new long[count];
     boolean[] acked = new boolean[count];
     AtomicInteger errors = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<Exception> firstError = new java.util.concurrent.atomic.AtomicReference<>();
     CountDownLatch pending = new CountDownLatch(count);
     int unsent = 0;
 
@@ -179,6 +189,7 @@ public final class Driver {
               rec,
               (md, err) -> {
                 if (err != null) {
+                  firstError.compareAndSet(null, err);
                   errors.incrementAndGet();
                   log("record " + (start + idx) + ": delivery failed: " + err);
                 } else {
@@ -190,6 +201,7 @@ public final class Driver {
               });
         } catch (Exception e) {
           log("record " + i + ": send failed: " + e);
+          firstError.compareAndSet(null, e);
           errors.incrementAndGet();
           pending.countDown();
         }
@@ -217,6 +229,7 @@ public final class Driver {
     }
     int errs = errors.get() + unsent;
     OUT.println("{\"done\":true,\"count\":" + ok + ",\"errors\":" + errs + "}");
+    if (firstError.get() != null) Security.report(firstError.get(), OUT);
     return ok == count && errs == 0 ? 0 : 1;
   }
 
@@ -224,6 +237,7 @@ public final class Driver {
       throws Exception {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.putAll(Security.props());
     try (Admin admin = Admin.create(props)) {
       try {
         admin
@@ -392,6 +406,7 @@ public final class Driver {
     watchdog(timeoutMs + 30_000);
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, req(a, "bootstrap"));
+    props.putAll(Security.props());
     try (Admin admin = Admin.create(props)) {
       switch (action) {
         case "list" -> {
@@ -523,6 +538,7 @@ public final class Driver {
     cp.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "100");
     Properties pp = new Properties();
     pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    pp.putAll(Security.props());
     pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, req(a, "txn-id"));
@@ -640,6 +656,7 @@ public final class Driver {
   static Properties consumerProps(String bootstrap) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.putAll(Security.props());
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     return props;
@@ -683,6 +700,12 @@ public final class Driver {
             "watchdog");
     t.setDaemon(true);
     t.start();
+  }
+
+  static Set<String> union(Set<String> x, Set<String> y) {
+    Set<String> u = new java.util.HashSet<>(x);
+    u.addAll(y);
+    return Set.copyOf(u);
   }
 
   static Map<String, String> parseArgs(String[] argv) {
