@@ -4,6 +4,7 @@ import type { RequestHeader } from "../protocol/header.ts";
 import type { ApiCodec } from "../protocol/frame.ts";
 import type { BrokerContext } from "../broker/context.ts";
 import type { SecurityProtocol } from "../broker/security_config.ts";
+import type { SaslSession } from "../broker/sasl/session.ts";
 
 export type { ApiCodec } from "../protocol/frame.ts";
 export type { BrokerContext } from "../broker/context.ts";
@@ -25,6 +26,8 @@ export interface ConnectionInfo {
    * once authenticated.
    */
   principal: string;
+  /** The SASL exchange and session on SASL_PLAINTEXT and SASL_SSL listeners; null elsewhere. */
+  sasl: SaslSession | null;
   /**
    * Produce requests on one connection reach the flush buffer in arrival order
    * even when their topic lookups take different times: each waits for this.

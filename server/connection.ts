@@ -23,7 +23,8 @@ import type { ConnectionInfo, Handler, RequestContext } from "../handlers/types.
 import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.ts";
 import { refusal } from "./refusal.ts";
 import { CloseConnection } from "../protocol/errors.ts";
-import type { Listener } from "../broker/security_config.ts";
+import { type Listener, usesSasl } from "../broker/security_config.ts";
+import { SaslSession } from "../broker/sasl/session.ts";
 
 const log = getLogger(["skb", "connection"]);
 
@@ -109,6 +110,12 @@ export async function serveConnection(
     listenerName: listener.name,
     securityProtocol: listener.protocol,
     principal: conn.peerPrincipal ?? "User:ANONYMOUS",
+    sasl: usesSasl(listener.protocol)
+      ? new SaslSession(
+        broker.config.security.connectionsMaxReauthMs,
+        server.handlers.get(API_VERSIONS_KEY)?.maxVersion ?? 0,
+      )
+      : null,
     produceOrder: Promise.resolve(),
   };
   broker.metrics.connections++;
@@ -184,6 +191,29 @@ export async function serveConnection(
       const frame = await reader.next(checkSize);
       if (frame === null || done) break;
       broker.metrics.bytesIn += frame.length + 4;
+      // SASL listeners: before authentication one request at a time, in order (KIP-43).
+      const sasl = info.sasl;
+      if (sasl !== null) {
+        const admitted = sasl.admit(
+          (frame[0] << 8 | frame[1]) << 16 >> 16,
+          frame[2] << 8 | frame[3],
+          Date.now(),
+        );
+        if (admitted === "serial") {
+          const slot = track(handleFrame(frame, server, info));
+          inFlight.push(slot);
+          wake?.();
+          await slot.promise.catch(() => {});
+          if (sasl.closeAfterResponse) {
+            log.info("Closing connection from {remote}: SASL authentication failed", {
+              remote: info.remote,
+            });
+            break;
+          }
+          continue;
+        }
+        if (admitted !== "concurrent") throw new ProtocolViolation(admitted);
+      }
       inFlight.push(track(handleFrame(frame, server, info)));
       wake?.();
       // Backpressure: stop reading while too many requests are waiting.
