@@ -5,7 +5,7 @@
  * real TCP, until server/broker.ts opens every configured listener itself.
  */
 
-import { type Broker, type BrokerOptions } from "../server/broker.ts";
+import type { Broker, BrokerOptions } from "../server/broker.ts";
 import { serveConnection } from "../server/connection.ts";
 import { DEFAULT_SECURITY_CONFIG, type SecurityConfig } from "../broker/security_config.ts";
 import { testBroker } from "./broker_util.ts";

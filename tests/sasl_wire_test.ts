@@ -12,7 +12,6 @@ import {
   DESCRIBE_USER_SCRAM_CREDENTIALS_API,
   METADATA_API,
   SASL_AUTHENTICATE_API,
-  SASL_HANDSHAKE_API,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { WireClient } from "./wire_client.ts";
