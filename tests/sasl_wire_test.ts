@@ -326,3 +326,52 @@ Deno.test("SCRAM credentials: Describe and Alter with Kafka's codes; a user crea
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("SASL re-authentication (KIP-368): session lifetime, same principal and mechanism, expired sessions closed", async () => {
+  await using b = await saslBroker({ saslUsers: USERS, connectionsMaxReauthMs: 1500 });
+  {
+    await using c = await WireClient.connect(b.saslPort);
+    const r = await scramLogin(c, "SCRAM-SHA-256", "alice", "alice-secret");
+    assert.equal(r.errorCode, 0);
+    assert.equal(r.sessionLifetimeMs, 1500);
+    // Re-authenticate with other requests in between: they are served meanwhile.
+    assert.equal((await handshake(c, "SCRAM-SHA-256")).errorCode, 0);
+    assert.equal((await c.call(METADATA_API, 12, metadataReq)).brokers.length, 1);
+    // The re-authentication's client-first is answered...
+    const enc = new TextEncoder();
+    const first = await authenticate(c, enc.encode("n,,n=alice,r=abcdef"));
+    assert.equal(first.errorCode, 0);
+    // ...and a malformed client-final fails it, which closes the connection.
+    await c.send(SASL_AUTHENTICATE_API, 2, { authBytes: enc.encode("garbage") });
+    const bad = await c.receive(SASL_AUTHENTICATE_API, 2);
+    assert.equal(bad.body.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+    assert.ok(await c.closedByPeer());
+  }
+  {
+    await using c = await WireClient.connect(b.saslPort);
+    assert.equal((await scramLogin(c, "SCRAM-SHA-256", "alice", "alice-secret")).errorCode, 0);
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const again = await scramLogin(c, "SCRAM-SHA-256", "alice", "alice-secret");
+      assert.equal(again.errorCode, 0);
+      assert.equal((await c.call(METADATA_API, 12, metadataReq)).brokers.length, 1);
+    }
+    await new Promise((r) => setTimeout(r, 1700));
+    await c.send(METADATA_API, 12, metadataReq);
+    assert.equal(await c.readFrame(), null, "an expired session is served");
+  }
+  {
+    await using c = await WireClient.connect(b.saslPort);
+    assert.equal((await plainLogin(c, "alice", "alice-secret")).errorCode, 0);
+    const r = await plainLogin(c, "b,o=b", "pw-2");
+    assert.equal(r.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED, "principal changed");
+    assert.ok(await c.closedByPeer());
+  }
+  {
+    await using c = await WireClient.connect(b.saslPort);
+    assert.equal((await plainLogin(c, "alice", "alice-secret")).errorCode, 0);
+    const hs = await handshake(c, "SCRAM-SHA-512");
+    assert.equal(hs.errorCode, ErrorCode.UNSUPPORTED_SASL_MECHANISM, "mechanism changed");
+    assert.ok(await c.closedByPeer());
+  }
+});
