@@ -14,6 +14,7 @@ import {
   type DescribeUserScramCredentialsResult,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { AclOperation, allowedCluster } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
 import { alterUser, loadUsers } from "../broker/sasl/credentials.ts";
 import {
@@ -32,6 +33,15 @@ export const describeUserScramCredentials = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(req, ctx) {
+    // KIP-554: describing credentials needs DESCRIBE on the cluster.
+    if (!allowedCluster(ctx, AclOperation.DESCRIBE)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Cluster authorization failed.",
+        results: [],
+      };
+    }
     const asked = req.users === null || req.users.length === 0
       ? null
       : req.users.map((u) => u.name);
@@ -99,6 +109,17 @@ export const alterUserScramCredentials = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(req, ctx) {
+    // KIP-554: altering credentials needs ALTER on the cluster; every user is refused.
+    if (!allowedCluster(ctx, AclOperation.ALTER)) {
+      return {
+        throttleTimeMs: 0,
+        results: [...req.deletions, ...req.upsertions].map((u) => ({
+          user: u.name,
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: "Cluster authorization failed.",
+        })),
+      };
+    }
     const meta = ctx.broker.meta;
     const names = [...req.deletions.map((d) => d.name), ...req.upsertions.map((u) => u.name)];
     const existing = await loadUsers(meta, [...new Set(names)].filter((n) => n !== ""));
