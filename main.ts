@@ -593,6 +593,7 @@ export async function main(args: string[]): Promise<number> {
         : line,
     );
   announce(`listening on ${broker.hostname}:${broker.port}`);
+  for (const l of broker.listeners) announce(`listener ${l.name} on ${l.hostname}:${l.port}`);
   if (broker.httpPort !== null) {
     announce(`http on ${broker.hostname}:${broker.httpPort} (/metrics /healthz /readyz)`);
   }

@@ -235,17 +235,26 @@ export const BROKER_CONFIGS: Record<string, BrokerConfigSpec> = {
   "advertised.listeners": {
     type: I.LIST,
     started: (c) =>
-      c.advertisedHost ? `PLAINTEXT://${c.advertisedHost}:${c.advertisedPort ?? c.port}` : "",
+      c.security.advertisedListeners.length > 0
+        ? c.security.advertisedListeners.map((l) => `${l.name}://${hostPort(l.host, l.port)}`)
+          .join(",")
+        : c.advertisedHost
+        ? `PLAINTEXT://${c.advertisedHost}:${c.advertisedPort ?? c.port}`
+        : "",
     kafkaDefault: null,
-    doc: "--advertised-host and --advertised-port; empty: the address each client used",
-    setBy: "--advertised-host and --advertised-port",
+    doc:
+      "--advertised-listeners, or --advertised-host and --advertised-port; empty: the address each client used",
+    setBy: "--advertised-listeners, --advertised-host and --advertised-port",
   },
   "listeners": {
     type: I.LIST,
-    started: (c) => `PLAINTEXT://${c.host}:${c.port}`,
+    started: (c) =>
+      c.security.listeners.length > 0
+        ? c.security.listeners.map((l) => `${l.name}://${hostPort(l.host, l.port)}`).join(",")
+        : `PLAINTEXT://${c.host}:${c.port}`,
     kafkaDefault: "PLAINTEXT://:9092",
-    doc: "--host and --port",
-    setBy: "--host and --port",
+    doc: "--listeners, or --host and --port",
+    setBy: "--listeners, --host and --port",
   },
 };
 
@@ -554,4 +563,9 @@ export function retentionMsOf(configs: Record<string, string>): number {
   if (minutes !== undefined) return minutes < 0 ? -1 : minutes * 60_000;
   const hours = num("log.retention.hours") ?? 168;
   return hours < 0 ? -1 : hours * 3_600_000;
+}
+
+/** `host:port`, IPv6 hosts in brackets as Kafka writes listeners. */
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

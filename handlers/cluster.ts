@@ -13,33 +13,45 @@ export interface BrokerAddress {
 }
 
 /**
- * The address clients should use for this broker: the configured advertised
- * host and port, else the address this client reached us on (never a host
- * name the client might not resolve).
+ * The address clients should use for this broker, on the listener the client
+ * connected through (Kafka answers each client with the endpoints of its own
+ * listener): that listener's entry in --advertised-listeners, else, on
+ * PLAINTEXT, --advertised-host/--advertised-port, else the address this client
+ * reached us on (never a host name the client might not resolve).
  */
 export function selfAddress(ctx: RequestContext): BrokerAddress {
   const c = ctx.broker.config;
+  const name = ctx.connection.listenerName;
+  const advertised = c.security.advertisedListeners.find((l) => l.name === name);
+  if (advertised !== undefined) {
+    return { nodeId: c.nodeId, host: advertised.host, port: advertised.port, rack: null };
+  }
+  const short = name === "PLAINTEXT";
   return {
     nodeId: c.nodeId,
-    host: c.advertisedHost ?? ctx.connection.localHost,
-    port: c.advertisedPort ?? ctx.connection.localPort,
+    host: (short ? c.advertisedHost : null) ?? ctx.connection.localHost,
+    port: (short ? c.advertisedPort : null) ?? ctx.connection.localPort,
     rack: null,
   };
 }
 
 /**
  * The brokers to list: this one alone behind a load balancer, or every broker
- * with a live lease in the addressable shape.
+ * with a live lease in the addressable shape (this one on the client's
+ * listener; the others as they registered).
  */
 export function clusterBrokers(ctx: RequestContext): BrokerAddress[] {
   const registry = ctx.broker.registry;
   if (!registry) return [selfAddress(ctx)];
-  return registry.brokers().map((b) => ({
-    nodeId: b.nodeId,
-    host: b.host,
-    port: b.port,
-    rack: b.rack,
-  }));
+  const self = ctx.broker.config.nodeId;
+  return registry.brokers().map((b) =>
+    b.nodeId === self ? { ...selfAddress(ctx), rack: b.rack } : {
+      nodeId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      rack: b.rack,
+    }
+  );
 }
 
 /**

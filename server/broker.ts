@@ -18,6 +18,9 @@ import { ObjectConsolidator, type PartitionConsolidated } from "../broker/consol
 import { handlerTable } from "../handlers/dispatch.ts";
 import type { Handler } from "../handlers/types.ts";
 import { serveConnection, type ServerContext } from "./connection.ts";
+import { type Listener, usesTls } from "../broker/security_config.ts";
+import { TlsMaterialWatch } from "./tls.ts";
+import { listenTls } from "./listener_tls.ts";
 
 const log = getLogger(["skb", "broker"]);
 
@@ -56,13 +59,34 @@ export interface BrokerOptions extends Partial<BrokerConfig> {
    * SKB_TEST_TXN_PAUSE). Never set it in production.
    */
   txnTestPause?: "prepared" | "markers" | null;
+  /** How often the TLS files' mtimes are checked for a new certificate (default 5 s; 0 = never). */
+  tlsPollMs?: number;
+}
+
+/** A listener that is serving (the real port when 0 was asked for). */
+export interface ListenerAddress {
+  name: string;
+  protocol: Listener["protocol"];
+  hostname: string;
+  port: number;
+}
+
+interface OpenListener extends ListenerAddress {
+  /** Stops accepting. */
+  close(): void;
+  /** Resolves when the accept loop has ended. */
+  accepting: Promise<void>;
+  /** Ends sockets the connection loops do not own (TLS handshakes in progress). */
+  destroy(): void;
 }
 
 /** A broker that is serving. */
 export interface Broker {
-  /** Where it listens (the real port when 0 was asked for). */
+  /** Where the first listener listens (the real port when 0 was asked for). */
   readonly hostname: string;
   readonly port: number;
+  /** Every listener, in the order of --listeners. */
+  readonly listeners: readonly ListenerAddress[];
   readonly clusterId: string;
   /** Where the operations endpoint listens, or null when it is off. */
   readonly httpPort: number | null;
@@ -109,37 +133,51 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   watchLogSpace(opts.log, meta, metrics);
   const server: ServerContext = { broker: ctx, handlers: handlerTable(), connections: new Set() };
 
-  let listener: Deno.TcpListener;
-  try {
-    listener = Deno.listen({ hostname: config.host, port: config.port, transport: "tcp" });
-  } catch (e) {
-    if (e instanceof Deno.errors.AddrInUse) {
-      throw new Error(
-        `Port ${config.port} on ${config.host} is already in use; stop the other process or pass --port`,
-      );
+  const serving = new Set<Promise<void>>();
+  const serve = (conn: Parameters<typeof serveConnection>[0], l: Listener) => {
+    metrics.connectionsAccepted++;
+    const p = serveConnection(conn, server, l).finally(() => serving.delete(p));
+    serving.add(p);
+  };
+  const specs: Listener[] = config.security.listeners.length > 0
+    ? config.security.listeners
+    : [{ name: "PLAINTEXT", protocol: "PLAINTEXT", host: config.host, port: config.port }];
+  let tlsWatch: TlsMaterialWatch | null = null;
+  if (specs.some((l) => usesTls(l.protocol))) {
+    if (config.security.tls === null) {
+      throw new Error("SSL and SASL_SSL listeners need --tls-cert and --tls-key (PEM files)");
     }
+    tlsWatch = new TlsMaterialWatch(config.security.tls, opts.tlsPollMs ?? 5000);
+  }
+  const opened: OpenListener[] = [];
+  const closeListeners = () => {
+    for (const l of opened) l.close();
+  };
+  try {
+    for (const spec of specs) {
+      opened.push(await openListener(spec, tlsWatch, serve, closing.signal));
+    }
+  } catch (e) {
+    closeListeners();
+    tlsWatch?.stop();
     throw e;
   }
-  const addr = listener.addr as Deno.NetAddr;
-  const plaintext = {
-    name: "PLAINTEXT",
-    protocol: "PLAINTEXT",
-    host: config.host,
-    port: addr.port,
-  } as const;
+  const first = opened[0];
+  const listener = { close: closeListeners };
   if (config.clusterShape === "addressable") {
-    const wildcard = config.host === "0.0.0.0" || config.host === "::";
-    const host = config.advertisedHost ?? (wildcard ? null : config.host);
+    const advertised = config.security.advertisedListeners.find((l) => l.name === first.name);
+    const wildcard = first.hostname === "0.0.0.0" || first.hostname === "::";
+    const host = advertised?.host ?? config.advertisedHost ?? (wildcard ? null : first.hostname);
     if (host === null) {
       listener.close();
       throw new Error(
-        `The addressable cluster shape needs --advertised-host: other brokers list this one by it, and ${config.host} is not an address clients can use`,
+        `The addressable cluster shape needs --advertised-host (or --advertised-listeners): other brokers list this one by it, and ${first.hostname} is not an address clients can use`,
       );
     }
     ctx.registry = new BrokerRegistry(meta, {
       nodeId: config.nodeId,
       host,
-      port: config.advertisedPort ?? addr.port,
+      port: advertised?.port ?? config.advertisedPort ?? first.port,
       rack: config.rack,
     });
     try {
@@ -166,6 +204,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       });
     } catch (e) {
       listener.close();
+      tlsWatch?.stop();
       await ctx.registry?.stop();
       if (e instanceof Deno.errors.AddrInUse) {
         throw new Error(
@@ -175,19 +214,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       throw e;
     }
   }
-  const serving = new Set<Promise<void>>();
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        conn.setNoDelay(true);
-        metrics.connectionsAccepted++;
-        const p = serveConnection(conn, server, plaintext).finally(() => serving.delete(p));
-        serving.add(p);
-      }
-    } catch (e) {
-      if (!closing.signal.aborted) log.error("Accept loop failed: {error}", { error: e });
-    }
-  })();
+  const accepting = Promise.all(opened.map((l) => l.accepting));
 
   const sweep = async (graceMs = 5 * 60 * 1000) => {
     await enforceRetention(meta, Date.now());
@@ -286,6 +313,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       clearInterval(groupSweeper);
       closing.abort();
       listener.close();
+      tlsWatch?.stop();
       await ctx.registry?.stop();
       await accepting;
       const graceful = (async () => {
@@ -295,6 +323,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         await flushing;
         await Promise.all(serving);
         await pipeline.drain();
+        for (const l of opened) l.destroy();
       })();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = await Promise.race([
@@ -315,8 +344,14 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   };
 
   return {
-    hostname: addr.hostname,
-    port: addr.port,
+    hostname: first.hostname,
+    port: first.port,
+    listeners: opened.map(({ name, protocol, hostname, port }) => ({
+      name,
+      protocol,
+      hostname,
+      port,
+    })),
     clusterId: ctx.clusterId,
     httpPort: http?.port ?? null,
     context: ctx,
@@ -325,5 +360,68 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     sweep,
     clean,
     consolidate,
+  };
+}
+
+/** Opens one listener: plain TCP, or TLS for SSL and SASL_SSL. */
+async function openListener(
+  spec: Listener,
+  tlsWatch: TlsMaterialWatch | null,
+  serve: (conn: Parameters<typeof serveConnection>[0], l: Listener) => void,
+  closing: AbortSignal,
+): Promise<OpenListener> {
+  if (usesTls(spec.protocol)) {
+    const l = await listenTls({
+      name: spec.name,
+      hostname: spec.host,
+      port: spec.port,
+      material: tlsWatch!,
+      onConnection: (t) => serve(t, { ...spec, port: l.port }),
+    });
+    return {
+      name: spec.name,
+      protocol: spec.protocol,
+      hostname: l.hostname,
+      port: l.port,
+      close: () => l.close(),
+      accepting: Promise.resolve(),
+      destroy: () => l.destroy(),
+    };
+  }
+  let tcp: Deno.TcpListener;
+  try {
+    tcp = Deno.listen({ hostname: spec.host, port: spec.port, transport: "tcp" });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `Port ${spec.port} on ${spec.host} is already in use; stop the other process or pass --port`,
+      );
+    }
+    throw e;
+  }
+  const addr = tcp.addr as Deno.NetAddr;
+  const bound: Listener = { ...spec, port: addr.port };
+  const accepting = (async () => {
+    try {
+      for await (const conn of tcp) {
+        conn.setNoDelay(true);
+        serve(conn, bound);
+      }
+    } catch (e) {
+      if (!closing.aborted) log.error("Accept loop failed: {error}", { error: e });
+    }
+  })();
+  return {
+    name: spec.name,
+    protocol: spec.protocol,
+    hostname: addr.hostname,
+    port: addr.port,
+    close: () => {
+      try {
+        tcp.close();
+      } catch { /* already closed */ }
+    },
+    accepting,
+    destroy: () => {},
   };
 }

@@ -13,7 +13,12 @@ export class WireClient implements AsyncDisposable {
   private correlationId = 1;
   private buffered = new Uint8Array(0);
 
-  private constructor(readonly conn: Deno.TcpConn) {}
+  private constructor(readonly conn: Deno.Conn) {}
+
+  /** Speaks over a stream already connected (a TLS connection, say). */
+  static over(conn: Deno.Conn): WireClient {
+    return new WireClient(conn);
+  }
 
   static async connect(port: number, hostname = "127.0.0.1"): Promise<WireClient> {
     return new WireClient(await Deno.connect({ hostname, port }));
