@@ -17,6 +17,7 @@ import { testBroker } from "./broker_util.ts";
 import { createTopic, produceAll } from "./helpers.ts";
 import { runKafkaTool } from "./kafka_tools.ts";
 import { WireClient } from "./wire_client.ts";
+import { saslBroker } from "./sasl_broker.ts";
 
 const ME = "User:ANONYMOUS";
 
@@ -263,6 +264,100 @@ Deno.test("end to end with kcat: a principal writes one prefix and reads with on
   assert.equal((await produce(admin, "other", "x\n")).code, 0);
   assert.equal((await produce(admin, "app-audit", "y\n")).code, 0);
   const all = await consume(admin, "strangers", "other", 1);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(all.stdout.trim(), "x");
+});
+
+Deno.test("end to end over SASL/PLAIN with kcat: alice writes one prefix and reads with one group only, a deny beats her allow, the super user admin may do anything", async () => {
+  const users = [{ name: "alice", password: "alice-secret" }, {
+    name: "admin",
+    password: "admin-secret",
+  }];
+  await using b = await saslBroker({
+    authorizer: "acl",
+    saslUsers: users,
+    saslMechanisms: ["PLAIN"],
+    superUsers: ["User:admin"],
+  });
+  const meta = b.broker.context.meta;
+  const alice = "User:alice";
+  const allow = (
+    resourceType: number,
+    patternType: number,
+    resourceName: string,
+    operation: number,
+  ) => ({
+    resourceType,
+    patternType,
+    resourceName,
+    principal: alice,
+    host: "*",
+    operation,
+    permission: Perm.ALLOW,
+  });
+  const sasl = (user: { name: string; password: string }) => [
+    "-b",
+    `127.0.0.1:${b.saslPort}`,
+    "-X",
+    "security.protocol=SASL_PLAINTEXT",
+    "-X",
+    "sasl.mechanisms=PLAIN",
+    "-X",
+    `sasl.username=${user.name}`,
+    "-X",
+    `sasl.password=${user.password}`,
+  ];
+  const [aliceLogin, adminLogin] = users.map(sasl);
+  const produce = (login: string[], topic: string, lines: string) =>
+    kcat([...login, "-P", "-t", topic, "-X", "message.timeout.ms=5000"], lines);
+  const consume = (login: string[], group: string, topic: string, n: number) =>
+    kcat(
+      [
+        ...login,
+        "-G",
+        group,
+        "-o",
+        "beginning",
+        "-c",
+        String(n),
+        "-e",
+        "-X",
+        "session.timeout.ms=6000",
+        topic,
+      ],
+      "",
+      20_000,
+    );
+
+  for (const name of ["app-events", "app-audit", "other"]) {
+    await meta.createTopic({ name, partitions: 1, configs: {} });
+  }
+  await addAcls(meta, [
+    allow(RT.TOPIC, PT.PREFIXED, "app-", Op.WRITE),
+    allow(RT.TOPIC, PT.PREFIXED, "app-", Op.READ),
+    allow(RT.GROUP, PT.LITERAL, "readers", Op.READ),
+    { ...allow(RT.TOPIC, PT.LITERAL, "app-audit", Op.WRITE), permission: Perm.DENY },
+  ]);
+  await new Promise((r) => setTimeout(r, 1500));
+
+  const ok = await produce(aliceLogin, "app-events", "a\nb\nc\n");
+  assert.equal(ok.code, 0, `alice writes to her prefix: ${ok.stderr}`);
+  const other = await produce(aliceLogin, "other", "x\n");
+  assert.notEqual(other.code, 0, "alice may not write to other");
+  assert.match(other.stderr, /authoriz/i);
+  const denied = await produce(aliceLogin, "app-audit", "x\n");
+  assert.notEqual(denied.code, 0, "the DENY beats her prefixed ALLOW");
+  assert.match(denied.stderr, /authoriz/i);
+  const read = await consume(aliceLogin, "readers", "app-events", 3);
+  assert.equal(read.code, 0, `alice reads with her group: ${read.stderr}`);
+  assert.deepEqual(read.stdout.trim().split("\n"), ["a", "b", "c"]);
+  const wrongGroup = await consume(aliceLogin, "strangers", "app-events", 3);
+  assert.notEqual(wrongGroup.code, 0, "alice may not use the group strangers");
+  assert.match(wrongGroup.stderr, /authoriz/i);
+
+  assert.equal((await produce(adminLogin, "other", "x\n")).code, 0);
+  assert.equal((await produce(adminLogin, "app-audit", "y\n")).code, 0);
+  const all = await consume(adminLogin, "strangers", "other", 1);
   assert.equal(all.code, 0, all.stderr);
   assert.equal(all.stdout.trim(), "x");
 });
