@@ -6,9 +6,9 @@
  * re-authentication (KIP-368), it is ILLEGAL_SASL_STATE. A re-authentication
  * must keep the session's mechanism.
  *
- * v0 would be followed by raw SASL tokens outside Kafka's framing; only v1
- * (tokens in SaslAuthenticate) is served, which every client since Kafka 1.0
- * uses when ApiVersions lists it.
+ * After v0 the client's tokens come raw, length-prefixed without Kafka's
+ * headers (the connection loop hands them to broker/sasl/exchange.ts); after
+ * v1 they come in SaslAuthenticate.
  */
 
 import { SASL_HANDSHAKE_API } from "../protocol/generated/mod.ts";
@@ -18,7 +18,7 @@ import { enabledMechanisms, newSaslServer } from "../broker/sasl/mechanisms.ts";
 
 export const saslHandshake = defineHandler({
   api: SASL_HANDSHAKE_API,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 1,
   handle(req, ctx) {
     const sasl = ctx.connection.sasl;
@@ -35,6 +35,7 @@ export const saslHandshake = defineHandler({
     }
     sasl.server = newSaslServer(req.mechanism, ctx.broker.meta);
     sasl.phase = "authenticate";
+    sasl.raw = ctx.apiVersion === 0;
     return answer(ErrorCode.NONE);
   },
 });

@@ -24,7 +24,8 @@ import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.
 import { refusal } from "./refusal.ts";
 import { CloseConnection } from "../protocol/errors.ts";
 import { type Listener, usesSasl } from "../broker/security_config.ts";
-import { SaslSession } from "../broker/sasl/session.ts";
+import { SASL_MAX_RECEIVE_SIZE, SaslSession } from "../broker/sasl/session.ts";
+import { exchange } from "../broker/sasl/exchange.ts";
 
 const log = getLogger(["skb", "connection"]);
 
@@ -122,9 +123,16 @@ export async function serveConnection(
   const reader = new FrameReader(conn);
   const maxBytes = broker.config.socketRequestMaxBytes;
   const checkSize = (size: number) => {
-    if (size < 8 || size > maxBytes) {
+    // A raw SASL token after SaslHandshake v0 has no request header (KIP-43).
+    if ((size < 8 && info.sasl?.raw !== true) || size > maxBytes) {
       throw new ProtocolViolation(
         `Frame length ${size} is outside 8..${maxBytes} (socket.request.max.bytes)`,
+      );
+    }
+    // Kafka's sasl.server.max.receive.size bounds what an unauthenticated client may send.
+    if (size > SASL_MAX_RECEIVE_SIZE && info.sasl !== null && !info.sasl.authenticated) {
+      throw new ProtocolViolation(
+        `Frame length ${size} before SASL authentication is over ${SASL_MAX_RECEIVE_SIZE} (sasl.server.max.receive.size)`,
       );
     }
   };
@@ -194,6 +202,14 @@ export async function serveConnection(
       // SASL listeners: before authentication one request at a time, in order (KIP-43).
       const sasl = info.sasl;
       if (sasl !== null) {
+        if (sasl.raw) {
+          const slot = track(rawSaslToken(frame, sasl, broker, info));
+          inFlight.push(slot);
+          wake?.();
+          await slot.promise.catch(() => {});
+          if (sasl.closeAfterResponse) break;
+          continue;
+        }
         const admitted = sasl.admit(
           (frame[0] << 8 | frame[1]) << 16 >> 16,
           frame[2] << 8 | frame[3],
@@ -241,6 +257,25 @@ export async function serveConnection(
     } catch { /* already closed */ }
     broker.metrics.connections--;
   }
+}
+
+/**
+ * A raw SASL token after SaslHandshake v0 (KIP-43): answered with the
+ * mechanism's token, length-prefixed; a failure is answered by closing, as
+ * Kafka does for clients that cannot read SaslAuthenticate errors.
+ */
+async function rawSaslToken(
+  token: Uint8Array,
+  sasl: SaslSession,
+  broker: BrokerContext,
+  info: ConnectionInfo,
+): Promise<Uint8Array | null> {
+  const r = await exchange(sasl, token, broker, info);
+  if (r.failed) return null;
+  const out = new Uint8Array(4 + r.response.length);
+  new DataView(out.buffer).setInt32(0, r.response.length);
+  out.set(r.response, 4);
+  return out;
 }
 
 function isViolation(e: unknown): boolean {

@@ -12,6 +12,7 @@ import {
   DESCRIBE_USER_SCRAM_CREDENTIALS_API,
   METADATA_API,
   SASL_AUTHENTICATE_API,
+  SASL_HANDSHAKE_API,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { WireClient } from "./wire_client.ts";
@@ -44,7 +45,9 @@ Deno.test("SASL: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 authenticate --sasl-user
     for (const u of USERS) {
       await using c = await WireClient.connect(b.saslPort);
       const av = await apiVersions(c);
-      assert.ok(av.apiKeys.some((k) => k.apiKey === 17 && k.maxVersion === 1));
+      assert.ok(
+        av.apiKeys.some((k) => k.apiKey === 17 && k.minVersion === 0 && k.maxVersion === 1),
+      );
       assert.ok(av.apiKeys.some((k) => k.apiKey === 36 && k.maxVersion === 2));
       const r = m === "PLAIN"
         ? await plainLogin(c, u.name, u.password)
@@ -162,7 +165,7 @@ Deno.test("SASL: before authentication only ApiVersions, SaslHandshake, SaslAuth
 });
 
 Deno.test("SASL: truncated and oversized SaslAuthenticate close the connection", async () => {
-  await using b = await saslBroker({ saslUsers: USERS }, { socketRequestMaxBytes: 1 << 20 });
+  await using b = await saslBroker({ saslUsers: USERS });
   {
     await using c = await WireClient.connect(b.saslPort);
     await handshake(c, "SCRAM-SHA-512");
@@ -175,7 +178,7 @@ Deno.test("SASL: truncated and oversized SaslAuthenticate close the connection",
     await using c = await WireClient.connect(b.saslPort);
     await handshake(c, "SCRAM-SHA-512");
     const big = new Uint8Array(8);
-    new DataView(big.buffer).setInt32(0, (1 << 20) + 1);
+    new DataView(big.buffer).setInt32(0, 524288 + 1);
     big.set([0, 36, 0, 2], 4);
     await c.sendRaw(big);
     assert.equal(await c.readFrame(), null);
@@ -373,5 +376,31 @@ Deno.test("SASL re-authentication (KIP-368): session lifetime, same principal an
     const hs = await handshake(c, "SCRAM-SHA-512");
     assert.equal(hs.errorCode, ErrorCode.UNSUPPORTED_SASL_MECHANISM, "mechanism changed");
     assert.ok(await c.closedByPeer());
+  }
+});
+
+Deno.test("SASL: SaslHandshake v0 is followed by raw length-prefixed tokens (KIP-43)", async () => {
+  await using b = await saslBroker({ saslUsers: USERS });
+  const raw = (s: string) => {
+    const t = new TextEncoder().encode(s);
+    const out = new Uint8Array(4 + t.length);
+    new DataView(out.buffer).setInt32(0, t.length);
+    out.set(t, 4);
+    return out;
+  };
+  {
+    await using c = await WireClient.connect(b.saslPort);
+    const hs = await c.call(SASL_HANDSHAKE_API, 0, { mechanism: "PLAIN" });
+    assert.equal(hs.errorCode, 0);
+    await c.sendRaw(raw("\u0000alice\u0000alice-secret"));
+    const answer = await c.readFrame();
+    assert.deepEqual(answer, new Uint8Array(0));
+    assert.equal((await c.call(METADATA_API, 12, metadataReq)).brokers.length, 1);
+  }
+  {
+    await using c = await WireClient.connect(b.saslPort);
+    assert.equal((await c.call(SASL_HANDSHAKE_API, 0, { mechanism: "PLAIN" })).errorCode, 0);
+    await c.sendRaw(raw("\u0000alice\u0000wrong"));
+    assert.equal(await c.readFrame(), null, "a failed raw exchange is closed");
   }
 });

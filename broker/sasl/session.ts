@@ -16,6 +16,9 @@ export const SASL_HANDSHAKE_KEY = 17;
 export const SASL_AUTHENTICATE_KEY = 36;
 const API_VERSIONS_KEY = 18;
 
+/** Kafka's sasl.server.max.receive.size: the largest frame before authentication. */
+export const SASL_MAX_RECEIVE_SIZE = 524288;
+
 /** Where the exchange stands: which request may come next. */
 export type SaslPhase = "versions-or-handshake" | "handshake" | "authenticate" | "complete";
 
@@ -31,6 +34,11 @@ export class SaslSession {
   user: string | null = null;
   /** When the session ends (KIP-368); Infinity when it never does. */
   expiresAtMs = Infinity;
+  /**
+   * After SaslHandshake v0 (KIP-43) the tokens come raw, length-prefixed
+   * without Kafka's headers, until the exchange completes.
+   */
+  raw = false;
   /** Set by a failed exchange: the connection closes once its answer is written. */
   closeAfterResponse = false;
 
