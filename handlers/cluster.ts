@@ -37,21 +37,25 @@ export function selfAddress(ctx: RequestContext): BrokerAddress {
 
 /**
  * The brokers to list: this one alone behind a load balancer, or every broker
- * with a live lease in the addressable shape (this one on the client's
- * listener; the others as they registered).
+ * with a live lease in the addressable shape, each at its endpoint on the
+ * listener the client came through.
  */
 export function clusterBrokers(ctx: RequestContext): BrokerAddress[] {
   const registry = ctx.broker.registry;
   if (!registry) return [selfAddress(ctx)];
   const self = ctx.broker.config.nodeId;
-  return registry.brokers().map((b) =>
-    b.nodeId === self ? { ...selfAddress(ctx), rack: b.rack } : {
-      nodeId: b.nodeId,
-      host: b.host,
-      port: b.port,
-      rack: b.rack,
+  const listener = ctx.connection.listenerName;
+  const out: BrokerAddress[] = [];
+  for (const b of registry.brokers()) {
+    if (b.nodeId === self) {
+      out.push({ ...selfAddress(ctx), rack: b.rack });
+      continue;
     }
-  );
+    // A broker without the client's listener is left out, as Kafka does.
+    const e = registry.endpoint(b, listener);
+    if (e !== null) out.push({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack });
+  }
+  return out;
 }
 
 /**

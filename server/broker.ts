@@ -165,20 +165,23 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const first = opened[0];
   const listener = { close: closeListeners };
   if (config.clusterShape === "addressable") {
-    const advertised = config.security.advertisedListeners.find((l) => l.name === first.name);
-    const wildcard = first.hostname === "0.0.0.0" || first.hostname === "::";
-    const host = advertised?.host ?? config.advertisedHost ?? (wildcard ? null : first.hostname);
-    if (host === null) {
-      listener.close();
-      throw new Error(
-        `The addressable cluster shape needs --advertised-host (or --advertised-listeners): other brokers list this one by it, and ${first.hostname} is not an address clients can use`,
-      );
+    const endpoints: Record<string, { host: string; port: number }> = {};
+    for (const l of opened) {
+      const e = advertisedEndpoint(config, l);
+      if (e === null) {
+        listener.close();
+        tlsWatch?.stop();
+        throw new Error(
+          `The addressable cluster shape needs an advertised address for listener ${l.name} (--advertised-listeners, or --advertised-host for PLAINTEXT): other brokers list this one by it, and ${l.hostname} is not an address clients can use`,
+        );
+      }
+      endpoints[l.name] = e;
     }
     ctx.registry = new BrokerRegistry(meta, {
       nodeId: config.nodeId,
-      host,
-      port: advertised?.port ?? config.advertisedPort ?? first.port,
+      ...endpoints[first.name],
       rack: config.rack,
+      endpoints,
     });
     try {
       await ctx.registry.start();
@@ -361,6 +364,25 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     clean,
     consolidate,
   };
+}
+
+/**
+ * Where other brokers list this one on a listener (the addressable shape):
+ * its --advertised-listeners entry, else on PLAINTEXT --advertised-host and
+ * --advertised-port, else the address it is bound to unless that is a
+ * wildcard; null when there is none clients could use.
+ */
+function advertisedEndpoint(
+  config: BrokerConfig,
+  l: ListenerAddress,
+): { host: string; port: number } | null {
+  const advertised = config.security.advertisedListeners.find((a) => a.name === l.name);
+  if (advertised !== undefined) return { host: advertised.host, port: advertised.port };
+  const short = l.name === "PLAINTEXT";
+  const wildcard = l.hostname === "0.0.0.0" || l.hostname === "::";
+  const host = (short ? config.advertisedHost : null) ?? (wildcard ? null : l.hostname);
+  if (host === null) return null;
+  return { host, port: (short ? config.advertisedPort : null) ?? l.port };
 }
 
 /** Opens one listener: plain TCP, or TLS for SSL and SASL_SSL. */

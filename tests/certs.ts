@@ -37,6 +37,11 @@ export interface TestCerts {
   truststoreFile: string;
   /** The clients asked for, by the name given. */
   clients: Record<string, ClientCert>;
+  /**
+   * A client certificate issued by an intermediate CA the CA signed; its
+   * chainFile holds the certificate then the intermediate's (not the CA's).
+   */
+  intermediateClient: ClientCert;
   /** An unrelated CA, and a client certificate it issued. */
   otherCaCertFile: string;
   otherClient: ClientCert;
@@ -134,6 +139,9 @@ const CLIENT_EXT = "basicConstraints=CA:FALSE\n" +
   "keyUsage=digitalSignature,keyEncipherment\n" +
   "extendedKeyUsage=clientAuth\n";
 
+const INTERMEDIATE_EXT = "basicConstraints=critical,CA:TRUE,pathlen:0\n" +
+  "keyUsage=critical,keyCertSign,cRLSign\n";
+
 async function clientCert(
   dir: string,
   name: string,
@@ -196,6 +204,19 @@ export async function makeTestCerts(
     for (const [name, subject] of Object.entries(clients)) {
       out[name] = await clientCert(dir, `client-${name}`, subject, ca);
     }
+    const intermediate = await issue(
+      dir,
+      "intermediate-ca",
+      "/CN=skb intermediate CA/O=skb",
+      ca,
+      INTERMEDIATE_EXT,
+    );
+    const intermediateClient = await clientCert(
+      dir,
+      "client-carol",
+      "/CN=carol/O=acme",
+      intermediate,
+    );
     const other = await makeCa(dir, "other-ca", "/CN=unrelated CA/O=elsewhere");
     const otherClient = await clientCert(dir, "other-client", "/CN=mallory/O=elsewhere", other);
     return {
@@ -206,6 +227,7 @@ export async function makeTestCerts(
       serverKeyFile: server.key,
       truststoreFile,
       clients: out,
+      intermediateClient,
       otherCaCertFile: other.cert,
       otherClient,
       newServerCert: async (name, days = 30) => {

@@ -28,6 +28,9 @@ import {
 } from "../protocol/generated/mod.ts";
 import { DEFAULT_SECURITY_CONFIG, type Listener } from "../broker/security_config.ts";
 import { subjectDn } from "../server/x500.ts";
+import { clientChainProblem } from "../server/tls.ts";
+import { SqliteMetaStore } from "../stores/meta/sqlite.ts";
+import { MemoryLogStore } from "../stores/log/memory.ts";
 
 const read = (f: string) => Deno.readTextFileSync(f);
 
@@ -266,6 +269,11 @@ Deno.test("TLS listeners", async (t) => {
       assert.equal(await tryCreate(alice, "alices"), 0);
       await using bob = await tlsClient(broker.port, certs, certs.clients.bob);
       assert.equal(await tryCreate(bob, "bobs"), 29); // TOPIC_AUTHORIZATION_FAILED
+      // Through an intermediate the client sends along.
+      assert.ok(
+        !(await refused(broker.port, certs, certs.intermediateClient)),
+        "via an intermediate",
+      );
       assert.ok(
         await refused(broker.port, certs, certs.otherClient),
         "a certificate of another CA",
@@ -282,6 +290,70 @@ Deno.test("TLS listeners", async (t) => {
       );
       assert.ok(closes[1].text.includes("presented no certificate"), closes[1].text);
     });
+
+    await t.step("client certificates outside their validity dates are refused", () => {
+      const ca = new X509Certificate(read(certs.caCertFile));
+      const leaf = new X509Certificate(read(certs.clients.alice.certFile));
+      assert.equal(clientChainProblem([leaf], [ca]), null);
+      const later = Date.now() + 400 * 86_400_000;
+      assert.match(clientChainProblem([leaf], [ca], later)!, /outside its validity dates/);
+      assert.match(
+        clientChainProblem([leaf], [ca], Date.now() - 86_400_000)!,
+        /outside its validity/,
+      );
+      // An intermediate is only used when the client sends it.
+      const carol = new X509Certificate(read(certs.intermediateClient.certFile));
+      const chain = read(certs.intermediateClient.chainFile).match(
+        /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g,
+      )!.map((p) => new X509Certificate(p));
+      assert.equal(chain.length, 2);
+      assert.match(clientChainProblem([carol], [ca])!, /was not issued by a CA/);
+      assert.equal(clientChainProblem(chain, [ca]), null);
+    });
+
+    await t.step(
+      "the addressable shape lists each broker's endpoint on the client's listener",
+      async () => {
+        const dir = await Deno.makeTempDir();
+        try {
+          const shared = { clusterShape: "addressable" as const, log: new MemoryLogStore() };
+          await using a = await testBroker({
+            ...shared,
+            meta: new SqliteMetaStore(`${dir}/meta.db`),
+            nodeId: 1,
+            security: security(certs, "PLAINTEXT:0,SSL:0", {
+              advertisedListeners: [
+                { name: "PLAINTEXT", protocol: "PLAINTEXT", host: "a.plain", port: 9092 },
+                { name: "SSL", protocol: "SSL", host: "a.ssl", port: 9093 },
+              ],
+            }),
+          });
+          await using b = await testBroker({
+            ...shared,
+            meta: new SqliteMetaStore(`${dir}/meta.db`),
+            nodeId: 2,
+            advertisedHost: "b.plain",
+            advertisedPort: 9192,
+          });
+          // b registered last and so has read both.
+          await using bc = await WireClient.connect(b.port);
+          assert.deepEqual(await metadataBrokers(bc), ["a.plain:9092", "b.plain:9192"]);
+          // a reads b at its next renewal (every 3 s).
+          await using ap = await WireClient.connect(a.listeners[0].port);
+          let seen: string[] = [];
+          for (let i = 0; i < 60 && seen.length < 2; i++) {
+            seen = await metadataBrokers(ap);
+            if (seen.length < 2) await new Promise((r) => setTimeout(r, 100));
+          }
+          assert.deepEqual(seen, ["a.plain:9092", "b.plain:9192"]);
+          // b has no SSL listener, so SSL clients of a are not sent there.
+          await using as = await tlsClient(a.listeners[1].port, certs);
+          assert.deepEqual(await metadataBrokers(as), ["a.ssl:9093"]);
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      },
+    );
 
     await t.step(
       "reload: a new connection gets the new certificate, a bad pair keeps the old",
