@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import { testBroker } from "./broker_util.ts";
+import { spawnBroker, testBroker } from "./broker_util.ts";
 import { type ClientCert, makeTestCerts, type TestCerts } from "./certs.ts";
 import { WireClient } from "./wire_client.ts";
 import { createTopic, fetchedRecords, fetchPartition, produceAll, within } from "./helpers.ts";
@@ -465,6 +465,57 @@ Deno.test("TLS listeners", async (t) => {
       assert.ok(lines.some((l) => l.text.includes("Frame length")), JSON.stringify(lines));
       assert.deepEqual(lines.filter((l) => l.level === "error" || l.level === "fatal"), []);
     });
+
+    await t.step(
+      "main.ts: a line per listener; a bad TLS file fails naming flag and file",
+      async () => {
+        await using proc = await spawnBroker([
+          "--meta",
+          "memory:",
+          "--log",
+          "memory:",
+          "--listeners",
+          "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
+          "--tls-cert",
+          certs.serverCertFile,
+          "--tls-key",
+          certs.serverKeyFile,
+        ]);
+        let m: RegExpExecArray | null = null;
+        for (let i = 0; i < 50 && m === null; i++) {
+          m = /listener PLAINTEXT on 127\.0\.0\.1:(\d+)\n.*listener SSL on 127\.0\.0\.1:(\d+)/
+            .exec(proc.output());
+          if (m === null) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(m, proc.output());
+        assert.equal(Number(m[1]), proc.port);
+        await using s = await tlsClient(Number(m[2]), certs);
+        assert.deepEqual(await metadataBrokers(s), [`127.0.0.1:${m[2]}`]);
+        assert.equal((await proc.stop()).code, 0);
+        const bad = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            new URL("../main.ts", import.meta.url).pathname,
+            "--meta",
+            "memory:",
+            "--log",
+            "memory:",
+            "--listeners",
+            "SSL://127.0.0.1:0",
+            "--tls-cert",
+            certs.serverCertFile,
+            "--tls-key",
+            `${certs.dir}/missing.key`,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.notEqual(bad.code, 0);
+        const err = new TextDecoder().decode(bad.stderr) + new TextDecoder().decode(bad.stdout);
+        assert.ok(err.includes(`--tls-key ${certs.dir}/missing.key cannot be read`), err);
+      },
+    );
 
     await t.step("kcat over SSL, with and without a client certificate; throughput", async () => {
       await using broker = await testBroker({
