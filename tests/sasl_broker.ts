@@ -1,12 +1,9 @@
 /**
- * An in-process broker with a SASL_PLAINTEXT listener for the SASL tests. The
- * broker's own port stays PLAINTEXT; the SASL listener is served here by the
- * broker's own connection loop (server/connection.ts serveConnection) over
- * real TCP, until server/broker.ts opens every configured listener itself.
+ * An in-process broker for the SASL tests with two real listeners: PLAINTEXT
+ * (admin calls, ILLEGAL_SASL_STATE checks) and SASL_PLAINTEXT.
  */
 
 import type { Broker, BrokerOptions } from "../server/broker.ts";
-import { serveConnection } from "../server/connection.ts";
 import { DEFAULT_SECURITY_CONFIG, type SecurityConfig } from "../broker/security_config.ts";
 import { testBroker } from "./broker_util.ts";
 
@@ -22,41 +19,26 @@ export async function saslBroker(
   security: Partial<SecurityConfig>,
   opts: Partial<BrokerOptions> = {},
 ): Promise<SaslBroker> {
-  const listener = {
-    name: "SASL_PLAINTEXT",
-    protocol: "SASL_PLAINTEXT",
-    host: "127.0.0.1",
-    port: 0,
-  } as const;
   const broker = await testBroker({
     ...opts,
-    security: { ...DEFAULT_SECURITY_CONFIG, ...security },
+    security: {
+      ...DEFAULT_SECURITY_CONFIG,
+      listeners: [
+        { name: "PLAINTEXT", protocol: "PLAINTEXT", host: "127.0.0.1", port: 0 },
+        { name: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0 },
+      ],
+      ...security,
+    },
   });
-  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const server = {
-    broker: broker.context,
-    handlers: broker.handlers,
-    connections: new Set<() => Promise<void>>(),
+  const port = (name: string) => {
+    const l = broker.listeners.find((l) => l.name === name);
+    if (!l) throw new Error(`the broker opened no ${name} listener`);
+    return l.port;
   };
-  const serving = new Set<Promise<void>>();
-  const accepting = (async () => {
-    try {
-      for await (const conn of tcp) {
-        const p = serveConnection(conn, server, listener).finally(() => serving.delete(p));
-        serving.add(p);
-      }
-    } catch { /* closed */ }
-  })();
   return {
     broker,
-    saslPort: (tcp.addr as Deno.NetAddr).port,
-    port: broker.port,
-    async [Symbol.asyncDispose]() {
-      tcp.close();
-      await accepting;
-      await Promise.all([...server.connections].map((d) => d()));
-      await Promise.all(serving);
-      await broker.close(5000);
-    },
+    saslPort: port("SASL_PLAINTEXT"),
+    port: port("PLAINTEXT"),
+    [Symbol.asyncDispose]: () => broker.close(5000),
   };
 }
