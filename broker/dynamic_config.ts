@@ -244,7 +244,7 @@ export const BROKER_CONFIGS: Record<string, BrokerConfigSpec> = {
     kafkaDefault: null,
     doc:
       "--advertised-listeners, or --advertised-host and --advertised-port; empty: the address each client used",
-    setBy: "--advertised-listeners, --advertised-host and --advertised-port",
+    setBy: "--advertised-host and --advertised-port, or --advertised-listeners",
   },
   "listeners": {
     type: I.LIST,
@@ -254,7 +254,7 @@ export const BROKER_CONFIGS: Record<string, BrokerConfigSpec> = {
         : `PLAINTEXT://${c.host}:${c.port}`,
     kafkaDefault: "PLAINTEXT://:9092",
     doc: "--listeners, or --host and --port",
-    setBy: "--listeners, --host and --port",
+    setBy: "--host and --port, or --listeners",
   },
 };
 
