@@ -82,12 +82,17 @@ async function tlsClient(port: number, certs: TestCerts, client?: ClientCert) {
 }
 
 /** The fingerprint of the certificate a new TLS connection to `port` is served. */
-async function servedFingerprint(port: number, certs: TestCerts): Promise<string> {
+async function servedFingerprint(
+  port: number,
+  certs: TestCerts,
+  client?: ClientCert,
+): Promise<string> {
   const s = tls.connect({
     host: "127.0.0.1",
     port,
     ca: read(certs.caCertFile),
     servername: "localhost",
+    ...(client ? { cert: read(client.chainFile), key: read(client.keyFile) } : {}),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -392,6 +397,41 @@ Deno.test("TLS listeners", async (t) => {
           const warning = lines.find((l) => l.level === "warning");
           assert.ok(warning?.text.includes(`--tls-key ${keyFile}`), JSON.stringify(lines));
           assert.equal(await servedFingerprint(broker.port, certs), want);
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      },
+    );
+
+    await t.step(
+      "reload under mutual TLS: the new certificate, client certificates still required",
+      async () => {
+        const dir = await Deno.makeTempDir();
+        try {
+          const certFile = `${dir}/tls.crt`, keyFile = `${dir}/tls.key`;
+          await Deno.copyFile(certs.serverCertFile, certFile);
+          await Deno.copyFile(certs.serverKeyFile, keyFile);
+          await using broker = await testBroker({
+            security: security(certs, "SSL:0", {
+              tls: { certFile, keyFile, clientCaFile: certs.caCertFile },
+            }),
+            tlsPollMs: 100,
+          });
+          const next = await certs.newServerCert("rotated-mtls");
+          await Deno.writeTextFile(keyFile, read(next.keyFile));
+          await Deno.writeTextFile(certFile, read(next.certFile));
+          const want = new X509Certificate(read(next.certFile)).fingerprint256;
+          let got = "";
+          for (let i = 0; i < 50 && got !== want; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            got = await servedFingerprint(broker.port, certs, certs.clients.alice);
+          }
+          assert.equal(got, want);
+          // The new secure context still asks for and checks client certificates.
+          assert.ok(await refused(broker.port, certs), "no certificate after the reload");
+          assert.ok(await refused(broker.port, certs, certs.otherClient), "another CA's");
+          await using alice = await tlsClient(broker.port, certs, certs.clients.alice);
+          assert.equal((await metadataBrokers(alice)).length, 1);
         } finally {
           await Deno.remove(dir, { recursive: true });
         }
