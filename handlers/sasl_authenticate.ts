@@ -41,7 +41,9 @@ export const saslAuthenticate = defineHandler({
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       authBytes: r.response,
-      sessionLifetimeMs: r.complete ? Math.max(0, sasl.reauthMs) : 0,
+      sessionLifetimeMs: r.complete && sasl.expiresAtMs !== Infinity
+        ? Math.max(1, sasl.expiresAtMs - Date.now())
+        : 0,
     };
   },
 });

@@ -33,7 +33,7 @@ export const saslHandshake = defineHandler({
       sasl.closeAfterResponse = true;
       return answer(ErrorCode.UNSUPPORTED_SASL_MECHANISM);
     }
-    sasl.server = newSaslServer(req.mechanism, ctx.broker.meta);
+    sasl.server = newSaslServer(req.mechanism, ctx.broker.meta, ctx.broker.config.security);
     sasl.phase = "authenticate";
     sasl.raw = ctx.apiVersion === 0;
     return answer(ErrorCode.NONE);

@@ -336,7 +336,7 @@ Deno.test("SASL re-authentication (KIP-368): session lifetime, same principal an
     await using c = await WireClient.connect(b.saslPort);
     const r = await scramLogin(c, "SCRAM-SHA-256", "alice", "alice-secret");
     assert.equal(r.errorCode, 0);
-    assert.equal(r.sessionLifetimeMs, 1500);
+    assert.ok(r.sessionLifetimeMs > 1400 && r.sessionLifetimeMs <= 1500, `${r.sessionLifetimeMs}`);
     // Re-authenticate with other requests in between: they are served meanwhile.
     assert.equal((await handshake(c, "SCRAM-SHA-256")).errorCode, 0);
     assert.equal((await c.call(METADATA_API, 12, metadataReq)).brokers.length, 1);

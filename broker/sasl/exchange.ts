@@ -61,7 +61,10 @@ export async function exchange(
   sasl.server = null;
   sasl.raw = false;
   sasl.phase = "complete";
-  sasl.expiresAtMs = sasl.reauthMs > 0 ? Date.now() + sasl.reauthMs : Infinity;
+  // KIP-368: the session lasts connections.max.reauth.ms, and no longer than the credential.
+  sasl.expiresAtMs = sasl.reauthMs > 0
+    ? Math.min(Date.now() + sasl.reauthMs, server.expiresAtMs ?? Infinity)
+    : Infinity;
   conn.principal = `User:${step.user}`;
   return { failed: false, response: step.response, complete: true };
 }

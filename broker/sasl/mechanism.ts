@@ -24,6 +24,8 @@ export interface SaslStep {
 
 export interface SaslServer {
   readonly mechanism: string;
+  /** When the credential itself ends (an OAUTHBEARER token's exp), epoch ms; else null/absent. */
+  readonly expiresAtMs?: number | null;
   /** Throws SaslFailure when the token is wrong, out of order, or the credentials are. */
   evaluate(token: Uint8Array): Promise<SaslStep>;
 }
