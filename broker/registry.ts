@@ -10,10 +10,11 @@
  * A broker with several listeners is reached at a different address on each,
  * and Kafka lists to each client the endpoints of the listener it came
  * through, leaving out brokers without that listener. The lease record keeps
- * its one address (the first listener's, which older brokers read as their
- * PLAINTEXT one); every listener's advertised endpoint is kept beside it as
- * the configs of entity LISTENER_ENTITY named by the node id, written at start
- * and read back at each renewal.
+ * its one address (the PLAINTEXT listener's when there is one, else the
+ * first's: older brokers list it as the broker's PLAINTEXT address); every
+ * listener's advertised endpoint is kept beside it as the configs of entity
+ * LISTENER_ENTITY named by the node id, written at start and read back at
+ * each renewal.
  */
 
 import { getLogger } from "@logtape/logtape";

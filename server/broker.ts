@@ -179,7 +179,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
     ctx.registry = new BrokerRegistry(meta, {
       nodeId: config.nodeId,
-      ...endpoints[first.name],
+      // The lease keeps one address, the one older brokers (PLAINTEXT only) list.
+      ...(endpoints.PLAINTEXT ?? endpoints[first.name]),
       rack: config.rack,
       endpoints,
     });
