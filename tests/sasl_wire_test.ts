@@ -27,6 +27,10 @@ import {
 } from "./sasl_client.ts";
 import { SqliteMetaStore } from "../stores/meta/sqlite.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
+import { testBroker } from "./broker_util.ts";
+import { within } from "./helpers.ts";
+import { makeTestCerts } from "./certs.ts";
+import { DEFAULT_SECURITY_CONFIG } from "../broker/security_config.ts";
 
 const USERS = [{ name: "alice", password: "alice-secret" }, { name: "b,o=b", password: "pw-2" }];
 const FAILED = (m: string) =>
@@ -402,5 +406,63 @@ Deno.test("SASL: SaslHandshake v0 is followed by raw length-prefixed tokens (KIP
     assert.equal((await c.call(SASL_HANDSHAKE_API, 0, { mechanism: "PLAIN" })).errorCode, 0);
     await c.sendRaw(raw("\u0000alice\u0000wrong"));
     assert.equal(await c.readFrame(), null, "a failed raw exchange is closed");
+  }
+});
+
+Deno.test("SASL_SSL: SCRAM inside TLS; over TLS, refused the same way", async () => {
+  const certs = await makeTestCerts({ alice: "/CN=alice-cert/O=acme" });
+  try {
+    await using b = await testBroker({
+      security: {
+        ...DEFAULT_SECURITY_CONFIG,
+        listeners: [{ name: "SASL_SSL", protocol: "SASL_SSL", host: "127.0.0.1", port: 0 }],
+        tls: {
+          certFile: certs.serverCertFile,
+          keyFile: certs.serverKeyFile,
+          clientCaFile: null,
+        },
+        saslUsers: USERS,
+      },
+    });
+    const port = b.listeners.find((l) => l.name === "SASL_SSL")!.port;
+    const tls = async () => {
+      const conn = await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port,
+        caCerts: [await Deno.readTextFile(certs.caCertFile)],
+      });
+      await conn.handshake();
+      return WireClient.over(conn);
+    };
+    {
+      await using c = await tls();
+      await c.send(METADATA_API, 12, metadataReq);
+      // The broker's TLS close comes without close_notify today: an EOF either way.
+      const frame = await c.readFrame().catch((e) => {
+        if (e instanceof Deno.errors.UnexpectedEof) return null;
+        throw e;
+      });
+      assert.equal(frame, null, "Metadata before authentication over TLS");
+    }
+    {
+      await using c = await tls();
+      await apiVersions(c);
+      const r = await scramLogin(c, "SCRAM-SHA-512", "alice", "alice-secret");
+      assert.equal(r.errorCode, 0, r.errorMessage ?? "");
+      assert.equal((await c.call(METADATA_API, 12, metadataReq)).brokers[0].port, port);
+    }
+    {
+      await using c = await tls();
+      const r = await plainLogin(c, "alice", "wrong");
+      assert.equal(r.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+      const end = await within(
+        c.readFrame().catch((e) => e instanceof Deno.errors.UnexpectedEof ? null : e),
+        5000,
+        "close after the failure",
+      );
+      assert.equal(end, null);
+    }
+  } finally {
+    await certs.cleanup();
   }
 });
