@@ -399,6 +399,7 @@ async function openListener(
       hostname: spec.host,
       port: spec.port,
       material: tlsWatch!,
+      clientAuth: spec.protocol === "SSL",
       onConnection: (t) => serve(t, { ...spec, port: l.port }),
     });
     return {

@@ -140,12 +140,19 @@ export async function listenTls(opts: {
   hostname: string;
   port: number;
   material: TlsMaterialWatch;
+  /**
+   * Whether clients must present a certificate when --tls-client-ca is set:
+   * Kafka's ssl.client.auth applies to SSL listeners; SASL_SSL clients
+   * authenticate with SASL and need none (KIP-684).
+   */
+  clientAuth: boolean;
   onConnection: (t: Transport) => void;
 }): Promise<TlsListener> {
   const { material } = opts;
+  const clientCas = () => (opts.clientAuth ? material.current.clientCas : null);
   const server = tls.createServer({
     ...secureOptions(material.current),
-    requestCert: material.current.clientCas !== null,
+    requestCert: clientCas() !== null,
     // The certificate is judged by clientChainProblem (see server/tls.ts).
     rejectUnauthorized: false,
     handshakeTimeout: 10_000,
@@ -160,7 +167,7 @@ export async function listenTls(opts: {
   server.on("secureConnection", (socket: tls.TLSSocket) => {
     const remote = `${addr(socket.remoteAddress, socket.remotePort).hostname}:${socket.remotePort}`;
     let principal: string | null = null;
-    const cas = material.current.clientCas;
+    const cas = clientCas();
     if (cas !== null) {
       let chain: X509Certificate[];
       let problem: string | null;
@@ -184,8 +191,12 @@ export async function listenTls(opts: {
     opts.onConnection(new TlsTransport(socket, principal));
   });
   server.on("tlsClientError", (e: Error, socket: tls.TLSSocket) => {
+    // A socket that failed its handshake may have lost its address already.
+    const remote = socket.remoteAddress === undefined
+      ? "an unknown address"
+      : `${addr(socket.remoteAddress, socket.remotePort).hostname}:${socket.remotePort}`;
     log.info("Closing connection from {remote} on {listener}: TLS handshake failed: {message}", {
-      remote: `${addr(socket.remoteAddress, socket.remotePort).hostname}:${socket.remotePort}`,
+      remote,
       listener: opts.name,
       message: e.message,
     });
