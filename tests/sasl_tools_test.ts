@@ -222,3 +222,65 @@ Deno.test("librdkafka produces and consumes over SASL_PLAINTEXT: kcat with PLAIN
     );
   }
 });
+
+/** One producer sending a record every 100 ms for `seconds` on one connection, then a consumer. */
+const PY_REAUTH = `
+import sys, json, time
+from confluent_kafka import Producer, Consumer
+port, mech, topic, seconds = sys.argv[1:5]
+conf = {"bootstrap.servers": "127.0.0.1:" + port, "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanisms": mech, "sasl.username": "kc", "sasl.password": "kc-pw"}
+errors = []
+p = Producer({**conf, "error_cb": lambda e: errors.append(str(e)), "linger.ms": 0})
+sent = 0
+end = time.time() + float(seconds)
+while time.time() < end:
+    p.produce(topic, value=str(sent).encode())
+    sent += 1
+    p.flush(10)
+    time.sleep(0.1)
+if p.flush(10) or errors:
+    print("produce failed:", errors[:2]); sys.exit(1)
+c = Consumer({**conf, "group.id": "reauth", "auto.offset.reset": "earliest"})
+c.subscribe([topic])
+got = 0
+for _ in range(300):
+    m = c.poll(0.2)
+    if m is None: continue
+    if m.error(): print("consume error:", m.error()); sys.exit(1)
+    got += 1
+    if got >= sent: break
+c.close()
+print(json.dumps({"sent": sent, "got": got}))
+`;
+
+Deno.test("librdkafka re-authenticates (KIP-368) on its connections and keeps producing and consuming", async () => {
+  await using b = await saslBroker({
+    saslUsers: [{ name: "kc", password: "kc-pw" }],
+    connectionsMaxReauthMs: 1500,
+  });
+  {
+    await using c = await WireClient.connect(b.port);
+    await createTopic(c, "sasl-reauth", 1);
+  }
+  const run = await new Deno.Command("python3", {
+    args: ["-c", PY_REAUTH, String(b.saslPort), "SCRAM-SHA-512", "sasl-reauth", "5"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(run.stdout);
+  assert.equal(run.code, 0, `${out} ${new TextDecoder().decode(run.stderr)}`);
+  const r = JSON.parse(out.trim().split("\n").at(-1)!);
+  assert.ok(r.sent >= 20, out);
+  assert.equal(r.got, r.sent, out);
+  // Re-authenticated on the same connections, not reconnected every 1.5 s.
+  const m = b.broker.context.metrics;
+  const accepted = m.connectionsAccepted;
+  const handshakes = [...m.requests].filter(([k]) => k.includes("SaslHandshake"))
+    .reduce((n, [, v]) => n + v, 0);
+  console.log(
+    `${r.sent} records over 5 s, ${accepted} connections accepted, ${handshakes} SASL handshakes`,
+  );
+  assert.ok(accepted <= 6, `${accepted} connections`);
+  assert.ok(handshakes >= accepted + 3, `${handshakes} handshakes on ${accepted} connections`);
+});
