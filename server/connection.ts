@@ -115,6 +115,7 @@ export async function serveConnection(
       ? new SaslSession(
         broker.config.security.connectionsMaxReauthMs,
         server.handlers.get(API_VERSIONS_KEY)?.maxVersion ?? 0,
+        (k) => server.handlers.get(k)?.api.name ?? `API key ${k}`,
       )
       : null,
     produceOrder: Promise.resolve(),

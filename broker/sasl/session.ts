@@ -22,6 +22,13 @@ export const SASL_MAX_RECEIVE_SIZE = 524288;
 /** Where the exchange stands: which request may come next. */
 export type SaslPhase = "versions-or-handshake" | "handshake" | "authenticate" | "complete";
 
+const EXPECTED: Record<SaslPhase, string> = {
+  "versions-or-handshake": "ApiVersions or SaslHandshake",
+  handshake: "SaslHandshake",
+  authenticate: "SaslAuthenticate",
+  complete: "any request",
+};
+
 /** What the connection loop does with a request. */
 export type Admission = "serial" | "concurrent" | string;
 
@@ -42,7 +49,12 @@ export class SaslSession {
   /** Set by a failed exchange: the connection closes once its answer is written. */
   closeAfterResponse = false;
 
-  constructor(readonly reauthMs: number, readonly apiVersionsMax: number) {}
+  constructor(
+    readonly reauthMs: number,
+    readonly apiVersionsMax: number,
+    /** Kafka's name of an API key, for the line that says why a connection closed. */
+    private readonly apiName: (apiKey: number) => string = (k) => `API key ${k}`,
+  ) {}
 
   get authenticated(): boolean {
     return this.user !== null;
@@ -77,6 +89,8 @@ export class SaslSession {
         if (apiKey === SASL_AUTHENTICATE_KEY) return "serial";
         break;
     }
-    return `unexpected Kafka request of API key ${apiKey} during SASL authentication (state ${this.phase})`;
+    return `Unexpected Kafka request of type ${
+      this.apiName(apiKey)
+    } during SASL authentication (expecting ${EXPECTED[this.phase]})`;
   }
 }
