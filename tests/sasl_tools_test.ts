@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import { runKafkaTool, type ToolRun } from "./kafka_tools.ts";
 import { saslBroker } from "./sasl_broker.ts";
 import { WireClient } from "./wire_client.ts";
-import { plainLogin, scramLogin } from "./sasl_client.ts";
+import { plainLogin, salted, scramLogin } from "./sasl_client.ts";
+import { DENO, spawnBrokerCommand } from "./broker_util.ts";
+import { ALTER_USER_SCRAM_CREDENTIALS_API } from "../protocol/generated/mod.ts";
 import { createTopic } from "./helpers.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 
@@ -283,4 +285,57 @@ Deno.test("librdkafka re-authenticates (KIP-368) on its connections and keeps pr
   );
   assert.ok(accepted <= 6, `${accepted} connections`);
   assert.ok(handshakes >= accepted + 3, `${handshakes} handshakes on ${accepted} connections`);
+});
+
+Deno.test("main.ts --listeners SASL_PLAINTEXT with SKB_SASL_USERS: logins work, failures leave one info line each, no password in any log line", async () => {
+  const secrets = ["s3cr3t-alice-pw", "wr0ng-pw-guess", "bob-salted-pw"];
+  await using b = await spawnBrokerCommand(DENO, [
+    "run",
+    "-A",
+    new URL("../main.ts", import.meta.url).pathname,
+    "--listeners",
+    "SASL_PLAINTEXT://127.0.0.1:0",
+    "--meta",
+    "memory:",
+    "--log",
+    "memory:",
+    "--log-level",
+    "debug",
+  ], { env: { SKB_SASL_USERS: `alice:${secrets[0]}` } });
+  {
+    await using c = await WireClient.connect(b.port);
+    assert.equal((await scramLogin(c, "SCRAM-SHA-256", "alice", secrets[0])).errorCode, 0);
+    const salt = new Uint8Array(16);
+    const r = await c.call(ALTER_USER_SCRAM_CREDENTIALS_API, 0, {
+      deletions: [],
+      upsertions: [{
+        name: "bob",
+        mechanism: 2,
+        iterations: 4096,
+        salt,
+        saltedPassword: await salted("SCRAM-SHA-512", secrets[2], salt, 4096),
+      }],
+    });
+    assert.equal(r.results[0].errorCode, 0);
+  }
+  for (
+    const login of [
+      (c: WireClient) => plainLogin(c, "alice", secrets[1]),
+      (c: WireClient) => scramLogin(c, "SCRAM-SHA-512", "alice", secrets[1]),
+      (c: WireClient) => plainLogin(c, "bob", secrets[1]),
+    ]
+  ) {
+    await using c = await WireClient.connect(b.port);
+    assert.equal((await login(c)).errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+  }
+  {
+    await using c = await WireClient.connect(b.port);
+    assert.equal((await plainLogin(c, "bob", secrets[2])).errorCode, 0);
+  }
+  await b.stop();
+  const out = b.output();
+  // Debug lines were written (one per request), so the check below covers them too.
+  assert.match(out, /SaslAuthenticate v2 from/);
+  for (const s of secrets) assert.ok(!out.includes(s), `a password is in the broker's output`);
+  assert.equal(out.match(/authentication from .* failed/g)?.length, 3, out);
 });
