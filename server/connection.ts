@@ -221,12 +221,8 @@ export async function serveConnection(
           inFlight.push(slot);
           wake?.();
           await slot.promise.catch(() => {});
-          if (sasl.closeAfterResponse) {
-            log.info("Closing connection from {remote}: SASL authentication failed", {
-              remote: info.remote,
-            });
-            break;
-          }
+          // The failure's own info line says the connection closes.
+          if (sasl.closeAfterResponse) break;
           continue;
         }
         if (admitted !== "concurrent") throw new ProtocolViolation(admitted);

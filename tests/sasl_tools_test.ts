@@ -335,7 +335,7 @@ Deno.test("main.ts --listeners SASL_PLAINTEXT with SKB_SASL_USERS: logins work, 
   await b.stop();
   const out = b.output();
   // Debug lines were written (one per request), so the check below covers them too.
-  assert.match(out, /SaslAuthenticate v2 from/);
+  assert.match(out, /"SaslAuthenticate" v2 from/);
   for (const s of secrets) assert.ok(!out.includes(s), `a password is in the broker's output`);
   assert.equal(out.match(/authentication from .* failed/g)?.length, 3, out);
 });
