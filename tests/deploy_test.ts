@@ -48,7 +48,11 @@ Deno.test("Dockerfile, fly.toml and the release workflow agree with the program"
   const fly = await flyToml() as {
     env: Record<string, string>;
     kill_timeout: string;
-    services: { internal_port: number; protocol: string; ports: { port: number }[] }[];
+    services: {
+      internal_port: number;
+      protocol: string;
+      ports: { port: number; handlers?: string[] }[];
+    }[];
     checks: Record<string, { type: string; port: number; path: string }>;
     metrics: { port: number; path: string };
     mounts?: unknown;
@@ -85,7 +89,14 @@ Deno.test("Dockerfile, fly.toml and the release workflow agree with the program"
     assert.equal(fly.services.length, 1);
     assert.equal(fly.services[0].protocol, "tcp");
     assert.equal(fly.services[0].internal_port, kafka);
-    assert.deepEqual(fly.services[0].ports.map((p) => p.port), [kafka]);
+    // Clients reach the SASL listener through Fly's TLS handler, as advertised.
+    assert.equal(fly.env.SKB_LISTENERS, `SASL_PLAINTEXT://0.0.0.0:${kafka}`);
+    const advertised = /^SASL_PLAINTEXT:\/\/[a-z0-9.-]+:(\d+)$/.exec(
+      fly.env.SKB_ADVERTISED_LISTENERS,
+    );
+    assert.ok(advertised, fly.env.SKB_ADVERTISED_LISTENERS);
+    assert.deepEqual(fly.services[0].ports, [{ port: Number(advertised[1]), handlers: ["tls"] }]);
+    assert.equal(fly.env.SKB_AUTHORIZER, "acl");
     const checks = Object.values(fly.checks);
     assert.deepEqual(checks.map((c) => [c.type, c.port]), checks.map(() => ["http", http]));
     assert.deepEqual(checks.map((c) => c.path).sort(), ["/healthz", "/readyz"]);
