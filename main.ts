@@ -257,6 +257,25 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "With --authorizer acl: a resource no ACL matches is open to everyone (true/false)",
     default: "false",
   },
+  "max-connections": {
+    type: "string",
+    env: "SKB_MAX_CONNECTIONS",
+    help: "Connections open at once; more are closed as they arrive (max.connections; 0: no cap)",
+    default: String(DEFAULT_BROKER_CONFIG.maxConnections),
+  },
+  "max-connections-per-ip": {
+    type: "string",
+    env: "SKB_MAX_CONNECTIONS_PER_IP",
+    help: "Connections open at once from one address (max.connections.per.ip; 0: no cap)",
+    default: String(DEFAULT_BROKER_CONFIG.maxConnectionsPerIp),
+  },
+  "connections-max-idle-ms": {
+    type: "string",
+    env: "SKB_CONNECTIONS_MAX_IDLE_MS",
+    help:
+      "A connection that completes no request for this long, with none in flight, is closed (connections.max.idle.ms)",
+    default: String(DEFAULT_BROKER_CONFIG.connectionsMaxIdleMs),
+  },
   "help": { type: "boolean", env: "", help: "Show this help" },
   "version": { type: "boolean", env: "", help: "Show the version" },
 };
@@ -544,6 +563,19 @@ export async function main(args: string[]): Promise<number> {
       txnTakeoverMs: integer("txn-takeover-ms", str("txn-takeover-ms")!, 100, 3_600_000),
       txnTestPause: testPause(Deno.env.get("SKB_TEST_TXN_PAUSE")),
       security: securitySettings(str),
+      maxConnections: integer("max-connections", str("max-connections")!, 0, 1_000_000),
+      maxConnectionsPerIp: integer(
+        "max-connections-per-ip",
+        str("max-connections-per-ip")!,
+        0,
+        1_000_000,
+      ),
+      connectionsMaxIdleMs: integer(
+        "connections-max-idle-ms",
+        str("connections-max-idle-ms")!,
+        100,
+        2 ** 31 - 1,
+      ),
     };
   } catch (e) {
     fail((e as Error).message);

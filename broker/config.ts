@@ -56,6 +56,16 @@ export interface BrokerConfig {
   groupConsumerSessionTimeoutMs: number;
   /** Listeners, TLS, SASL and the authorizer (security_config.ts). */
   security: SecurityConfig;
+  /** max.connections: connections open at once beyond which new ones are closed (0: no cap). */
+  maxConnections: number;
+  /** max.connections.per.ip: the same, per client address (0: no cap). */
+  maxConnectionsPerIp: number;
+  /**
+   * connections.max.idle.ms: a connection that completes no request for this
+   * long, with nothing in flight, is closed (a slowloris sender never
+   * completes one).
+   */
+  connectionsMaxIdleMs: number;
 }
 
 /** The defaults `deno run -A main.ts` starts with. */
@@ -84,6 +94,9 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   groupConsumerHeartbeatIntervalMs: DEFAULT_CONSUMER_GROUP_CONFIG.heartbeatIntervalMs,
   groupConsumerSessionTimeoutMs: DEFAULT_CONSUMER_GROUP_CONFIG.sessionTimeoutMs,
   security: DEFAULT_SECURITY_CONFIG,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 0,
+  connectionsMaxIdleMs: 600_000,
 };
 
 /** A topic config the broker accepts: its default and what it does here. */

@@ -81,6 +81,10 @@ export class Metrics {
   recordsFetched: number = 0;
   connections: number = 0;
   connectionsAccepted: number = 0;
+  /** Connections closed on arrival: over --max-connections or --max-connections-per-ip. */
+  connectionsRefused: number = 0;
+  /** Connections closed after --connections-max-idle-ms without a complete request. */
+  connectionsIdleClosed: number = 0;
   /** Store failures a handler turned into a Kafka error code, by store and step. */
   storeErrors: Map<string, number> = new Map();
   /** Every store operation's time, by store and operation (timed by the store guard, store_guard.ts). */
@@ -218,6 +222,18 @@ export class Metrics {
       "counter",
       "Client connections accepted.",
       this.connectionsAccepted,
+    );
+    single(
+      "skb_connections_refused_total",
+      "counter",
+      "Client connections closed on arrival, over --max-connections or --max-connections-per-ip.",
+      this.connectionsRefused,
+    );
+    single(
+      "skb_connections_idle_closed_total",
+      "counter",
+      "Client connections closed after --connections-max-idle-ms without a complete request.",
+      this.connectionsIdleClosed,
     );
     head("skb_flush_bytes", "histogram", "Bytes written to the log store per flush.");
     histogramLines("skb_flush_bytes", "", this.flushBytes);

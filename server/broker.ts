@@ -21,6 +21,7 @@ import { serveConnection, type ServerContext } from "./connection.ts";
 import { type Listener, usesTls } from "../broker/security_config.ts";
 import { TlsMaterialWatch } from "./tls.ts";
 import { listenTls } from "./listener_tls.ts";
+import { ConnectionLimits, RateLimitedLog } from "./connection_limits.ts";
 
 const log = getLogger(["skb", "broker"]);
 
@@ -134,9 +135,30 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const server: ServerContext = { broker: ctx, handlers: handlerTable(), connections: new Set() };
 
   const serving = new Set<Promise<void>>();
+  const limits = new ConnectionLimits(config.maxConnections, config.maxConnectionsPerIp);
+  const refusedLog = new RateLimitedLog(10_000);
   const serve = (conn: Parameters<typeof serveConnection>[0], l: Listener) => {
     metrics.connectionsAccepted++;
-    const p = serveConnection(conn, server, l).finally(() => serving.delete(p));
+    const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const over = limits.admit(address);
+    if (over !== null) {
+      metrics.connectionsRefused++;
+      refusedLog.maybe((suppressed) =>
+        log.warn("Closing a new connection from {address}: {over}{more}", {
+          address,
+          over,
+          more: suppressed > 0 ? ` (${suppressed} more refused since the last line)` : "",
+        })
+      );
+      try {
+        conn.close();
+      } catch { /* closed already */ }
+      return;
+    }
+    const p = serveConnection(conn, server, l).finally(() => {
+      limits.release(address);
+      serving.delete(p);
+    });
     serving.add(p);
   };
   const specs: Listener[] = config.security.listeners.length > 0

@@ -141,6 +141,8 @@ export async function serveConnection(
   let writerError: unknown = null;
   let wake = null as (() => void) | null;
   let done = false;
+  /** When a request last arrived whole or a response left (connections.max.idle.ms). */
+  let lastActive = performance.now();
 
   // Responses leave in request order.
   const writer = (async () => {
@@ -166,6 +168,7 @@ export async function serveConnection(
       const out = ready.length === 1 ? ready[0] : concat(ready);
       if (out.length > 0) {
         await writeAll(conn, out);
+        lastActive = performance.now();
         broker.metrics.bytesOut += out.length;
       }
       if (failure !== null) throw failure;
@@ -195,10 +198,36 @@ export async function serveConnection(
     } catch { /* already closed */ }
   };
   server.connections.add(drain);
+  // connections.max.idle.ms: only complete requests and written responses count as activity,
+  // so a sender trickling one frame forever (slowloris) is closed like an idle client.
+  const idleMs = broker.config.connectionsMaxIdleMs;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const checkIdle = () => {
+    const quiet = performance.now() - lastActive;
+    if (inFlight.length > 0 || quiet < idleMs) {
+      if (inFlight.length > 0) lastActive = performance.now();
+      idleTimer = setTimeout(checkIdle, Math.max(idleMs - quiet, 10));
+      return;
+    }
+    broker.metrics.connectionsIdleClosed++;
+    log.info(
+      "Closing connection from {remote}: no complete request for {ms} ms (connections.max.idle.ms)",
+      {
+        remote: info.remote,
+        ms: Math.round(quiet),
+      },
+    );
+    done = true;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+  idleTimer = setTimeout(checkIdle, idleMs);
   try {
     while (!done && writerError === null) {
       const frame = await reader.next(checkSize);
       if (frame === null || done) break;
+      lastActive = performance.now();
       broker.metrics.bytesIn += frame.length + 4;
       // SASL listeners: before authentication one request at a time, in order (KIP-43).
       const sasl = info.sasl;
@@ -244,6 +273,7 @@ export async function serveConnection(
       log.error("Connection from {remote} failed: {error}", { remote: info.remote, error: e });
     }
   } finally {
+    clearTimeout(idleTimer);
     done = true;
     wake?.();
     // Answer what was read before the end (or the violation), then close.
