@@ -35,6 +35,7 @@ import {
   WILDCARD_PRINCIPAL,
 } from "./acl.ts";
 import { addAcls, deleteAcls, loadAcls } from "./acl_store.ts";
+import { PeriodicRefresh } from "./periodic_refresh.ts";
 
 const log = getLogger(["skb", "authorizer"]);
 
@@ -112,8 +113,7 @@ export class AclAuthorizer implements Authorizer {
   private index: AclIndex | null = null;
   private stamp = "";
   private readonly superUsers: ReadonlySet<string>;
-  private refreshing: Promise<void> | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly refresher = new PeriodicRefresh(() => this.load());
   private failing = false;
 
   constructor(private readonly meta: MetaStore, private readonly security: SecurityConfig) {
@@ -122,15 +122,11 @@ export class AclAuthorizer implements Authorizer {
 
   /** Reads the ACLs now, and then every `everyMs` until `closing`. */
   start(closing: AbortSignal, everyMs = ACL_REFRESH_MS): void {
-    if (this.timer !== null || closing.aborted) return;
-    this.timer = setInterval(() => this.refresh().catch(() => {}), everyMs);
-    closing.addEventListener("abort", () => this.stop(), { once: true });
-    this.refresh().catch(() => {});
+    this.refresher.start(closing, everyMs);
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.refresher.stop();
   }
 
   /** Whether the ACLs have been read at least once. */
@@ -140,34 +136,32 @@ export class AclAuthorizer implements Authorizer {
 
   /** Re-reads the ACLs from the meta store (one read at a time). */
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        const { acls, stamp } = await loadAcls(this.meta);
-        if (this.index === null || stamp !== this.stamp) {
-          this.index = new AclIndex(acls);
-          this.stamp = stamp;
-        }
-        if (this.failing) log.info("ACLs read from the meta store again");
-        this.failing = false;
-      } catch (e) {
-        if (!this.failing) {
-          log.warn("Cannot read the ACLs from the meta store; keeping the last ones: {error}", {
-            error: e instanceof Error ? e.message : String(e),
-          });
-        }
-        this.failing = true;
-        throw e;
-      } finally {
-        this.refreshing = null;
+    return this.refresher.run();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const { acls, stamp } = await loadAcls(this.meta);
+      if (this.index === null || stamp !== this.stamp) {
+        this.index = new AclIndex(acls);
+        this.stamp = stamp;
       }
-    })();
-    return this.refreshing;
+      if (this.failing) log.info("ACLs read from the meta store again");
+      this.failing = false;
+    } catch (e) {
+      if (!this.failing) {
+        log.warn("Cannot read the ACLs from the meta store; keeping the last ones: {error}", {
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+      this.failing = true;
+      throw e;
+    }
   }
 
   /** A read that starts after every change made so far (not one already under way). */
-  private async reload(): Promise<void> {
-    if (this.refreshing) await this.refreshing.catch(() => {});
-    await this.refresh();
+  private reload(): Promise<void> {
+    return this.refresher.runFresh();
   }
 
   authorize(who: RequestIdentity, op: number, type: number, name: string): boolean {

@@ -21,6 +21,7 @@ import type { MetaStore } from "../stores/types.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { CoordinatorConfig } from "./group_coordinator.ts";
 import type { ConsumerGroupConfig } from "./consumer_group_state.ts";
+import { PeriodicRefresh } from "./periodic_refresh.ts";
 
 /** Meta store entity types. */
 export const BROKER_ENTITY = "brokers";
@@ -398,8 +399,7 @@ export class DynamicConfigs {
   private clusterDefault: Record<string, string> = {};
   private own: Record<string, string> = {};
   private groups = new Map<string, Record<string, string>>();
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private refreshing: Promise<void> | null = null;
+  private readonly refresher = new PeriodicRefresh(() => this.load());
   /** The coordinator settings, kept up to date (give this object to the GroupCoordinator). */
   readonly coordinator: CoordinatorConfig & { consumer: ConsumerGroupConfig };
 
@@ -421,35 +421,28 @@ export class DynamicConfigs {
 
   /** Refreshes every {@link REFRESH_MS} until `closing` aborts. Failures keep the last values. */
   start(closing: AbortSignal, everyMs = REFRESH_MS): void {
-    if (this.timer !== null || closing.aborted) return;
-    this.timer = setInterval(() => this.refresh().catch(() => {}), everyMs);
-    closing.addEventListener("abort", () => this.stop(), { once: true });
-    this.refresh().catch(() => {});
+    this.refresher.start(closing, everyMs);
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.refresher.stop();
   }
 
-  /** Reads the broker and group configs from the meta store and applies them. */
+  /** Reads the broker and group configs from the meta store and applies them (one read at a time). */
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        const brokers = await this.meta.entityConfigs(BROKER_ENTITY, [
-          "",
-          String(this.live.nodeId),
-        ]);
-        const groups = await this.meta.entityConfigs(GROUP_ENTITY, null);
-        this.clusterDefault = brokers.find((e) => e.name === "")?.configs ?? {};
-        this.own = brokers.find((e) => e.name === String(this.live.nodeId))?.configs ?? {};
-        this.groups = new Map(groups.map((g) => [g.name, g.configs]));
-        this.apply();
-      } finally {
-        this.refreshing = null;
-      }
-    })();
-    return this.refreshing;
+    return this.refresher.run();
+  }
+
+  private async load(): Promise<void> {
+    const brokers = await this.meta.entityConfigs(BROKER_ENTITY, [
+      "",
+      String(this.live.nodeId),
+    ]);
+    const groups = await this.meta.entityConfigs(GROUP_ENTITY, null);
+    this.clusterDefault = brokers.find((e) => e.name === "")?.configs ?? {};
+    this.own = brokers.find((e) => e.name === String(this.live.nodeId))?.configs ?? {};
+    this.groups = new Map(groups.map((g) => [g.name, g.configs]));
+    this.apply();
   }
 
   /** Takes a broker entity this broker just wrote (so the change applies here at once). */
