@@ -232,21 +232,16 @@ export async function serveConnection(
       // SASL listeners: before authentication one request at a time, in order (KIP-43).
       const sasl = info.sasl;
       if (sasl !== null) {
-        if (sasl.raw) {
-          const slot = track(rawSaslToken(frame, sasl, broker, info));
-          inFlight.push(slot);
-          wake?.();
-          await slot.promise.catch(() => {});
-          if (sasl.closeAfterResponse) break;
-          continue;
-        }
-        const admitted = sasl.admit(
+        // After SaslHandshake v0 every frame is a raw token, served in order like the rest.
+        const admitted = sasl.raw ? "serial" : sasl.admit(
           (frame[0] << 8 | frame[1]) << 16 >> 16,
           frame[2] << 8 | frame[3],
           Date.now(),
         );
         if (admitted === "serial") {
-          const slot = track(handleFrame(frame, server, info));
+          const slot = track(
+            sasl.raw ? rawSaslToken(frame, sasl, broker, info) : handleFrame(frame, server, info),
+          );
           inFlight.push(slot);
           wake?.();
           await slot.promise.catch(() => {});
