@@ -440,7 +440,7 @@ async function openListener(
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       throw new Error(
-        `Port ${spec.port} on ${spec.host} is already in use; stop the other process or pass --port`,
+        `Port ${spec.port} on ${spec.host} (listener ${spec.name}) is already in use; stop the other process or change --port or --listeners`,
       );
     }
     throw e;
