@@ -488,6 +488,61 @@ export function groupConformance(name: string, factory: MetaStoreFactory): void 
     assert.equal((await s.fetchOffsets("g", null)).length, 0);
     assert.equal((await s.memberHeartbeats("g")).size, 0);
   });
+
+  test("share-partition records change only by compare-and-set, per group and partition", async (s) => {
+    assert.equal(await s.getShareState("sg", "T1", 0), null);
+    assert.deepEqual(await s.listShareStates("sg"), []);
+    assert.equal(
+      await s.putShareState("sg", "T1", 0, 1, "x"),
+      null,
+      "a missing record has version 0",
+    );
+    assert.equal(await s.putShareState("sg", "T1", 0, 0, '{"start":0}'), 1);
+    assert.equal(await s.putShareState("sg", "T1", 0, 0, "y"), null, "creating twice must lose");
+    assert.equal(await s.putShareState("sg", "T1", 0, 1, 'a|b {"start":5}'), 2);
+    assert.equal(await s.putShareState("sg", "T1", 0, 1, "z"), null, "a stale version must lose");
+    assert.deepEqual(await s.getShareState("sg", "T1", 0), {
+      version: 2,
+      state: 'a|b {"start":5}',
+    });
+    // Other partitions, topics and groups are other records; groups are another namespace.
+    assert.equal(await s.putShareState("sg", "T1", 1, 0, "p1"), 1);
+    assert.equal(await s.putShareState("sg", "T0", 3, 0, "t0"), 1);
+    assert.equal(await s.putShareState("other", "T1", 0, 0, "o"), 1);
+    assert.equal(await s.getGroup("sg"), null);
+    assert.deepEqual(await s.listShareStates("sg"), [
+      { topicId: "T0", partition: 3, share: { version: 1, state: "t0" } },
+      { topicId: "T1", partition: 0, share: { version: 2, state: 'a|b {"start":5}' } },
+      { topicId: "T1", partition: 1, share: { version: 1, state: "p1" } },
+    ]);
+    // Deleting takes a version too.
+    assert.equal(await s.putShareState("sg", "T1", 0, 1, null), null);
+    assert.equal(await s.putShareState("sg", "T1", 0, 2, null), 3);
+    assert.equal(await s.getShareState("sg", "T1", 0), null);
+    assert.deepEqual((await s.listShareStates("other")).length, 1);
+    assert.equal(await s.putShareState("sg", "T1", 0, 0, "again"), 1);
+  });
+
+  test("two brokers racing to acquire from a share-partition: one wins each version", async (s) => {
+    const other = factory.second ? await factory.second(s) : s;
+    try {
+      for (let v = 0; v < 5; v++) {
+        const results = await Promise.all([
+          s.putShareState("sg", "T", 0, v, `a${v}`),
+          other.putShareState("sg", "T", 0, v, `b${v}`),
+        ]);
+        assert.equal(results.filter((r) => r === v + 1).length, 1, `version ${v}: ${results}`);
+        assert.equal(results.filter((r) => r === null).length, 1);
+        const winner = results[0] === null ? `b${v}` : `a${v}`;
+        assert.deepEqual(await other.getShareState("sg", "T", 0), {
+          version: v + 1,
+          state: winner,
+        });
+      }
+    } finally {
+      if (other !== s) await other.close();
+    }
+  });
 }
 
 /** An index entry as the cleaner writes one. */

@@ -141,6 +141,17 @@ export interface VersionedGroup {
   state: string;
 }
 
+/**
+ * A share-partition's state (KIP-932: a share group's start offset and
+ * in-flight records on one topic partition) as one versioned record, swapped
+ * by compare-and-set so that two brokers can never both acquire a record.
+ * broker/share_partition_state.ts owns its JSON shape.
+ */
+export interface VersionedShareState {
+  version: number;
+  state: string;
+}
+
 /** A live broker's lease in the registry (the addressable cluster shape). */
 export interface BrokerRegistration {
   nodeId: number;
@@ -315,6 +326,29 @@ export interface MetaStore {
   ): Promise<CommittedOffset[]>;
   /** Removes committed offsets of some partitions (OffsetDelete). */
   deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void>;
+
+  /** A share-partition's record (KIP-932), or null when the group never fetched it. */
+  getShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+  ): Promise<VersionedShareState | null>;
+  /**
+   * Replaces a share-partition's record if its version is still
+   * `expectedVersion` (0: it must not exist yet); `state` null deletes it.
+   * Returns the new version, or null when another broker changed it first.
+   */
+  putShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null>;
+  /** Every share-partition record of a group, by topic id and partition. */
+  listShareStates(
+    groupId: string,
+  ): Promise<{ topicId: string; partition: number; share: VersionedShareState }[]>;
 
   /**
    * Configs of entities of one type ("brokers", "groups", "quotas", ...): those

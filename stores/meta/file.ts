@@ -35,6 +35,7 @@ const CHANGES = [
   "unregisterBroker",
   "putGroup",
   "putTransaction",
+  "putShareState",
   "touchMember",
   "forgetMembers",
   "commitOffsets",
@@ -241,6 +242,28 @@ export class FileMetaStore implements T.MetaStore {
   }
   listTransactions(): Promise<{ transactionalId: string; transaction: T.VersionedTransaction }[]> {
     return this.read(() => this.mem.listTransactions());
+  }
+
+  getShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+  ): Promise<T.VersionedShareState | null> {
+    return this.read(() => this.mem.getShareState(groupId, topicId, partition));
+  }
+  putShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    return this.change("putShareState", groupId, topicId, partition, expectedVersion, state);
+  }
+  listShareStates(
+    groupId: string,
+  ): Promise<{ topicId: string; partition: number; share: T.VersionedShareState }[]> {
+    return this.read(() => this.mem.listShareStates(groupId));
   }
 
   getGroup(groupId: string): Promise<T.VersionedGroup | null> {

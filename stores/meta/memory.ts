@@ -31,6 +31,7 @@ import type {
   ProducerOnPartition,
   TopicInfo,
   VersionedGroup,
+  VersionedShareState,
   VersionedTransaction,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
@@ -110,6 +111,8 @@ export interface MemorySnapshot {
   groups: [string, VersionedGroup][];
   /** Transaction coordinator records (absent in snapshots from before transactions). */
   transactions?: [string, VersionedTransaction][];
+  /** Share-partition records by JSON [groupId, topicId, partition] (absent before share groups). */
+  shareStates?: [string, VersionedShareState][];
   brokers: BrokerRegistration[];
   heartbeats: [string, [string, number][]][];
   offsets: [string, [string, CommittedOffset][]][];
@@ -127,6 +130,7 @@ export class MemoryMetaStore implements MetaStore {
   private cluster: string | null = null;
   private groups = new Map<string, VersionedGroup>();
   private transactions = new Map<string, VersionedTransaction>();
+  private shareStates = new Map<string, VersionedShareState>();
   private brokers = new Map<number, BrokerRegistration>();
   private heartbeats = new Map<string, Map<string, number>>();
   private offsets = new Map<string, Map<string, CommittedOffset>>();
@@ -151,6 +155,7 @@ export class MemoryMetaStore implements MetaStore {
       producerEpochs: [...this.producerEpochs],
       groups: [...this.groups],
       transactions: [...this.transactions],
+      shareStates: [...this.shareStates],
       brokers: [...this.brokers.values()],
       heartbeats: [...this.heartbeats].map(([g, m]) => [g, [...m]]),
       offsets: [...this.offsets].map(([g, m]) => [g, [...m]]),
@@ -183,6 +188,7 @@ export class MemoryMetaStore implements MetaStore {
     m.producerEpochs = new Map(s.producerEpochs);
     m.groups = new Map(s.groups);
     m.transactions = new Map(s.transactions ?? []);
+    m.shareStates = new Map(s.shareStates ?? []);
     m.brokers = new Map(s.brokers.map((b) => [b.nodeId, b]));
     m.heartbeats = new Map(s.heartbeats.map(([g, h]) => [g, new Map(h)]));
     m.offsets = new Map(s.offsets.map(([g, o]) => [g, new Map(o)]));
@@ -568,6 +574,44 @@ export class MemoryMetaStore implements MetaStore {
         transaction: { ...t },
       })),
     );
+  }
+
+  getShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+  ): Promise<VersionedShareState | null> {
+    const v = this.shareStates.get(JSON.stringify([groupId, topicId, partition]));
+    return Promise.resolve(v ? { ...v } : null);
+  }
+
+  putShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    const key = JSON.stringify([groupId, topicId, partition]);
+    const current = this.shareStates.get(key)?.version ?? 0;
+    if (current !== expectedVersion) return Promise.resolve(null);
+    if (state === null) this.shareStates.delete(key);
+    else this.shareStates.set(key, { version: current + 1, state });
+    return Promise.resolve(current + 1);
+  }
+
+  listShareStates(
+    groupId: string,
+  ): Promise<{ topicId: string; partition: number; share: VersionedShareState }[]> {
+    const out: { topicId: string; partition: number; share: VersionedShareState }[] = [];
+    for (const [key, v] of this.shareStates) {
+      const [g, topicId, partition] = JSON.parse(key) as [string, string, number];
+      if (g === groupId) out.push({ topicId, partition, share: { ...v } });
+    }
+    out.sort((a, b) =>
+      a.topicId < b.topicId ? -1 : a.topicId > b.topicId ? 1 : a.partition - b.partition
+    );
+    return Promise.resolve(out);
   }
 
   getGroup(groupId: string): Promise<VersionedGroup | null> {

@@ -37,6 +37,7 @@ import type {
   ProducerOnPartition,
   TopicInfo,
   VersionedGroup,
+  VersionedShareState,
   VersionedTransaction,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
@@ -515,6 +516,41 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'txs')) do
   end
 end
 return out
+`;
+
+/**
+ * Share-partition records (KIP-932) live in one hash per group, field
+ * "topicId:partition" -> "version|state".
+ * getShareState: ARGV = prefix, groupId, field. Returns {version, state} or false.
+ */
+const GET_SHARE_STATE = PRELUDE + `
+local v = redis.call('HGET', P .. 'share:' .. ARGV[2], ARGV[3])
+if not v then return false end
+local bar = string.find(v, '|', 1, true)
+return { tonumber(string.sub(v, 1, bar - 1)), string.sub(v, bar + 1) }
+`;
+
+/**
+ * putShareState (compare-and-set): ARGV = prefix, groupId, field,
+ * expectedVersion, delete ('1'/'0'), state. Returns the new version, or false.
+ */
+const PUT_SHARE_STATE = PRELUDE + `
+local k = P .. 'share:' .. ARGV[2]
+local v = redis.call('HGET', k, ARGV[3])
+local current = 0
+if v then current = tonumber(string.sub(v, 1, string.find(v, '|', 1, true) - 1)) end
+if current ~= tonumber(ARGV[4]) then return false end
+if ARGV[5] == '1' then
+  redis.call('HDEL', k, ARGV[3])
+else
+  redis.call('HSET', k, ARGV[3], istr(current + 1) .. '|' .. ARGV[6])
+end
+return current + 1
+`;
+
+/** listShareStates: ARGV = prefix, groupId. Flat {field, "version|state", ...}. */
+const LIST_SHARE_STATES = PRELUDE + `
+return redis.call('HGETALL', P .. 'share:' .. ARGV[2])
 `;
 
 /** createTopic: ARGV = prefix, name, id, partitions, configs (JSON). */
@@ -1012,6 +1048,9 @@ export const SCRIPTS = {
   getTransaction: GET_TRANSACTION,
   putTransaction: PUT_TRANSACTION,
   listTransactions: LIST_TRANSACTIONS,
+  getShareState: GET_SHARE_STATE,
+  putShareState: PUT_SHARE_STATE,
+  listShareStates: LIST_SHARE_STATES,
   getGroup: GET_GROUP,
   putGroup: PUT_GROUP,
   listGroups: LIST_GROUPS,
@@ -1371,6 +1410,54 @@ export class LuaMetaStore implements MetaStore {
     }
     return out.sort((a, b) =>
       a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0
+    );
+  }
+
+  async getShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+  ): Promise<VersionedShareState | null> {
+    const v = await this.run("getShareState", [groupId, `${topicId}:${partition}`]);
+    if (!Array.isArray(v)) return null;
+    return { version: Number(v[0]), state: String(v[1]) };
+  }
+
+  async putShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    const v = await this.run("putShareState", [
+      groupId,
+      `${topicId}:${partition}`,
+      expectedVersion,
+      state === null ? "1" : "0",
+      state ?? "",
+    ]);
+    return v === null || v === undefined ? null : Number(v);
+  }
+
+  async listShareStates(
+    groupId: string,
+  ): Promise<{ topicId: string; partition: number; share: VersionedShareState }[]> {
+    const flat = (await this.run("listShareStates", [groupId])) as unknown[];
+    const out: { topicId: string; partition: number; share: VersionedShareState }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const field = String(flat[i]);
+      const colon = field.lastIndexOf(":");
+      const v = String(flat[i + 1]);
+      const bar = v.indexOf("|");
+      out.push({
+        topicId: field.slice(0, colon),
+        partition: Number(field.slice(colon + 1)),
+        share: { version: Number(v.slice(0, bar)), state: v.slice(bar + 1) },
+      });
+    }
+    return out.sort((a, b) =>
+      a.topicId < b.topicId ? -1 : a.topicId > b.topicId ? 1 : a.partition - b.partition
     );
   }
 

@@ -35,6 +35,7 @@ import type {
   ProducerOnPartition,
   TopicInfo,
   VersionedGroup,
+  VersionedShareState,
   VersionedTransaction,
 } from "../types.ts";
 import { newTopicId } from "../ids.ts";
@@ -110,6 +111,11 @@ CREATE TABLE IF NOT EXISTS aborted_transactions (
   first_offset INTEGER NOT NULL, producer_id INTEGER NOT NULL,
   PRIMARY KEY (topic_id, partition, last_offset)
 ) WITHOUT ROWID;
+-- Share-partition records (KIP-932), versioned like groups.
+CREATE TABLE IF NOT EXISTS share_states (
+  group_id TEXT NOT NULL, topic_id TEXT NOT NULL, partition INTEGER NOT NULL,
+  version INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (group_id, topic_id, partition)
+);
 -- Transaction coordinator records, versioned like groups.
 CREATE TABLE IF NOT EXISTS transactions (
   transactional_id TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL
@@ -717,6 +723,55 @@ export class SqliteMetaStore implements MetaStore {
     return Promise.resolve(rows.map((r) => ({
       transactionalId: String(r.transactional_id),
       transaction: { version: Number(r.version), state: String(r.state) },
+    })));
+  }
+
+  getShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+  ): Promise<VersionedShareState | null> {
+    const r = this.q(
+      "SELECT version, state FROM share_states WHERE group_id = ? AND topic_id = ? AND partition = ?",
+    ).get(groupId, topicId, partition) as Row | undefined;
+    return Promise.resolve(r ? { version: Number(r.version), state: String(r.state) } : null);
+  }
+
+  putShareState(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    expectedVersion: number,
+    state: string | null,
+  ): Promise<number | null> {
+    return Promise.resolve(this.tx(() => {
+      const r = this.q(
+        "SELECT version FROM share_states WHERE group_id = ? AND topic_id = ? AND partition = ?",
+      ).get(groupId, topicId, partition) as Row | undefined;
+      const current = r ? Number(r.version) : 0;
+      if (current !== expectedVersion) return null;
+      if (state === null) {
+        this.q("DELETE FROM share_states WHERE group_id = ? AND topic_id = ? AND partition = ?")
+          .run(groupId, topicId, partition);
+      } else {
+        this.q(
+          "INSERT OR REPLACE INTO share_states (group_id, topic_id, partition, version, state) VALUES (?, ?, ?, ?, ?)",
+        ).run(groupId, topicId, partition, current + 1, state);
+      }
+      return current + 1;
+    }));
+  }
+
+  listShareStates(
+    groupId: string,
+  ): Promise<{ topicId: string; partition: number; share: VersionedShareState }[]> {
+    const rows = this.q(
+      "SELECT topic_id, partition, version, state FROM share_states WHERE group_id = ? ORDER BY topic_id, partition",
+    ).all(groupId) as Row[];
+    return Promise.resolve(rows.map((r) => ({
+      topicId: String(r.topic_id),
+      partition: Number(r.partition),
+      share: { version: Number(r.version), state: String(r.state) },
     })));
   }
 
