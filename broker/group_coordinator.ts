@@ -54,6 +54,17 @@ import {
   tick,
   validateOffsetCommit,
 } from "./group_state.ts";
+import {
+  DEFAULT_SHARE_GROUP_CONFIG,
+  departedMembers,
+  type ShareGroup,
+  type ShareGroupConfig,
+  shareHeartbeat,
+  type ShareHeartbeatInput,
+  type ShareHeartbeatResult,
+  shareSubscriptions,
+  tickShare,
+} from "./share_group_state.ts";
 
 const log = getLogger(["skb", "groups"]);
 
@@ -63,10 +74,12 @@ export interface CoordinatorConfig extends GroupConfig {
   pollMs: number;
   /** KIP-848 consumer groups (group.consumer.*); Kafka's defaults when absent. */
   consumer?: ConsumerGroupConfig;
+  /** Share groups (group.share.*); Kafka's defaults when absent. */
+  share?: ShareGroupConfig;
 }
 
-/** A group's record: a classic group, or a KIP-848 consumer group. */
-export type GroupRecord = ClassicGroup | ConsumerGroup;
+/** A group's record: a classic group, a KIP-848 consumer group, or a KIP-932 share group. */
+export type GroupRecord = ClassicGroup | ConsumerGroup | ShareGroup;
 
 /** How many compare-and-set conflicts in a row an operation tolerates before giving up. */
 const MAX_CAS_ATTEMPTS = 100;
@@ -81,7 +94,9 @@ export interface GroupView {
 export function parseGroup(groupId: string, state: string): GroupRecord | null {
   try {
     const g = JSON.parse(state);
-    if (g && (g.type === "classic" || g.type === "consumer")) return g as GroupRecord;
+    if (g && (g.type === "classic" || g.type === "consumer" || g.type === "share")) {
+      return g as GroupRecord;
+    }
   } catch { /* logged below */ }
   log.warn("Group {groupId} has a record this broker cannot read; treating it as absent", {
     groupId,
@@ -97,6 +112,8 @@ const NO_HEARTBEATS = new Map<string, number>();
  */
 function asClassic(g: GroupRecord | null): ClassicGroup | null | "consumer" {
   if (g === null || g.type === "classic") return g;
+  // A share group is never taken over: its share-partition state belongs to it.
+  if (g.type === "share") return "consumer";
   return g.members.length === 0 ? null : "consumer";
 }
 
@@ -116,6 +133,7 @@ function memberIds(g: GroupRecord | null): Set<string> {
 /** Topics the members of a group subscribe to; null when that cannot be known. */
 export function groupSubscriptions(g: GroupRecord): Set<string> | null {
   if (g.type === "classic") return subscribedTopics(g);
+  if (g.type === "share") return shareSubscriptions(g);
   const out = new Set<string>();
   for (const m of g.members) for (const t of memberTopics(m, Object.keys(g.topics))) out.add(t);
   return out;
@@ -156,6 +174,9 @@ export class GroupCoordinator {
     now: number,
     heartbeats: Map<string, number>,
   ): GroupRecord {
+    if (g.type === "share") {
+      return tickShare(g, now, heartbeats, this.cfg.share ?? DEFAULT_SHARE_GROUP_CONFIG);
+    }
     return g.type === "classic"
       ? tick(g, now, heartbeats, this.cfg)
       : tickConsumer(g, now, heartbeats, this.consumerCfg(groupId));
@@ -383,6 +404,7 @@ export class GroupCoordinator {
             : ErrorCode.ILLEGAL_GENERATION,
         };
       }
+      if (g.type === "share") return { group: g, result: ErrorCode.GROUP_ID_NOT_FOUND };
       return {
         group: g,
         result: g.type === "classic"
@@ -443,12 +465,20 @@ export class GroupCoordinator {
       if (!stored) return ErrorCode.GROUP_ID_NOT_FOUND;
       if (stored.state !== JSON.stringify(g)) continue;
       if (await this.meta.putGroup(groupId, stored.version, null) !== null) {
+        if (g.type === "share") await this.deleteShareStates(groupId);
         log.info("Group {groupId} deleted", { groupId });
         this.wake(groupId);
         return ErrorCode.NONE;
       }
     }
     return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+
+  /** Removes a deleted share group's share-partition records (KIP-932: its state goes with it). */
+  private async deleteShareStates(groupId: string): Promise<void> {
+    for (const { topicId, partition, share } of await this.meta.listShareStates(groupId)) {
+      await this.meta.putShareState(groupId, topicId, partition, share.version, null);
+    }
   }
 
   /**
@@ -506,7 +536,19 @@ export class GroupCoordinator {
     const { group, result } = await this.update(groupId, (g, now) => {
       let current: ConsumerGroup | null = null;
       if (g?.type === "consumer") current = g;
-      else if (g !== null && (g.members.length > 0 || g.pending.length > 0)) {
+      else if (g?.type === "share") {
+        return {
+          group: g,
+          result: {
+            errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+            errorMessage: `Group ${JSON.stringify(groupId)} is not a consumer group`,
+            memberId: input.memberId || null,
+            memberEpoch: -1,
+            heartbeatIntervalMs: 0,
+            assignment: null,
+          },
+        };
+      } else if (g !== null && (g.members.length > 0 || g.pending.length > 0)) {
         return {
           group: g,
           result: {
@@ -527,6 +569,53 @@ export class GroupCoordinator {
     // A member fenced or expired (UNKNOWN_MEMBER_ID) just wrote a row: drop it.
     if (touched) await this.forget(groupId, group, [input.memberId]);
     return result;
+  }
+
+  /**
+   * ShareGroupHeartbeat (KIP-932): joins, heartbeats or leaves a share group.
+   * Returns the answer and the members that left in this transition (left,
+   * or expired), whose acquired records the caller releases.
+   */
+  async shareHeartbeat(
+    groupId: string,
+    input: ShareHeartbeatInput,
+    loadTopics: (names: string[]) => Promise<Map<string, TopicMeta>>,
+  ): Promise<{ result: ShareHeartbeatResult; departed: string[] }> {
+    const seen = await this.meta.getGroup(groupId);
+    const g = seen ? parseGroup(groupId, seen.state) : null;
+    const names = new Set(input.subscribedTopicNames ?? []);
+    if (g?.type === "share") { for (const n of shareSubscriptions(g)) names.add(n); }
+    const topics = await loadTopics([...names]);
+    const touched = input.memberEpoch > 0;
+    if (touched) await this.meta.touchMember(groupId, input.memberId, this.now());
+    let departed: string[] = [];
+    const { group, result } = await this.update(groupId, (g, now) => {
+      if (g !== null && g.type !== "share" && g.members.length > 0) {
+        return {
+          group: g,
+          result: {
+            errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+            errorMessage: `Group ${JSON.stringify(groupId)} is not a share group`,
+            memberId: input.memberId || null,
+            memberEpoch: -1,
+            heartbeatIntervalMs: 0,
+            assignment: null,
+          },
+        };
+      }
+      const current = g?.type === "share" ? g : null;
+      const r = shareHeartbeat(
+        current,
+        input,
+        topics,
+        now,
+        this.cfg.share ?? DEFAULT_SHARE_GROUP_CONFIG,
+      );
+      departed = departedMembers(current, r.group);
+      return { group: r.group ?? g, result: r.result };
+    });
+    if (touched) await this.forget(groupId, group, [input.memberId]);
+    return { result, departed };
   }
 
   /**
@@ -558,13 +647,18 @@ export class GroupCoordinator {
 }
 
 function logTransition(groupId: string, before: GroupRecord | null, after: GroupRecord): void {
-  if (after.type === "consumer") {
-    if (before?.type === "consumer" && before.groupEpoch === after.groupEpoch) return;
-    log.info("Consumer group {groupId}: epoch {epoch}, {members} members", {
-      groupId,
-      epoch: after.groupEpoch,
-      members: after.members.length,
-    });
+  if (after.type === "consumer" || after.type === "share") {
+    if (before?.type === after.type && before.groupEpoch === after.groupEpoch) return;
+    log.info(
+      `${
+        after.type === "share" ? "Share" : "Consumer"
+      } group {groupId}: epoch {epoch}, {members} members`,
+      {
+        groupId,
+        epoch: after.groupEpoch,
+        members: after.members.length,
+      },
+    );
     return;
   }
   if (

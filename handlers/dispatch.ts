@@ -58,6 +58,7 @@ import { describeTransactions } from "./describe_transactions.ts";
 import { listTransactions } from "./list_transactions.ts";
 import { SASL_HANDLERS } from "./sasl_handlers.ts";
 import { ACL_HANDLERS } from "./acl_handlers.ts";
+import { SHARE_HANDLERS } from "./share_handlers.ts";
 
 const HANDLERS: Handler[] = [
   apiVersions,
@@ -125,6 +126,8 @@ const HANDLERS: Handler[] = [
   // Security: SASL, SCRAM credentials and ACLs (KIP-43, KIP-152, KIP-554, KIP-11, KIP-140).
   ...SASL_HANDLERS,
   ...ACL_HANDLERS,
+  // Share groups (KIP-932): any broker serves any share group and share-partition.
+  ...SHARE_HANDLERS,
 ];
 
 /** A fresh table (each broker gets its own map). */

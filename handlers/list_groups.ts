@@ -1,13 +1,14 @@
 /**
  * ListGroups (key 16), versions 0-5: every group with its protocol type; v4
  * adds the state and a filter on it (KIP-518), v5 the group type ("classic",
- * or "consumer" for KIP-848 groups) and a filter on that. Filters match without regard to case, as
+ * "consumer" for KIP-848 groups, "share" for KIP-932 share groups) and a filter on that. Filters match without regard to case, as
  * Kafka's do.
  */
 
 import { LIST_GROUPS_API, type ListGroupsResponseGroup } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { consumerGroupState } from "../broker/consumer_group_state.ts";
+import { shareGroupState } from "../broker/share_group_state.ts";
 import { groupErrorCode } from "./_groups.ts";
 import { allowedCluster, allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
@@ -26,13 +27,18 @@ export const listGroups = defineHandler({
     const everyGroup = allowedCluster(ctx, Op.DESCRIBE);
     try {
       for (const { groupId, group } of await ctx.broker.groups.list()) {
-        const state = group.type === "classic" ? group.state : consumerGroupState(group);
+        const state = group.type === "classic"
+          ? group.state
+          : group.type === "share"
+          ? shareGroupState(group)
+          : consumerGroupState(group);
         if (states.size > 0 && !states.has(state.toLowerCase())) continue;
         if (types.size > 0 && !types.has(group.type)) continue;
         if (!everyGroup && !allowedGroup(ctx, Op.DESCRIBE, groupId)) continue;
         groups.push({
           groupId,
-          protocolType: group.type === "classic" ? group.protocolType ?? "" : "consumer",
+          // KIP-932: share groups list with protocol type "share".
+          protocolType: group.type === "classic" ? group.protocolType ?? "" : group.type,
           groupState: state,
           groupType: group.type,
         });

@@ -139,7 +139,7 @@ export default {
                   { name: "leaderEpoch", type: "int32", versions: "0+" },
                 ],
               },
-              { name: "records", type: "records", versions: "0+", nullableVersions: "0+" },
+              { name: "records", type: "records", versions: "0+", nullableVersions: "0" },
               {
                 name: "acquiredRecords",
                 type: "[]struct",

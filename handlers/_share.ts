@@ -1,0 +1,113 @@
+/** What ShareFetch and ShareAcknowledge share: checks, sessions and acknowledgements (KIP-932). */
+
+import { ErrorCode } from "../protocol/errors.ts";
+import type { AckBatch } from "../broker/share_partition_state.ts";
+import type { ShareKey } from "../broker/share_service.ts";
+import { shareServiceFor } from "../broker/share_service.ts";
+import type { TopicLookup } from "../broker/partition_log.ts";
+import { allowedGroup, guardLookup, Op } from "./_authorize.ts";
+import type { RequestContext } from "./types.ts";
+
+/** A partition of a request, with its topic looked up and its acknowledgements. */
+export interface SharePartitionAsk {
+  topicId: string;
+  partition: number;
+  lookup: TopicLookup;
+  acks: AckBatch[];
+}
+
+/** The top-level refusal of a request with no valid group or member id, or null. */
+export function shareRequestProblem(
+  ctx: RequestContext,
+  groupId: string | null,
+  memberId: string | null,
+): { errorCode: number; message: string } | null {
+  if (groupId === null || groupId === "") {
+    return { errorCode: ErrorCode.INVALID_REQUEST, message: "The group id must be set." };
+  }
+  if (memberId === null || memberId === "") {
+    return { errorCode: ErrorCode.INVALID_REQUEST, message: "The member id must be set." };
+  }
+  if (!allowedGroup(ctx, Op.READ, groupId)) {
+    return {
+      errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      message: "Group authorization failed.",
+    };
+  }
+  return null;
+}
+
+/** Looks up the topics of a request (by id), checking READ on each. */
+export async function lookupShareTopics(
+  ctx: RequestContext,
+  topics: {
+    topicId: string;
+    partitions: { partitionIndex: number; acknowledgementBatches: AckBatch[] }[];
+  }[],
+): Promise<SharePartitionAsk[]> {
+  const out: SharePartitionAsk[] = [];
+  for (const t of topics) {
+    const lookup = guardLookup(
+      ctx,
+      Op.READ,
+      await ctx.broker.partitions.topicById(t.topicId),
+      null,
+    );
+    for (const p of t.partitions) {
+      out.push({
+        topicId: t.topicId,
+        partition: p.partitionIndex,
+        lookup,
+        acks: p.acknowledgementBatches,
+      });
+    }
+  }
+  return out;
+}
+
+/** The error of one partition: its topic's, or UNKNOWN_TOPIC_OR_PARTITION past its count. */
+export function partitionProblem(
+  ctx: RequestContext,
+  ask: { lookup: TopicLookup; partition: number },
+): { errorCode: number; message: string | null } | null {
+  const at = ctx.broker.partitions.locate(ask.lookup, ask.partition);
+  return at.ref ? null : { errorCode: at.errorCode, message: at.message };
+}
+
+/** Applies each partition's acknowledgements; the error code and message per partition. */
+export async function applyAcks(
+  ctx: RequestContext,
+  groupId: string,
+  memberId: string,
+  asks: SharePartitionAsk[],
+): Promise<Map<string, { errorCode: number; message: string | null }>> {
+  const service = shareServiceFor(ctx.broker.meta);
+  const out = new Map<string, { errorCode: number; message: string | null }>();
+  for (const a of asks) {
+    if (a.acks.length === 0) continue;
+    const key = `${a.topicId}:${a.partition}`;
+    const problem = partitionProblem(ctx, a);
+    if (problem) {
+      out.set(key, problem);
+      continue;
+    }
+    try {
+      const why = await service.acknowledge(groupId, memberId, a, a.acks);
+      out.set(key, {
+        errorCode: why === null ? ErrorCode.NONE : ErrorCode.INVALID_RECORD_STATE,
+        message: why,
+      });
+    } catch (e) {
+      out.set(key, {
+        errorCode: ctx.broker.partitions.failure(e),
+        message: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  return out;
+}
+
+/** Share-partition keys of request partitions. */
+export function keysOf(asks: { topicId: string; partition: number }[]): ShareKey[] {
+  return asks.map((a) => ({ topicId: a.topicId, partition: a.partition }));
+}
