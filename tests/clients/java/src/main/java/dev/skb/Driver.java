@@ -61,6 +61,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *              [--topic T --partition P --offset O] [--timeout-ms MS]
  * Driver txn --bootstrap HOST:PORT --in T --out T --group G --txn-id ID --count N
  *            [--abort-every K] [--hold-file F] [--timeout-ms MS]
+ * Driver share-consume --bootstrap HOST:PORT --topic T --group G [--count N]
+ *                      [--ack accept|release|none] [--stop-file F] [--timeout-ms MS]
  * Driver --check
  * </pre>
  *
@@ -80,7 +82,7 @@ public final class Driver {
           "bootstrap", "topic", "count", "start", "compression", "create-partitions", "acks",
           "group", "group-protocol", "timeout-ms", "timestamp", "assignor", "stop-file", "action",
           "partition", "offset", "isolation", "in", "out", "txn-id", "abort-every",
-          "hold-file");
+          "hold-file", "ack");
   private static final Set<String> FLAGS = union(COMMAND_FLAGS, Security.FLAGS);
 
   private Driver() {}
@@ -108,6 +110,7 @@ public final class Driver {
             case "offsets" -> offsets(a);
             case "admin" -> admin(a);
             case "txn" -> txn(a);
+            case "share-consume" -> ShareConsume.run(a, OUT);
             default -> throw new IllegalArgumentException("unknown command: '" + cmd + "'");
           };
     } catch (Exception e) {
