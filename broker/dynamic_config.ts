@@ -17,6 +17,7 @@
  * the value the broker was started with.
  */
 
+import { SHARE_GROUP_CONFIGS } from "./share_configs.ts";
 import type { MetaStore } from "../stores/types.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { CoordinatorConfig } from "./group_coordinator.ts";
@@ -337,6 +338,8 @@ export const GROUP_CONFIGS: Record<string, { broker: string; doc: string }> = {
     broker: "group.consumer.heartbeat.interval.ms",
     doc: "How often this group's members are told to heartbeat",
   },
+  // Share groups (KIP-932): broker/share_configs.ts.
+  ...SHARE_GROUP_CONFIGS,
 };
 
 /**
@@ -353,6 +356,12 @@ export function groupConfigProblem(
       return `Unknown group config ${JSON.stringify(name)}; supported: ${
         Object.keys(GROUP_CONFIGS).join(", ")
       }`;
+    }
+    const share = SHARE_GROUP_CONFIGS[name];
+    if (share) {
+      const problem = share.problem(value);
+      if (problem) return problem;
+      continue;
     }
     const [min, max, lo, hi] = name === "consumer.session.timeout.ms"
       ? [

@@ -6,6 +6,7 @@
  * max.message.bytes), then the flags, then Kafka's defaults.
  */
 
+import { SHARE_GROUP_CONFIGS } from "../broker/share_configs.ts";
 import { type BrokerConfig, TOPIC_CONFIGS } from "../broker/config.ts";
 import {
   BROKER_CONFIGS,
@@ -177,7 +178,8 @@ export function groupConfigEntries(
   live: BrokerConfig,
 ): ConfigEntry[] {
   return Object.entries(GROUP_CONFIGS).map(([name, spec]) => {
-    const brokerValue = String(
+    const share = SHARE_GROUP_CONFIGS[name];
+    const brokerValue = share ? share.kafkaDefault : String(
       spec.broker === "group.consumer.session.timeout.ms"
         ? live.groupConsumerSessionTimeoutMs
         : live.groupConsumerHeartbeatIntervalMs,
@@ -192,7 +194,7 @@ export function groupConfigEntries(
       value: synonyms[0].value,
       readOnly: false,
       source: synonyms[0].source,
-      type: 3,
+      type: share ? share.type : 3,
       isSensitive: false,
       documentation: spec.doc,
       synonyms,

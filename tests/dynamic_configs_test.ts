@@ -229,12 +229,21 @@ Deno.test("group configs: validated against the broker's bounds, used by the coo
   const d = await c.call(DESCRIBE_CONFIGS_API, 4, describe(GROUP, "g"));
   assert.deepEqual(
     d.results[0].configs.map((e) => [e.name, e.value, e.configSource]),
-    [["consumer.session.timeout.ms", "50000", 8], ["consumer.heartbeat.interval.ms", "7000", 8]],
+    [
+      ["consumer.session.timeout.ms", "50000", 8],
+      ["consumer.heartbeat.interval.ms", "7000", 8],
+      ["share.record.lock.duration.ms", "30000", 5],
+      ["share.delivery.count.limit", "5", 5],
+      ["share.auto.offset.reset", "latest", 5],
+    ],
   );
   const other = await c.call(DESCRIBE_CONFIGS_API, 4, describe(GROUP, "h"));
   assert.deepEqual(other.results[0].configs.map((e) => [e.value, e.configSource]), [
     ["45000", 5],
     ["5000", 5],
+    ["30000", 5],
+    ["5", 5],
+    ["latest", 5],
   ]);
   // The coordinator settings the dynamic configs keep (given to the GroupCoordinator).
   const dyn = b.context.dynamicConfigs;

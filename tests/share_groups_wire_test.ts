@@ -18,6 +18,7 @@ import {
   defaultShareGroupDescribeRequest,
   defaultShareGroupHeartbeatRequest,
   DELETE_GROUPS_API,
+  INCREMENTAL_ALTER_CONFIGS_API,
   LIST_GROUPS_API,
   SHARE_ACKNOWLEDGE_API,
   SHARE_FETCH_API,
@@ -321,6 +322,53 @@ metaStoreTest(
     assert.ok([...seen.values()].includes("x") && [...seen.values()].includes("y"));
   },
   ["memory", "sqlite", "redis"],
+);
+
+metaStoreTest(
+  "share group configs: share.auto.offset.reset=earliest and share.delivery.count.limit",
+  async (meta) => {
+    await using broker = await testBroker({ meta });
+    await using c = await WireClient.connect(broker.port);
+    const topicId = await createTopic(c, "q", 1);
+    await produceAll(c, "q", 1, 0, 3);
+    const GROUP = 32;
+    const alter = (configs: { name: string; value: string }[]) =>
+      c.call(INCREMENTAL_ALTER_CONFIGS_API, 1, {
+        resources: [{
+          resourceType: GROUP,
+          resourceName: "cfg",
+          configs: configs.map((x) => ({ ...x, configOperation: 0 })),
+        }],
+        validateOnly: false,
+      });
+    const bad = await alter([{ name: "share.delivery.count.limit", value: "1" }]);
+    assert.equal(bad.responses[0].errorCode, ErrorCode.INVALID_CONFIG);
+    assert.match(
+      bad.responses[0].errorMessage ?? "",
+      /at least group\.share\.min\.delivery\.count\.limit/,
+    );
+    const badReset = await alter([{ name: "share.auto.offset.reset", value: "middle" }]);
+    assert.equal(badReset.responses[0].errorCode, ErrorCode.INVALID_CONFIG);
+    const ok = await alter([
+      { name: "share.auto.offset.reset", value: "earliest" },
+      { name: "share.delivery.count.limit", value: "2" },
+    ]);
+    assert.equal(ok.responses[0].errorCode, 0, ok.responses[0].errorMessage ?? "");
+    await heartbeat(c, "cfg", "m", 0, ["q"]);
+    // earliest: the records produced before the first fetch are delivered.
+    const r1 = await fetchOf(c, "cfg", "m", 0, topicId);
+    assert.deepEqual(acquired(r1), [{ firstOffset: 0, lastOffset: 2, deliveryCount: 1 }]);
+    const r2 = await fetchOf(c, "cfg", "m", 1, topicId, [
+      { firstOffset: 0, lastOffset: 2, acknowledgeTypes: [RELEASE] },
+    ]);
+    assert.deepEqual(acquired(r2), [{ firstOffset: 0, lastOffset: 2, deliveryCount: 2 }]);
+    // The limit is 2: released again, they are archived.
+    const r3 = await fetchOf(c, "cfg", "m", 2, topicId, [
+      { firstOffset: 0, lastOffset: 2, acknowledgeTypes: [RELEASE] },
+    ]);
+    assert.deepEqual(acquired(r3), []);
+  },
+  ["memory", "sqlite"],
 );
 
 Deno.test("share group APIs are advertised in ApiVersions", async () => {
