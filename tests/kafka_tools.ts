@@ -25,6 +25,7 @@ export const KAFKA_TOOLS = {
   "kafka-delegation-tokens": "org.apache.kafka.tools.DelegationTokenCommand",
   "kafka-transactions": "org.apache.kafka.tools.TransactionsCommand",
   "kafka-acls": "org.apache.kafka.tools.AclCommand",
+  "kafka-console-share-consumer": "org.apache.kafka.tools.consumer.ConsoleShareConsumer",
 } as const;
 
 /** A tool's name as Kafka's scripts call it. */

@@ -7,7 +7,9 @@
  *   receive every record, and no record is acknowledged twice;
  * - a consumer that closes without acknowledging, and one that releases its
  *   records, give them back: the next consumer receives them with the
- *   delivery count raised by one per earlier delivery.
+ *   delivery count raised by one per earlier delivery;
+ * - Kafka's kafka-console-share-consumer (implicit acknowledgement) reads a
+ *   group set to share.auto.offset.reset=earliest by IncrementalAlterConfigs.
  */
 
 import assert from "node:assert/strict";
@@ -22,6 +24,8 @@ import { testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
 import { DRIVERS, type Run, runAny } from "./client_drivers.ts";
 import { createTopic, produceAll, sleep } from "./helpers.ts";
+import { runKafkaTool } from "./kafka_tools.ts";
+import { INCREMENTAL_ALTER_CONFIGS_API } from "../protocol/generated/mod.ts";
 
 const java = DRIVERS.find((d) => d.name === "java")!;
 
@@ -206,4 +210,46 @@ Deno.test({
       "redelivered without waiting for the lock to expire",
     );
   },
+});
+
+Deno.test("kafka-console-share-consumer reads from the start with share.auto.offset.reset=earliest", async () => {
+  const meta = new MemoryMetaStore();
+  await using broker = await testBroker({ meta });
+  await using c = await WireClient.connect(broker.port);
+  const topicId = await createTopic(c, "console", 1);
+  await produceAll(c, "console", 1, 0, 50);
+  const set = await c.call(INCREMENTAL_ALTER_CONFIGS_API, 1, {
+    resources: [{
+      resourceType: 32,
+      resourceName: "console-group",
+      configs: [{ name: "share.auto.offset.reset", configOperation: 0, value: "earliest" }],
+    }],
+    validateOnly: false,
+  });
+  assert.equal(set.responses[0].errorCode, 0, set.responses[0].errorMessage ?? "");
+  const run = await runKafkaTool("kafka-console-share-consumer", [
+    "--bootstrap-server",
+    `127.0.0.1:${broker.port}`,
+    "--topic",
+    "console",
+    "--group",
+    "console-group",
+    "--max-messages",
+    "50",
+    "--timeout-ms",
+    "30000",
+  ], 60_000);
+  assert.equal(run.code, 0, run.stderr.slice(-2000));
+  const values = run.stdout.split("\n").filter((l) => l.startsWith("v"));
+  assert.deepEqual(values, Array.from({ length: 50 }, (_, i) => `v${i}`));
+  // Implicit acknowledgement: what was consumed is acknowledged (by the next poll or the close).
+  for (let i = 0; i < 50; i++) {
+    const s = await meta.getShareState("console-group", topicId, 0);
+    if (s && JSON.parse(s.state).start === 50) break;
+    await sleep(100);
+  }
+  assert.equal(
+    JSON.parse((await meta.getShareState("console-group", topicId, 0))!.state).start,
+    50,
+  );
 });
