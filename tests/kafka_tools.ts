@@ -26,6 +26,7 @@ export const KAFKA_TOOLS = {
   "kafka-transactions": "org.apache.kafka.tools.TransactionsCommand",
   "kafka-acls": "org.apache.kafka.tools.AclCommand",
   "kafka-console-share-consumer": "org.apache.kafka.tools.consumer.ConsoleShareConsumer",
+  "kafka-share-groups": "org.apache.kafka.tools.consumer.group.ShareGroupCommand",
 } as const;
 
 /** A tool's name as Kafka's scripts call it. */

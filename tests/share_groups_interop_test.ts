@@ -252,4 +252,23 @@ Deno.test("kafka-console-share-consumer reads from the start with share.auto.off
     JSON.parse((await meta.getShareState("console-group", topicId, 0))!.state).start,
     50,
   );
+  // kafka-share-groups --describe (ShareGroupDescribe + DescribeShareGroupOffsets v1): start 50, lag 5.
+  await produceAll(c, "console", 1, 50, 5);
+  const d = await runKafkaTool("kafka-share-groups", [
+    "--bootstrap-server",
+    `127.0.0.1:${broker.port}`,
+    "--describe",
+    "--group",
+    "console-group",
+  ], 60_000);
+  assert.equal(d.code, 0, d.stderr.slice(-2000));
+  const row = d.stdout.split("\n").find((l) => l.startsWith("console-group"));
+  assert.ok(row, d.stdout);
+  assert.deepEqual(row.trim().split(/\s+/).slice(0, 5), [
+    "console-group",
+    "console",
+    "0",
+    "50",
+    "5",
+  ]);
 });
