@@ -34,6 +34,9 @@ const log = getLogger(["skb", "share"]);
 /** How many compare-and-set conflicts in a row an update tolerates. */
 const MAX_CAS_ATTEMPTS = 100;
 
+/** Share sessions one broker keeps at most. */
+const MAX_SESSIONS = 10_000;
+
 /** A share-partition: a topic id and partition. */
 export interface ShareKey {
   topicId: string;
@@ -109,7 +112,13 @@ export class ShareService {
     if (epoch === 0) {
       const s: ShareSession = { epoch: 1, partitions: new Map() };
       for (const k of add) s.partitions.set(keyOf(k), k);
+      this.sessions.delete(id);
       this.sessions.set(id, s);
+      // Bounded like Kafka's group.share.max.share.sessions: the oldest session goes (its member
+      // is answered SHARE_SESSION_NOT_FOUND and opens a new one).
+      if (this.sessions.size > MAX_SESSIONS) {
+        this.sessions.delete(this.sessions.keys().next().value!);
+      }
       return { ok: true, partitions: [...s.partitions.values()], closing: false };
     }
     const s = this.sessions.get(id);

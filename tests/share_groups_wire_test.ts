@@ -388,4 +388,5 @@ Deno.test("share group APIs are advertised in ApiVersions", async () => {
   assert.deepEqual(keys.get(77), [1, 1]);
   assert.deepEqual(keys.get(78), [1, 2]);
   assert.deepEqual(keys.get(79), [1, 2]);
+  assert.deepEqual(keys.get(90), [0, 1]);
 });
