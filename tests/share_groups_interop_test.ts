@@ -20,6 +20,7 @@ import {
   SHARE_GROUP_HEARTBEAT_API,
 } from "../protocol/generated/mod.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
+import { MemoryLogStore } from "../stores/log/memory.ts";
 import { testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
 import { DRIVERS, type Run, runAny } from "./client_drivers.ts";
@@ -271,4 +272,61 @@ Deno.test("kafka-console-share-consumer reads from the start with share.auto.off
     "50",
     "5",
   ]);
+});
+
+Deno.test({
+  name: "Java share consumers spread over two brokers sharing the stores get each record once",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await java.check();
+    const meta = new MemoryMetaStore();
+    const log = new MemoryLogStore();
+    await using a = await testBroker({ meta, log });
+    await using b = await testBroker({ meta, log });
+    await using c = await WireClient.connect(a.port);
+    const topicId = await createTopic(c, "spread", 1);
+    await startAtZero(c, "pair", "spread", topicId);
+    const stop = await Deno.makeTempFile({ prefix: "skb-share-stop-" });
+    await Deno.remove(stop);
+    const runs = [a.port, b.port, b.port].map((port) =>
+      shareConsumer(port, "spread", "pair", ["--stop-file", stop])
+    );
+    const N = 6000;
+    try {
+      for (let i = 0; i < 300 && await members(meta, "pair") < 3; i++) await sleep(100);
+      assert.equal(await members(meta, "pair"), 3, "three members joined");
+      for (let i = 0; i < N; i += 500) await produceAll(c, "spread", 1, i, 500);
+      let start = 0;
+      for (let i = 0; i < 900 && start < N; i++) {
+        await sleep(100);
+        const s = await meta.getShareState("pair", topicId, 0);
+        start = s ? JSON.parse(s.state).start : 0;
+      }
+      assert.equal(start, N, "every record acknowledged");
+    } finally {
+      await Deno.writeTextFile(stop, "");
+    }
+    const outs = await Promise.all(runs.map((r) => r.done));
+    await Deno.remove(stop).catch(() => {});
+    const delivered = new Map<number, number>();
+    const perBroker = [0, 0];
+    for (const [k, out] of outs.entries()) {
+      assert.equal(out.code, 0, `consumer ${k}: ${out.stderr.slice(-2000)}`);
+      for (const l of lines(out.stdout)) {
+        if (l.o === undefined) continue;
+        // Never delivered to two consumers: every record was delivered exactly once.
+        assert.equal(
+          delivered.get(l.o),
+          undefined,
+          `offset ${l.o} to ${delivered.get(l.o)} and ${k}`,
+        );
+        delivered.set(l.o, k);
+        perBroker[k === 0 ? 0 : 1]++;
+      }
+    }
+    assert.equal(delivered.size, N);
+    console.log(`delivered through broker a: ${perBroker[0]}, through broker b: ${perBroker[1]}`);
+    assert.ok(perBroker[0] > 0 && perBroker[1] > 0, "both brokers served records");
+  },
 });
