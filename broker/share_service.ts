@@ -253,6 +253,29 @@ export class ShareService {
     }
   }
 
+  /**
+   * Replaces a share-partition's record whatever it holds (AlterShareGroupOffsets,
+   * DeleteShareGroupOffsets on an empty group): a new start offset, or none (null).
+   */
+  async replace(groupId: string, k: ShareKey, start: number | null): Promise<void> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const stored = await this.meta.getShareState(groupId, k.topicId, k.partition);
+      if (stored === null && start === null) return;
+      const text = start === null ? null : JSON.stringify(newSharePartition(start));
+      const v = await this.meta.putShareState(
+        groupId,
+        k.topicId,
+        k.partition,
+        stored?.version ?? 0,
+        text,
+      );
+      if (v !== null) return;
+    }
+    throw new Error(
+      `Share-partition ${k.topicId}:${k.partition} of ${groupId} kept changing; retry`,
+    );
+  }
+
   /** Releases what departed members held in every share-partition of the group. */
   async releaseDeparted(groupId: string, memberIds: string[]): Promise<void> {
     if (memberIds.length === 0) return;

@@ -6,6 +6,7 @@ import { shareGroupDescribe } from "./share_group_describe.ts";
 import { shareFetch } from "./share_fetch.ts";
 import { shareAcknowledge } from "./share_acknowledge.ts";
 import { describeShareGroupOffsets } from "./describe_share_group_offsets.ts";
+import { alterShareGroupOffsets, deleteShareGroupOffsets } from "./share_group_offsets.ts";
 
 export const SHARE_HANDLERS: Handler[] = [
   shareGroupHeartbeat,
@@ -13,4 +14,6 @@ export const SHARE_HANDLERS: Handler[] = [
   shareFetch,
   shareAcknowledge,
   describeShareGroupOffsets,
+  alterShareGroupOffsets,
+  deleteShareGroupOffsets,
 ];

@@ -9,7 +9,8 @@
  *   records, give them back: the next consumer receives them with the
  *   delivery count raised by one per earlier delivery;
  * - Kafka's kafka-console-share-consumer (implicit acknowledgement) reads a
- *   group set to share.auto.offset.reset=earliest by IncrementalAlterConfigs.
+ *   group set to share.auto.offset.reset=earliest by IncrementalAlterConfigs;
+ *   kafka-share-groups describes it, resets its offsets and deletes them.
  */
 
 import assert from "node:assert/strict";
@@ -272,6 +273,21 @@ Deno.test("kafka-console-share-consumer reads from the start with share.auto.off
     "50",
     "5",
   ]);
+  // --reset-offsets --to-earliest (AlterShareGroupOffsets), then --delete-offsets.
+  const tool = (args: string[]) =>
+    runKafkaTool("kafka-share-groups", [
+      "--bootstrap-server",
+      `127.0.0.1:${broker.port}`,
+      "--group",
+      "console-group",
+      ...args,
+    ], 60_000);
+  const reset = await tool(["--reset-offsets", "--topic", "console", "--to-earliest", "--execute"]);
+  assert.equal(reset.code, 0, reset.stderr.slice(-2000) + reset.stdout);
+  assert.equal(JSON.parse((await meta.getShareState("console-group", topicId, 0))!.state).start, 0);
+  const del = await tool(["--delete-offsets", "--topic", "console"]);
+  assert.equal(del.code, 0, del.stderr.slice(-2000) + del.stdout);
+  assert.equal(await meta.getShareState("console-group", topicId, 0), null);
 });
 
 Deno.test({

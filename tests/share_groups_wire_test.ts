@@ -11,6 +11,7 @@
 
 import assert from "node:assert/strict";
 import {
+  ALTER_SHARE_GROUP_OFFSETS_API,
   defaultDeleteGroupsRequest,
   defaultListGroupsRequest,
   defaultShareAcknowledgeRequest,
@@ -148,6 +149,11 @@ metaStoreTest(
     const del = () =>
       c.call(DELETE_GROUPS_API, 2, { ...defaultDeleteGroupsRequest(), groupsNames: ["sg"] });
     assert.equal((await del()).results[0].errorCode, ErrorCode.NON_EMPTY_GROUP);
+    const alterLive = await c.call(ALTER_SHARE_GROUP_OFFSETS_API, 0, {
+      groupId: "sg",
+      topics: [{ topicName: "q", partitions: [{ partitionIndex: 0, startOffset: 0 }] }],
+    });
+    assert.equal(alterLive.errorCode, ErrorCode.NON_EMPTY_GROUP, "offsets of a live group stay");
     assert.equal((await heartbeat(c, "sg", "member-a", -1)).memberEpoch, -1);
     assert.equal((await heartbeat(c, "sg", "member-b", -1)).memberEpoch, -1);
     assert.equal((await del()).results[0].errorCode, ErrorCode.NONE);
@@ -389,4 +395,6 @@ Deno.test("share group APIs are advertised in ApiVersions", async () => {
   assert.deepEqual(keys.get(78), [1, 2]);
   assert.deepEqual(keys.get(79), [1, 2]);
   assert.deepEqual(keys.get(90), [0, 1]);
+  assert.deepEqual(keys.get(91), [0, 0]);
+  assert.deepEqual(keys.get(92), [0, 0]);
 });
