@@ -111,3 +111,20 @@ export async function applyAcks(
 export function keysOf(asks: { topicId: string; partition: number }[]): ShareKey[] {
   return asks.map((a) => ({ topicId: a.topicId, partition: a.partition }));
 }
+
+/** The top level of a ShareFetch or ShareAcknowledge response: the two have the same shape (KIP-932). */
+export function shareAnswer<T>(
+  errorCode: number,
+  errorMessage: string | null,
+  responses: T[],
+  acquisitionLockTimeoutMs = 0,
+) {
+  return {
+    throttleTimeMs: 0,
+    errorCode,
+    errorMessage,
+    acquisitionLockTimeoutMs,
+    responses,
+    nodeEndpoints: [],
+  };
+}

@@ -12,7 +12,13 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { shareServiceFor } from "../broker/share_service.ts";
-import { applyAcks, keysOf, lookupShareTopics, shareRequestProblem } from "./_share.ts";
+import {
+  applyAcks,
+  keysOf,
+  lookupShareTopics,
+  shareAnswer,
+  shareRequestProblem,
+} from "./_share.ts";
 import { defineHandler } from "./types.ts";
 
 export const shareAcknowledge = defineHandler({
@@ -26,14 +32,7 @@ export const shareAcknowledge = defineHandler({
       errorMessage: string | null,
       responses: ShareAcknowledgeResponseTopic[],
       lockMs = 0,
-    ) => ({
-      throttleTimeMs: 0,
-      errorCode,
-      errorMessage,
-      acquisitionLockTimeoutMs: lockMs,
-      responses,
-      nodeEndpoints: [],
-    });
+    ) => shareAnswer(errorCode, errorMessage, responses, lockMs);
     const problem = shareRequestProblem(ctx, req.groupId, req.memberId);
     if (problem) return answer(problem.errorCode, problem.message, []);
     const groupId = req.groupId!;

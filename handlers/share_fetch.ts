@@ -23,7 +23,13 @@ import { partitionKey } from "../broker/waiter.ts";
 import { shareServiceFor } from "../broker/share_service.ts";
 import type { Acquired } from "../broker/share_partition_state.ts";
 import type { PartitionRef } from "../broker/partition_log.ts";
-import { applyAcks, keysOf, lookupShareTopics, shareRequestProblem } from "./_share.ts";
+import {
+  applyAcks,
+  keysOf,
+  lookupShareTopics,
+  shareAnswer,
+  shareRequestProblem,
+} from "./_share.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -72,14 +78,7 @@ export const shareFetch = defineHandler({
       errorMessage: string | null,
       responses: ShareFetchResponseTopic[],
       lockMs = 0,
-    ) => ({
-      throttleTimeMs: 0,
-      errorCode,
-      errorMessage,
-      acquisitionLockTimeoutMs: lockMs,
-      responses,
-      nodeEndpoints: [],
-    });
+    ) => shareAnswer(errorCode, errorMessage, responses, lockMs);
     const problem = shareRequestProblem(ctx, req.groupId, req.memberId);
     if (problem) return answer(problem.errorCode, problem.message, []);
     const groupId = req.groupId!;
