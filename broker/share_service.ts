@@ -146,11 +146,6 @@ export class ShareService {
     return { ok: true, partitions: [...s.partitions.values()], closing: false };
   }
 
-  /** Forgets a member's sessions (it left the group). */
-  dropSession(groupId: string, memberId: string): void {
-    this.sessions.delete(JSON.stringify([groupId, memberId]));
-  }
-
   /** The group's share settings (its group configs re-read at most once a second). */
   async settings(groupId: string): Promise<ShareSettings> {
     const c = this.settingsCache.get(groupId);
@@ -276,10 +271,14 @@ export class ShareService {
     );
   }
 
-  /** Releases what departed members held in every share-partition of the group. */
+  /**
+   * Releases what departed members held in every share-partition of the group.
+   * Their share sessions stay: a client that leaves may close its session
+   * (epoch -1) after its leave heartbeat, as librdkafka does, and Kafka keeps
+   * the session until that final request or its eviction.
+   */
   async releaseDeparted(groupId: string, memberIds: string[]): Promise<void> {
     if (memberIds.length === 0) return;
-    for (const id of memberIds) this.dropSession(groupId, id);
     const keys = (await this.meta.listShareStates(groupId)).map((x) => ({
       topicId: x.topicId,
       partition: x.partition,

@@ -80,6 +80,8 @@ func main() {
 		code, err = offsets(args)
 	case "txn":
 		code, err = txn(args)
+	case "share-consume":
+		code, err = shareConsume(args)
 	default:
 		err = usage(fmt.Sprintf("unknown command %q (franz-go drives produce, consume and offsets)", cmd))
 	}

@@ -350,6 +350,79 @@ def consume(args):
     return 0 if read >= args.count else 1
 
 
+def share_consume(args):
+    """A share group member (CONTRACT.md "Share group members", KIP-932): librdkafka's share
+    consumer in explicit acknowledgement mode."""
+    try:
+        from confluent_kafka import AcknowledgeType, ShareConsumer
+    except ImportError as e:
+        log(f"this confluent-kafka has no share consumer ({e}); install confluent-kafka 2.15 or newer")
+        return 2
+    conf = {
+        "bootstrap.servers": args.bootstrap,
+        "group.id": args.group,
+        "share.acknowledgement.mode": "explicit",
+        "error_cb": error_cb,
+    }
+    consumer = ShareConsumer(with_security(conf))
+    kind = {"accept": AcknowledgeType.ACCEPT, "release": AcknowledgeType.RELEASE, "reject": AcknowledgeType.REJECT}
+    deadline = time.monotonic() + args.timeout_ms / 1000
+    read = 0
+    stopped = False
+    try:
+        consumer.subscribe([args.topic])
+        while read < args.count:
+            if args.stop_file and os.path.exists(args.stop_file):
+                stopped = True
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            got = []
+            for m in consumer.poll(timeout=min(0.2, left)):
+                if m.error() is not None:
+                    log(f"share consume error: {m.error()}")
+                    continue
+                got.append(m)
+            if not got:
+                continue
+            for m in got:
+                out({"p": m.partition(), "o": m.offset(), "dc": m.delivery_count() or -1, "at": now_ms()})
+                read += 1
+                PROGRESS["count"] += 1
+            sys.stdout.flush()
+            if args.ack == "crash":
+                # Ends the process as a crash would: no acknowledgement, no close, no leave.
+                os._exit(0)
+            if args.ack == "none":
+                stopped = True
+                break
+            for m in got:
+                consumer.acknowledge(m, kind[args.ack])
+            results = consumer.commit_sync(timeout=10)
+            failed = {(tp.partition): e for tp, e in results.items() if e is not None}
+            acked = []
+            for m in got:
+                if m.partition() in failed:
+                    log(f"acknowledgement of {m.partition()}:{m.offset()} failed: {failed[m.partition()]}")
+                elif not any(tp.partition == m.partition() for tp in results):
+                    log(f"acknowledgement of {m.partition()}:{m.offset()}: no result")
+                else:
+                    acked.append([m.partition(), m.offset()])
+            out({"acked": acked, "type": args.ack})
+            sys.stdout.flush()
+            if args.ack in ("release", "reject"):
+                stopped = True
+                break
+        if read < args.count and not stopped:
+            log(f"read {read} records before the timeout")
+    finally:
+        consumer.close()
+    out({"done": True, "count": read})
+    sys.stdout.flush()
+    return 0 if read >= args.count or stopped else 1
+
+
 def txn(args):
     """Consume-transform-produce in transactions (CONTRACT.md "Transactions")."""
     deadline = time.monotonic() + args.timeout_ms / 1000
@@ -512,24 +585,32 @@ def main():
     x.add_argument("--abort-every", type=int, default=0)
     x.add_argument("--hold-file", default=None)
     x.add_argument("--timeout-ms", type=int, default=60000)
+    s = sub.add_parser("share-consume")
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--topic", required=True)
+    s.add_argument("--group", required=True)
+    s.add_argument("--count", type=int, default=2**31 - 1)
+    s.add_argument("--ack", choices=["accept", "release", "reject", "none", "crash"], default="accept")
+    s.add_argument("--stop-file", default=None)
+    s.add_argument("--timeout-ms", type=int, default=60000)
     o = sub.add_parser("offsets")
     o.add_argument("--bootstrap", required=True)
     o.add_argument("--topic", required=True)
     o.add_argument("--timestamp", type=int, required=True)
     o.add_argument("--timeout-ms", type=int, default=30000)
-    for sp in (p, c, x, o):
+    for sp in (p, c, x, s, o):
         security.add_arguments(sp)
     args = ap.parse_args()
     SECURITY.update(security.conf(args))
     if args.security_protocol is not None:
         check_connection(args)
     try:
-        code = {"produce": produce, "consume": consume, "offsets": offsets, "txn": txn}[args.cmd](args)
+        code = {"produce": produce, "consume": consume, "offsets": offsets, "txn": txn, "share-consume": share_consume}[args.cmd](args)
     except Exception as e:  # noqa: BLE001 - any failure is reported and exits non-zero
         log(f"{args.cmd} failed: {e!r}")
         if not PROGRESS["done"] and args.cmd == "produce":
             out({"done": True, "count": PROGRESS["count"], "errors": args.count - PROGRESS["count"]})
-        elif not PROGRESS["done"] and args.cmd == "consume":
+        elif not PROGRESS["done"] and args.cmd in ("consume", "share-consume"):
             out({"done": True, "count": PROGRESS["count"]})
         sys.stdout.flush()
         code = 1
