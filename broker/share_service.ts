@@ -275,15 +275,17 @@ export class ShareService {
    * Releases what departed members held in every share-partition of the group.
    * Their share sessions stay: a client that leaves may close its session
    * (epoch -1) after its leave heartbeat, as librdkafka does, and Kafka keeps
-   * the session until that final request or its eviction.
+   * the session until that final request or its eviction. Returns the
+   * share-partitions of the group.
    */
-  async releaseDeparted(groupId: string, memberIds: string[]): Promise<void> {
-    if (memberIds.length === 0) return;
+  async releaseDeparted(groupId: string, memberIds: string[]): Promise<ShareKey[]> {
+    if (memberIds.length === 0) return [];
     const keys = (await this.meta.listShareStates(groupId)).map((x) => ({
       topicId: x.topicId,
       partition: x.partition,
     }));
     for (const id of memberIds) await this.release(groupId, id, keys);
+    return keys;
   }
 }
 

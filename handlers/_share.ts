@@ -1,10 +1,11 @@
 /** What ShareFetch and ShareAcknowledge share: checks, sessions and acknowledgements (KIP-932). */
 
 import { ErrorCode } from "../protocol/errors.ts";
-import type { AckBatch } from "../broker/share_partition_state.ts";
+import { type AckBatch, AckType } from "../broker/share_partition_state.ts";
 import type { ShareKey } from "../broker/share_service.ts";
 import { shareServiceFor } from "../broker/share_service.ts";
 import type { TopicLookup } from "../broker/partition_log.ts";
+import { partitionKey } from "../broker/waiter.ts";
 import { allowedGroup, guardLookup, Op } from "./_authorize.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -97,6 +98,9 @@ export async function applyAcks(
         errorCode: why === null ? ErrorCode.NONE : ErrorCode.INVALID_RECORD_STATE,
         message: why,
       });
+      if (why === null && a.acks.some((b) => b.acknowledgeTypes.includes(AckType.RELEASE))) {
+        wakeShareFetches(ctx, [a]);
+      }
     } catch (e) {
       out.set(key, {
         errorCode: ctx.broker.partitions.failure(e),
@@ -127,4 +131,16 @@ export function shareAnswer<T>(
     responses,
     nodeEndpoints: [],
   };
+}
+
+/**
+ * Wakes this broker's ShareFetch long polls on share-partitions whose records
+ * became available again (released, or their holder's session closed), so a
+ * waiting member is handed them at once rather than at its next poll round.
+ */
+export function wakeShareFetches(
+  ctx: RequestContext,
+  keys: { topicId: string; partition: number }[],
+): void {
+  for (const k of keys) ctx.broker.waiter.wake(partitionKey(k.topicId, k.partition));
 }

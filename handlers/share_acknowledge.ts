@@ -18,6 +18,7 @@ import {
   lookupShareTopics,
   shareAnswer,
   shareRequestProblem,
+  wakeShareFetches,
 } from "./_share.ts";
 import { defineHandler } from "./types.ts";
 
@@ -51,6 +52,7 @@ export const shareAcknowledge = defineHandler({
     if (session.closing) {
       try {
         await service.release(groupId, memberId, session.partitions);
+        wakeShareFetches(ctx, session.partitions);
       } catch { /* the locks expire on their own */ }
     }
     const topics = new Map<string, ShareAcknowledgeResponseTopic>();

@@ -29,6 +29,7 @@ import {
   lookupShareTopics,
   shareAnswer,
   shareRequestProblem,
+  wakeShareFetches,
 } from "./_share.ts";
 import { defineHandler, type RequestContext } from "./types.ts";
 
@@ -136,6 +137,7 @@ export const shareFetch = defineHandler({
       // The member's share session ends: what it still holds goes back for redelivery.
       try {
         await service.release(groupId, memberId, session.partitions);
+        wakeShareFetches(ctx, session.partitions);
       } catch { /* the locks expire on their own */ }
     } else if (!(ctx.apiVersion >= 2 && req.isRenewAck)) {
       const targets: Target[] = [];

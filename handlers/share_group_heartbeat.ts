@@ -15,6 +15,7 @@ import type { TopicMeta } from "../broker/consumer_group_state.ts";
 import { shareServiceFor } from "../broker/share_service.ts";
 import { clientHost, groupErrorCode } from "./_groups.ts";
 import { allowedGroup, allowedTopic, Op } from "./_authorize.ts";
+import { wakeShareFetches } from "./_share.ts";
 import { defineHandler } from "./types.ts";
 
 export const shareGroupHeartbeat = defineHandler({
@@ -60,7 +61,11 @@ export const shareGroupHeartbeat = defineHandler({
         return out;
       });
       // A member that left holds nothing any more (Kafka releases its acquired records).
-      await shareServiceFor(ctx.broker.meta).releaseDeparted(req.groupId, departed);
+      const released = await shareServiceFor(ctx.broker.meta).releaseDeparted(
+        req.groupId,
+        departed,
+      );
+      wakeShareFetches(ctx, released);
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
