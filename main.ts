@@ -129,6 +129,12 @@ const FLAGS: Record<string, FlagSpec> = {
       "Every store call (log writes and reads, meta reads and commits) with no answer after this long fails with a retriable error",
     default: String(DEFAULT_BROKER_CONFIG.storeTimeoutMs),
   },
+  "max-incremental-fetch-session-cache-slots": {
+    type: "string",
+    env: "SKB_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS",
+    help: "Fetch sessions (KIP-227) held at once; 0: none, every fetch sends its full partition list",
+    default: String(DEFAULT_BROKER_CONFIG.maxIncrementalFetchSessionCacheSlots),
+  },
   "shutdown-timeout": {
     type: "string",
     env: "SKB_SHUTDOWN_TIMEOUT",
@@ -550,6 +556,12 @@ export async function main(args: string[]): Promise<number> {
         str("group-consumer-session-timeout-ms")!,
       ),
       storeTimeoutMs: integer("store-timeout-ms", str("store-timeout-ms")!, 1, 3600000),
+      maxIncrementalFetchSessionCacheSlots: integer(
+        "max-incremental-fetch-session-cache-slots",
+        str("max-incremental-fetch-session-cache-slots")!,
+        0,
+        1_000_000,
+      ),
       shutdownTimeoutMs: integer("shutdown-timeout", str("shutdown-timeout")!, 0, 3600000),
       httpPort: str("http-port") ? integer("http-port", str("http-port")!, 0, 65535) : null,
       cleanerIntervalMs: integer("cleaner-interval-ms", str("cleaner-interval-ms")!, 0, 86_400_000),

@@ -30,6 +30,11 @@ export interface BrokerConfig {
   /** How often a long-polling fetch re-reads the high watermark for other brokers' commits. */
   fetchPollMs: number;
   /**
+   * max.incremental.fetch.session.cache.slots: fetch sessions (KIP-227) this
+   * broker holds at once; 0 answers every fetch without a session.
+   */
+  maxIncrementalFetchSessionCacheSlots: number;
+  /**
    * "load-balanced": every broker answers Metadata with one shared address and
    * node id (clients see one broker). "addressable": each broker registers a
    * lease and Metadata lists the live ones, spreading partition leadership.
@@ -85,6 +90,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   flushBytes: 4 * 1024 * 1024,
   storeTimeoutMs: 10_000,
   fetchPollMs: 100,
+  maxIncrementalFetchSessionCacheSlots: 1000,
   clusterShape: "load-balanced",
   rack: null,
   groupInitialRebalanceDelayMs: 3000,

@@ -354,7 +354,7 @@ export class FetchSessionCache {
 
 /** Where a broker's cache lives and what bounds it: its config and metrics. */
 export interface SessionHost {
-  config: object;
+  config: { maxIncrementalFetchSessionCacheSlots: number };
   metrics: {
     gauges: Map<string, () => number | Record<string, number>>;
     gaugeHelp: Map<string, string>;
@@ -371,14 +371,11 @@ const caches = new WeakMap<SessionHost, FetchSessionCache>();
 export function sessionsOf(broker: SessionHost): FetchSessionCache {
   let cache = caches.get(broker);
   if (cache) return cache;
-  const config = broker.config as Record<string, unknown>;
-  cache = new FetchSessionCache(() => {
-    const slots = config["maxIncrementalFetchSessionCacheSlots"];
-    return {
-      ...DEFAULT_SESSION_LIMITS,
-      slots: typeof slots === "number" ? slots : DEFAULT_SESSION_LIMITS.slots,
-    };
-  });
+  const config = broker.config;
+  cache = new FetchSessionCache(() => ({
+    ...DEFAULT_SESSION_LIMITS,
+    slots: config.maxIncrementalFetchSessionCacheSlots,
+  }));
   caches.set(broker, cache);
   const c = cache;
   const { gauges, gaugeHelp } = broker.metrics;

@@ -252,10 +252,7 @@ Deno.test("fetch sessions before v13 name topics; forgotten partitions by name",
 });
 
 Deno.test("no fetch session slots: every full fetch answers session id 0", async () => {
-  await using broker = await testBroker();
-  // max.incremental.fetch.session.cache.slots=0, read at each new session.
-  (broker.context.config as unknown as Record<string, unknown>)
-    .maxIncrementalFetchSessionCacheSlots = 0;
+  await using broker = await testBroker({ maxIncrementalFetchSessionCacheSlots: 0 });
   await using c = await WireClient.connect(broker.port);
   const topic = { name: "nosessions", id: await createTopic(c, "nosessions", 1) };
   await produceAll(c, topic.name, 1, 0, 2);
