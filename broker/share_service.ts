@@ -47,6 +47,8 @@ export interface ShareKey {
 interface ShareSession {
   epoch: number;
   partitions: Map<string, ShareKey>;
+  /** The client connection that opened it (any object standing for that connection). */
+  connection: object | null;
 }
 
 function keyOf(k: ShareKey): string {
@@ -87,6 +89,8 @@ export function shareSettingsOf(configs: Record<string, string>): ShareSettings 
 /** Share sessions and share-partition operations of one broker. */
 export class ShareService {
   private readonly sessions = new Map<string, ShareSession>();
+  /** The sessions each client connection opened (ids; a session may have moved on since). */
+  private readonly byConnection = new WeakMap<object, Set<string>>();
   private readonly settingsCache = new Map<string, { at: number; s: ShareSettings }>();
 
   constructor(
@@ -107,13 +111,19 @@ export class ShareService {
     epoch: number,
     add: ShareKey[],
     forget: ShareKey[],
+    connection: object | null = null,
   ): SessionOutcome {
     const id = JSON.stringify([groupId, memberId]);
     if (epoch === 0) {
-      const s: ShareSession = { epoch: 1, partitions: new Map() };
+      const s: ShareSession = { epoch: 1, partitions: new Map(), connection };
       for (const k of add) s.partitions.set(keyOf(k), k);
       this.sessions.delete(id);
       this.sessions.set(id, s);
+      if (connection) {
+        let ids = this.byConnection.get(connection);
+        if (!ids) this.byConnection.set(connection, ids = new Set());
+        ids.add(id);
+      }
       // Bounded like Kafka's group.share.max.share.sessions: the oldest session goes (its member
       // is answered SHARE_SESSION_NOT_FOUND and opens a new one).
       if (this.sessions.size > MAX_SESSIONS) {
@@ -144,6 +154,38 @@ export class ShareService {
     for (const k of add) s.partitions.set(keyOf(k), k);
     for (const k of forget) s.partitions.delete(keyOf(k));
     return { ok: true, partitions: [...s.partitions.values()], closing: false };
+  }
+
+  /**
+   * A client connection closed: its share sessions end and what their members
+   * hold goes back for redelivery at once, as Kafka's share session cache
+   * does on a disconnect (a client that crashed does not keep its records
+   * until their locks expire). Returns the share-partitions released.
+   */
+  async connectionClosed(connection: object): Promise<ShareKey[]> {
+    const ended: { groupId: string; memberId: string; keys: ShareKey[] }[] = [];
+    const ids = this.byConnection.get(connection) ?? new Set<string>();
+    this.byConnection.delete(connection);
+    for (const id of ids) {
+      const s = this.sessions.get(id);
+      if (!s || s.connection !== connection) continue;
+      this.sessions.delete(id);
+      const [groupId, memberId] = JSON.parse(id) as [string, string];
+      ended.push({ groupId, memberId, keys: [...s.partitions.values()] });
+    }
+    const released: ShareKey[] = [];
+    for (const e of ended) {
+      try {
+        await this.release(e.groupId, e.memberId, e.keys);
+        released.push(...e.keys);
+      } catch (err) {
+        log.warn("Share group {groupId}: records of a closed connection stay locked: {err}", {
+          groupId: e.groupId,
+          err: String(err),
+        });
+      }
+    }
+    return released;
   }
 
   /** The group's share settings (its group configs re-read at most once a second). */

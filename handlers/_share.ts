@@ -7,7 +7,7 @@ import { shareServiceFor } from "../broker/share_service.ts";
 import type { TopicLookup } from "../broker/partition_log.ts";
 import { partitionKey } from "../broker/waiter.ts";
 import { allowedGroup, guardLookup, Op } from "./_authorize.ts";
-import type { RequestContext } from "./types.ts";
+import type { BrokerContext, RequestContext } from "./types.ts";
 
 /** A partition of a request, with its topic looked up and its acknowledgements. */
 export interface SharePartitionAsk {
@@ -139,8 +139,21 @@ export function shareAnswer<T>(
  * waiting member is handed them at once rather than at its next poll round.
  */
 export function wakeShareFetches(
-  ctx: RequestContext,
+  ctx: { broker: BrokerContext },
   keys: { topicId: string; partition: number }[],
 ): void {
   for (const k of keys) ctx.broker.waiter.wake(partitionKey(k.topicId, k.partition));
+}
+
+/**
+ * To be called once a client connection closed (its ConnectionInfo): the
+ * share sessions it opened end and their members' records are released at
+ * once, as Kafka's share session cache does on a disconnect (KIP-932).
+ */
+export async function shareConnectionClosed(
+  broker: BrokerContext,
+  connection: object,
+): Promise<void> {
+  const keys = await shareServiceFor(broker.meta).connectionClosed(connection);
+  wakeShareFetches({ broker }, keys);
 }

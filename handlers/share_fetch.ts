@@ -101,6 +101,7 @@ export const shareFetch = defineHandler({
       req.shareSessionEpoch,
       keysOf(asks),
       forgotten,
+      ctx.connection,
     );
     if (!session.ok) return answer(session.errorCode, session.message, []);
     const settings = await service.settings(groupId);
