@@ -18,6 +18,7 @@
  */
 
 import { SHARE_GROUP_CONFIGS } from "./share_configs.ts";
+import { STREAMS_GROUP_CONFIGS } from "./streams_configs.ts";
 import type { MetaStore } from "../stores/types.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { CoordinatorConfig } from "./group_coordinator.ts";
@@ -340,6 +341,8 @@ export const GROUP_CONFIGS: Record<string, { broker: string; doc: string }> = {
   },
   // Share groups (KIP-932): broker/share_configs.ts.
   ...SHARE_GROUP_CONFIGS,
+  // Streams groups (KIP-1071): broker/streams_configs.ts.
+  ...STREAMS_GROUP_CONFIGS,
 };
 
 /**
@@ -357,7 +360,7 @@ export function groupConfigProblem(
         Object.keys(GROUP_CONFIGS).join(", ")
       }`;
     }
-    const share = SHARE_GROUP_CONFIGS[name];
+    const share = SHARE_GROUP_CONFIGS[name] ?? STREAMS_GROUP_CONFIGS[name];
     if (share) {
       const problem = share.problem(value);
       if (problem) return problem;

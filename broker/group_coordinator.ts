@@ -65,6 +65,17 @@ import {
   shareSubscriptions,
   tickShare,
 } from "./share_group_state.ts";
+import {
+  type StreamsGroup,
+  type StreamsGroupConfig,
+  streamsHeartbeat,
+  type StreamsHeartbeatInput,
+  type StreamsHeartbeatResult,
+  streamsSubscriptions,
+  tickStreams,
+  validateStreamsCommit,
+  validateStreamsFetch,
+} from "./streams_group_state.ts";
 
 const log = getLogger(["skb", "groups"]);
 
@@ -78,8 +89,11 @@ export interface CoordinatorConfig extends GroupConfig {
   share?: ShareGroupConfig;
 }
 
-/** A group's record: a classic group, a KIP-848 consumer group, or a KIP-932 share group. */
-export type GroupRecord = ClassicGroup | ConsumerGroup | ShareGroup;
+/**
+ * A group's record: a classic group, a KIP-848 consumer group, a KIP-932
+ * share group, or a KIP-1071 streams group.
+ */
+export type GroupRecord = ClassicGroup | ConsumerGroup | ShareGroup | StreamsGroup;
 
 /** How many compare-and-set conflicts in a row an operation tolerates before giving up. */
 const MAX_CAS_ATTEMPTS = 100;
@@ -94,7 +108,10 @@ export interface GroupView {
 export function parseGroup(groupId: string, state: string): GroupRecord | null {
   try {
     const g = JSON.parse(state);
-    if (g && (g.type === "classic" || g.type === "consumer" || g.type === "share")) {
+    if (
+      g && (g.type === "classic" || g.type === "consumer" || g.type === "share" ||
+        g.type === "streams")
+    ) {
       return g as GroupRecord;
     }
   } catch { /* logged below */ }
@@ -112,8 +129,9 @@ const NO_HEARTBEATS = new Map<string, number>();
  */
 function asClassic(g: GroupRecord | null): ClassicGroup | null | "consumer" {
   if (g === null || g.type === "classic") return g;
-  // A share group is never taken over: its share-partition state belongs to it.
-  if (g.type === "share") return "consumer";
+  // A share group is never taken over: its share-partition state belongs to it; nor is a
+  // streams group, whose topology and internal topics belong to its application.
+  if (g.type === "share" || g.type === "streams") return "consumer";
   return g.members.length === 0 ? null : "consumer";
 }
 
@@ -134,6 +152,7 @@ function memberIds(g: GroupRecord | null): Set<string> {
 export function groupSubscriptions(g: GroupRecord): Set<string> | null {
   if (g.type === "classic") return subscribedTopics(g);
   if (g.type === "share") return shareSubscriptions(g);
+  if (g.type === "streams") return streamsSubscriptions(g);
   const out = new Set<string>();
   for (const m of g.members) for (const t of memberTopics(m, Object.keys(g.topics))) out.add(t);
   return out;
@@ -177,6 +196,7 @@ export class GroupCoordinator {
     if (g.type === "share") {
       return tickShare(g, now, heartbeats, this.cfg.share ?? DEFAULT_SHARE_GROUP_CONFIG);
     }
+    if (g.type === "streams") return tickStreams(g, now, heartbeats);
     return g.type === "classic"
       ? tick(g, now, heartbeats, this.cfg)
       : tickConsumer(g, now, heartbeats, this.consumerCfg(groupId));
@@ -409,6 +429,8 @@ export class GroupCoordinator {
         group: g,
         result: g.type === "classic"
           ? validateOffsetCommit(g, input)
+          : g.type === "streams"
+          ? validateStreamsCommit(g, input)
           : validateConsumerCommit(g, input),
       };
     });
@@ -430,6 +452,7 @@ export class GroupCoordinator {
     if (memberId === null) return ErrorCode.NONE;
     const g = await this.current(groupId);
     if (g === null) return memberEpoch >= 0 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.NONE;
+    if (g.type === "streams") return validateStreamsFetch(g, { memberId, memberEpoch });
     return g.type === "consumer"
       ? validateConsumerFetch(g, { memberId, memberEpoch })
       : ErrorCode.NONE;
@@ -536,12 +559,14 @@ export class GroupCoordinator {
     const { group, result } = await this.update(groupId, (g, now) => {
       let current: ConsumerGroup | null = null;
       if (g?.type === "consumer") current = g;
-      else if (g?.type === "share") {
+      else if (g?.type === "share" || g?.type === "streams") {
         return {
           group: g,
           result: {
             errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-            errorMessage: `Group ${JSON.stringify(groupId)} is not a consumer group`,
+            errorMessage: `Group ${
+              JSON.stringify(groupId)
+            } is a ${g.type} group, not a consumer group`,
             memberId: input.memberId || null,
             memberEpoch: -1,
             heartbeatIntervalMs: 0,
@@ -619,6 +644,50 @@ export class GroupCoordinator {
   }
 
   /**
+   * StreamsGroupHeartbeat (KIP-1071): joins, heartbeats, reconciles or leaves
+   * a streams group. `settings` are the group's streams settings (its group
+   * configs over Kafka's defaults); `loadTopics` gives the metadata of the
+   * named topics (or of every topic, for a topology with source regexes).
+   */
+  async streamsHeartbeat(
+    groupId: string,
+    input: StreamsHeartbeatInput,
+    settings: StreamsGroupConfig,
+    loadTopics: (g: StreamsGroup | null) => Promise<Map<string, TopicMeta>>,
+  ): Promise<{ result: StreamsHeartbeatResult; group: StreamsGroup | null }> {
+    const seen = await this.meta.getGroup(groupId);
+    const g0 = seen ? parseGroup(groupId, seen.state) : null;
+    const topics = await loadTopics(g0?.type === "streams" ? g0 : null);
+    const touched = input.memberEpoch > 0;
+    if (touched) await this.meta.touchMember(groupId, input.memberId, this.now());
+    const { group, result } = await this.update(groupId, (g, now) => {
+      if (g !== null && g.type !== "streams" && g.members.length > 0) {
+        return {
+          group: g,
+          result: {
+            errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+            errorMessage: `Group ${
+              JSON.stringify(groupId)
+            } is a ${g.type} group, not a streams group`,
+            memberId: input.memberId,
+            memberEpoch: -1,
+            heartbeatIntervalMs: 0,
+            status: null,
+            tasks: null,
+            endpointInformationEpoch: 0,
+            partitionsByUserEndpoint: null,
+          },
+        };
+      }
+      const current = g?.type === "streams" ? g : null;
+      const r = streamsHeartbeat(current, input, topics, now, settings);
+      return { group: r.group ?? g, result: r.result };
+    });
+    if (touched) await this.forget(groupId, group, [input.memberId]);
+    return { result, group: group?.type === "streams" ? group : null };
+  }
+
+  /**
    * Applies due time-driven transitions to every group that has members or
    * pending joins. Brokers run this every second; any broker's sweep will do.
    */
@@ -647,11 +716,11 @@ export class GroupCoordinator {
 }
 
 function logTransition(groupId: string, before: GroupRecord | null, after: GroupRecord): void {
-  if (after.type === "consumer" || after.type === "share") {
+  if (after.type === "consumer" || after.type === "share" || after.type === "streams") {
     if (before?.type === after.type && before.groupEpoch === after.groupEpoch) return;
     log.info(
       `${
-        after.type === "share" ? "Share" : "Consumer"
+        after.type === "share" ? "Share" : after.type === "streams" ? "Streams" : "Consumer"
       } group {groupId}: epoch {epoch}, {members} members`,
       {
         groupId,

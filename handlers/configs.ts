@@ -7,6 +7,7 @@
  */
 
 import { SHARE_GROUP_CONFIGS } from "../broker/share_configs.ts";
+import { STREAMS_GROUP_CONFIGS } from "../broker/streams_configs.ts";
 import { type BrokerConfig, TOPIC_CONFIGS } from "../broker/config.ts";
 import {
   BROKER_CONFIGS,
@@ -178,7 +179,7 @@ export function groupConfigEntries(
   live: BrokerConfig,
 ): ConfigEntry[] {
   return Object.entries(GROUP_CONFIGS).map(([name, spec]) => {
-    const share = SHARE_GROUP_CONFIGS[name];
+    const share = SHARE_GROUP_CONFIGS[name] ?? STREAMS_GROUP_CONFIGS[name];
     const brokerValue = share ? share.kafkaDefault : String(
       spec.broker === "group.consumer.session.timeout.ms"
         ? live.groupConsumerSessionTimeoutMs

@@ -59,6 +59,7 @@ import { listTransactions } from "./list_transactions.ts";
 import { SASL_HANDLERS } from "./sasl_handlers.ts";
 import { ACL_HANDLERS } from "./acl_handlers.ts";
 import { SHARE_HANDLERS } from "./share_handlers.ts";
+import { STREAMS_HANDLERS } from "./streams_handlers.ts";
 
 const HANDLERS: Handler[] = [
   apiVersions,
@@ -128,6 +129,8 @@ const HANDLERS: Handler[] = [
   ...ACL_HANDLERS,
   // Share groups (KIP-932): any broker serves any share group and share-partition.
   ...SHARE_HANDLERS,
+  // Streams groups (KIP-1071): the broker assigns Kafka Streams tasks; any broker serves any group.
+  ...STREAMS_HANDLERS,
 ];
 
 /** A fresh table (each broker gets its own map). */

@@ -1,7 +1,7 @@
 /**
  * ListGroups (key 16), versions 0-5: every group with its protocol type; v4
  * adds the state and a filter on it (KIP-518), v5 the group type ("classic",
- * "consumer" for KIP-848 groups, "share" for KIP-932 share groups) and a filter on that. Filters match without regard to case, as
+ * "consumer" for KIP-848 groups, "share" for KIP-932 share groups, "streams" for KIP-1071 streams groups) and a filter on that. Filters match without regard to case, as
  * Kafka's do.
  */
 
@@ -9,6 +9,7 @@ import { LIST_GROUPS_API, type ListGroupsResponseGroup } from "../protocol/gener
 import { ErrorCode } from "../protocol/errors.ts";
 import { consumerGroupState } from "../broker/consumer_group_state.ts";
 import { shareGroupState } from "../broker/share_group_state.ts";
+import { streamsGroupState } from "../broker/streams_group_state.ts";
 import { groupErrorCode } from "./_groups.ts";
 import { allowedCluster, allowedGroup, Op } from "./_authorize.ts";
 import { defineHandler } from "./types.ts";
@@ -31,6 +32,8 @@ export const listGroups = defineHandler({
           ? group.state
           : group.type === "share"
           ? shareGroupState(group)
+          : group.type === "streams"
+          ? streamsGroupState(group)
           : consumerGroupState(group);
         if (states.size > 0 && !states.has(state.toLowerCase())) continue;
         if (types.size > 0 && !types.has(group.type)) continue;

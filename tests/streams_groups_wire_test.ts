@@ -1,0 +1,415 @@
+/**
+ * Streams groups (KIP-1071) over real TCP with our own codec, on every meta
+ * store: StreamsGroupHeartbeat (join with a word-count topology, internal
+ * topics created with derived partition counts and a compacted changelog,
+ * tasks moved to a second process only after the first revoked them,
+ * fencing, leave), statuses (missing source topics, a stale topology),
+ * standby tasks from the group config streams.num.standby.replicas,
+ * endpoint-to-partitions for interactive queries, StreamsGroupDescribe,
+ * ListGroups, OffsetCommit/OffsetFetch epoch checks, DeleteGroups, and two
+ * brokers sharing the meta store serving one group.
+ */
+
+import assert from "node:assert/strict";
+import {
+  defaultDeleteGroupsRequest,
+  defaultListGroupsRequest,
+  defaultOffsetCommitRequest,
+  defaultOffsetFetchRequest,
+  defaultStreamsGroupHeartbeatRequest,
+  DELETE_GROUPS_API,
+  INCREMENTAL_ALTER_CONFIGS_API,
+  LIST_GROUPS_API,
+  OFFSET_COMMIT_API,
+  OFFSET_FETCH_API,
+  STREAMS_GROUP_DESCRIBE_API,
+  STREAMS_GROUP_HEARTBEAT_API,
+  type StreamsGroupHeartbeatRequest,
+  type StreamsGroupHeartbeatRequestTopology,
+  type StreamsGroupHeartbeatResponse,
+} from "../protocol/generated/mod.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { ZERO_UUID } from "../protocol/reader.ts";
+import { MemoryLogStore } from "../stores/log/memory.ts";
+import { testBroker } from "./broker_util.ts";
+import { WireClient } from "./wire_client.ts";
+import { createTopic, metaStoreTest } from "./helpers.ts";
+
+const GROUP_RESOURCE = 32;
+
+/** Kafka Streams' word count: words -> (repartition by word) -> counts store -> output. */
+function wordCount(app: string, source = "words", epoch = 1): StreamsGroupHeartbeatRequestTopology {
+  const repartition = `${app}-counts-repartition`;
+  return {
+    epoch,
+    subtopologies: [{
+      subtopologyId: "0",
+      sourceTopics: [source],
+      sourceTopicRegex: [],
+      stateChangelogTopics: [],
+      repartitionSinkTopics: [repartition],
+      repartitionSourceTopics: [],
+      copartitionGroups: [],
+    }, {
+      subtopologyId: "1",
+      sourceTopics: [],
+      sourceTopicRegex: [],
+      stateChangelogTopics: [{
+        name: `${app}-counts-changelog`,
+        partitions: 0,
+        replicationFactor: 0,
+        topicConfigs: [{ key: "message.timestamp.type", value: "CreateTime" }],
+      }],
+      repartitionSinkTopics: [],
+      repartitionSourceTopics: [{
+        name: repartition,
+        partitions: 0,
+        replicationFactor: 0,
+        topicConfigs: [{ key: "cleanup.policy", value: "delete" }],
+      }],
+      copartitionGroups: [],
+    }],
+  };
+}
+
+type Tasks = { subtopologyId: string; partitions: number[] }[];
+
+function heartbeat(
+  c: WireClient,
+  groupId: string,
+  memberId: string,
+  memberEpoch: number,
+  extra: Partial<StreamsGroupHeartbeatRequest> = {},
+  version = 1,
+): Promise<StreamsGroupHeartbeatResponse> {
+  return c.call(STREAMS_GROUP_HEARTBEAT_API, version, {
+    ...defaultStreamsGroupHeartbeatRequest(),
+    groupId,
+    memberId,
+    memberEpoch,
+    ...extra,
+  });
+}
+
+function join(
+  c: WireClient,
+  groupId: string,
+  memberId: string,
+  processId: string,
+  topology: StreamsGroupHeartbeatRequestTopology,
+  extra: Partial<StreamsGroupHeartbeatRequest> = {},
+) {
+  return heartbeat(c, groupId, memberId, 0, {
+    topology,
+    processId,
+    rebalanceTimeoutMs: 30_000,
+    activeTasks: [],
+    standbyTasks: [],
+    warmupTasks: [],
+    ...extra,
+  });
+}
+
+/** A heartbeat that reports the tasks the member owns. */
+function owning(
+  c: WireClient,
+  groupId: string,
+  memberId: string,
+  epoch: number,
+  active: Tasks,
+  standby: Tasks = [],
+) {
+  return heartbeat(c, groupId, memberId, epoch, {
+    activeTasks: active,
+    standbyTasks: standby,
+    warmupTasks: [],
+  });
+}
+
+function count(t: Tasks | null): number {
+  return (t ?? []).reduce((n, x) => n + x.partitions.length, 0);
+}
+
+function ok(r: StreamsGroupHeartbeatResponse, what: string) {
+  assert.equal(r.errorCode, 0, `${what}: ${r.errorMessage}`);
+}
+
+metaStoreTest(
+  "streams group: topology kept, internal topics created, tasks move only after revocation",
+  async (meta) => {
+    await using broker = await testBroker({ meta });
+    await using c = await WireClient.connect(broker.port);
+    await createTopic(c, "words", 3);
+
+    const a = await join(c, "wc", "member-a", "process-a", wordCount("wc"));
+    ok(a, "join a");
+    assert.equal(a.status, null, "internal topics exist before the answer");
+    assert.ok(a.memberEpoch >= 1);
+    assert.equal(a.heartbeatIntervalMs, 5000);
+    assert.deepEqual(a.activeTasks, [
+      { subtopologyId: "0", partitions: [0, 1, 2] },
+      { subtopologyId: "1", partitions: [0, 1, 2] },
+    ]);
+    assert.deepEqual(a.standbyTasks, []);
+    // Repartition topic: as many partitions as its source; changelog: one per task, compacted.
+    const repartition = await meta.getTopic("wc-counts-repartition");
+    assert.equal(repartition?.partitions, 3);
+    assert.equal(repartition?.configs["cleanup.policy"], "delete");
+    const changelog = await meta.getTopic("wc-counts-changelog");
+    assert.equal(changelog?.partitions, 3);
+    assert.equal(changelog?.configs["cleanup.policy"], "compact");
+    assert.equal(changelog?.configs["message.timestamp.type"], "CreateTime");
+
+    const all = a.activeTasks!;
+    const steady = await owning(c, "wc", "member-a", a.memberEpoch, all);
+    ok(steady, "a steady");
+    assert.equal(steady.activeTasks, null, "unchanged tasks are not sent again");
+
+    // A second process joins: it waits for the tasks the first still runs.
+    const b = await join(c, "wc", "member-b", "process-b", wordCount("wc"));
+    ok(b, "join b");
+    assert.ok(b.memberEpoch > a.memberEpoch);
+    assert.equal(count(b.activeTasks), 0, "nothing is free before member a revokes");
+    const revoke = await owning(c, "wc", "member-a", a.memberEpoch, all);
+    ok(revoke, "a told to revoke");
+    assert.equal(revoke.memberEpoch, a.memberEpoch, "a keeps its epoch while revoking");
+    assert.equal(count(revoke.activeTasks), 3);
+    // Until a stops reporting them, b still gets nothing.
+    const bWaits = await owning(c, "wc", "member-b", b.memberEpoch, []);
+    assert.equal(bWaits.activeTasks, null);
+    const aDone = await owning(c, "wc", "member-a", a.memberEpoch, revoke.activeTasks!);
+    ok(aDone, "a revoked");
+    assert.equal(aDone.memberEpoch, b.memberEpoch, "a moves to the group's epoch");
+    const bGets = await owning(c, "wc", "member-b", b.memberEpoch, []);
+    assert.equal(count(bGets.activeTasks), 3);
+    const mine = new Set(
+      revoke.activeTasks!.flatMap((t) => t.partitions.map((p) => `${t.subtopologyId}_${p}`)),
+    );
+    for (const t of bGets.activeTasks!) {
+      for (const p of t.partitions) {
+        assert.ok(!mine.has(`${t.subtopologyId}_${p}`), "no task twice");
+      }
+    }
+
+    // Fencing and validation.
+    assert.equal(
+      (await owning(c, "wc", "member-a", aDone.memberEpoch + 5, [])).errorCode,
+      ErrorCode.FENCED_MEMBER_EPOCH,
+    );
+    assert.equal(
+      (await heartbeat(c, "wc", "nobody", 3)).errorCode,
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
+    const noTopology = await heartbeat(c, "wc", "member-c", 0, {
+      processId: "p",
+      rebalanceTimeoutMs: 1000,
+    });
+    assert.equal(noTopology.errorCode, ErrorCode.INVALID_REQUEST);
+    assert.match(noTopology.errorMessage ?? "", /Topology must be provided/);
+
+    // Describe (v1 names the assignor) and list.
+    const d = await c.call(STREAMS_GROUP_DESCRIBE_API, 1, {
+      groupIds: ["wc", "missing"],
+      includeAuthorizedOperations: false,
+      includeTopologyDescription: true,
+    });
+    const g = d.groups[0];
+    assert.equal(g.errorCode, 0);
+    assert.equal(g.groupState, "Stable");
+    assert.equal(g.assignorName, "sticky");
+    assert.equal(g.topologyDescriptionStatus, 1, "descriptions are not stored");
+    assert.equal(g.topology?.epoch, 1);
+    assert.deepEqual(
+      g.topology?.subtopologies?.map((s) => [
+        s.subtopologyId,
+        s.sourceTopics,
+        s.repartitionSourceTopics.map((r) => [r.name, r.partitions]),
+        s.stateChangelogTopics.map((r) => [r.name, r.partitions]),
+      ]),
+      [
+        ["0", ["words"], [], []],
+        ["1", [], [["wc-counts-repartition", 3]], [["wc-counts-changelog", 3]]],
+      ],
+    );
+    assert.deepEqual(g.members.map((m) => m.processId).sort(), ["process-a", "process-b"]);
+    for (const m of g.members) {
+      assert.equal(count(m.assignment.activeTasks), 3);
+      assert.deepEqual(m.assignment, m.targetAssignment);
+    }
+    assert.equal(d.groups[1].errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    const listed = await c.call(LIST_GROUPS_API, 5, {
+      ...defaultListGroupsRequest(),
+      typesFilter: ["streams"],
+    });
+    assert.deepEqual(listed.groups, [
+      { groupId: "wc", protocolType: "streams", groupState: "Stable", groupType: "streams" },
+    ]);
+
+    // Offsets: a member commits with its current epoch (KIP-1071, as KIP-848 members do).
+    const commit = (epoch: number) =>
+      c.call(OFFSET_COMMIT_API, 9, {
+        ...defaultOffsetCommitRequest(),
+        groupId: "wc",
+        generationIdOrMemberEpoch: epoch,
+        memberId: "member-b",
+        topics: [{
+          name: "words",
+          topicId: ZERO_UUID,
+          partitions: [{
+            partitionIndex: 0,
+            committedOffset: 7,
+            committedLeaderEpoch: -1,
+            committedMetadata: "",
+          }],
+        }],
+      });
+    assert.equal(
+      (await commit(b.memberEpoch - 1)).topics[0].partitions[0].errorCode,
+      ErrorCode.STALE_MEMBER_EPOCH,
+    );
+    assert.equal((await commit(b.memberEpoch)).topics[0].partitions[0].errorCode, 0);
+    const fetched = await c.call(OFFSET_FETCH_API, 9, {
+      ...defaultOffsetFetchRequest(),
+      groups: [{ groupId: "wc", memberId: "member-b", memberEpoch: b.memberEpoch, topics: null }],
+    });
+    assert.equal(fetched.groups[0].errorCode, 0);
+    assert.equal(fetched.groups[0].topics[0].partitions[0].committedOffset, 7);
+
+    // Leave: the leaver's tasks go to the member left.
+    const del = () =>
+      c.call(DELETE_GROUPS_API, 2, { ...defaultDeleteGroupsRequest(), groupsNames: ["wc"] });
+    assert.equal((await del()).results[0].errorCode, ErrorCode.NON_EMPTY_GROUP);
+    assert.equal((await heartbeat(c, "wc", "member-b", -1)).memberEpoch, -1);
+    const aAll = await owning(c, "wc", "member-a", aDone.memberEpoch, revoke.activeTasks!);
+    ok(aAll, "a after b left");
+    assert.equal(count(aAll.activeTasks), 6);
+    assert.equal((await heartbeat(c, "wc", "member-a", -1)).memberEpoch, -1);
+    assert.equal((await del()).results[0].errorCode, ErrorCode.NONE);
+    assert.equal(await meta.getGroup("wc"), null);
+  },
+);
+
+metaStoreTest(
+  "streams group: statuses, standby tasks, endpoints for interactive queries",
+  async (meta) => {
+    await using broker = await testBroker({ meta });
+    await using c = await WireClient.connect(broker.port);
+
+    // A source topic that does not exist: nothing runs, the status says why.
+    const missing = await join(c, "ms", "m1", "p1", wordCount("ms", "absent"));
+    ok(missing, "join without source");
+    assert.deepEqual(missing.status?.map((s) => s.statusCode), [1]);
+    assert.match(missing.status![0].statusDetail, /absent/);
+    assert.equal(count(missing.activeTasks), 0);
+    assert.equal(await meta.getTopic("ms-counts-repartition"), null, "nothing created yet");
+    const nr = await c.call(STREAMS_GROUP_DESCRIBE_API, 0, {
+      groupIds: ["ms"],
+      includeAuthorizedOperations: false,
+      includeTopologyDescription: false,
+    });
+    assert.equal(nr.groups[0].groupState, "NotReady");
+    assert.equal(nr.groups[0].topology?.subtopologies, null);
+    // Once the topic exists the next heartbeat configures the topology and assigns.
+    await createTopic(c, "absent", 2);
+    const ready = await owning(c, "ms", "m1", missing.memberEpoch, []);
+    ok(ready, "after source created");
+    assert.equal(ready.status, null);
+    assert.equal(count(ready.activeTasks), 4);
+
+    // A member with an older topology epoch is told its topology is stale.
+    await createTopic(c, "text", 2);
+    const v2 = await join(c, "st", "new", "p-new", wordCount("st", "text", 2), {
+      userEndpoint: { host: "10.0.0.1", port: 8080 },
+    });
+    ok(v2, "join v2");
+    assert.equal(v2.status, null);
+    const v1 = await join(c, "st", "old", "p-old", wordCount("st", "text", 1), {
+      userEndpoint: { host: "10.0.0.2", port: 8080 },
+    });
+    ok(v1, "join v1");
+    assert.deepEqual(v1.status?.map((s) => s.statusCode), [0]);
+    // Endpoint information: one entry per member with an endpoint.
+    assert.ok(v1.endpointInformationEpoch > 0);
+    const hosts = v1.partitionsByUserEndpoint?.map((e) => e.userEndpoint.host).sort();
+    assert.deepEqual(hosts, ["10.0.0.1", "10.0.0.2"]);
+    const newOne = v1.partitionsByUserEndpoint!.find((e) => e.userEndpoint.host === "10.0.0.1")!;
+    assert.deepEqual(newOne.activePartitions, [
+      { topic: "st-counts-repartition", partitions: [0, 1] },
+      { topic: "text", partitions: [0, 1] },
+    ]);
+    const same = await owning(c, "st", "old", v1.memberEpoch, v1.activeTasks ?? []);
+    assert.equal(
+      (await heartbeat(c, "st", "old", same.memberEpoch, {
+        endpointInformationEpoch: same.endpointInformationEpoch,
+      })).partitionsByUserEndpoint,
+      null,
+      "a member with the current endpoint epoch is not sent it again",
+    );
+
+    // streams.num.standby.replicas=1: stateful tasks get a standby on the other process.
+    const alter = (value: string) =>
+      c.call(INCREMENTAL_ALTER_CONFIGS_API, 1, {
+        resources: [{
+          resourceType: GROUP_RESOURCE,
+          resourceName: "st",
+          configs: [{ name: "streams.num.standby.replicas", configOperation: 0, value }],
+        }],
+        validateOnly: false,
+      });
+    assert.equal((await alter("3")).responses[0].errorCode, ErrorCode.INVALID_CONFIG);
+    assert.equal((await alter("1")).responses[0].errorCode, 0);
+    // The settings are read at most once a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    let newTasks = await owning(c, "st", "new", v2.memberEpoch, v2.activeTasks ?? []);
+    ok(newTasks, "new after config");
+    const oldTasks = await owning(c, "st", "old", same.memberEpoch, same.activeTasks ?? []);
+    ok(oldTasks, "old after config");
+    newTasks = await owning(c, "st", "new", newTasks.memberEpoch, newTasks.activeTasks ?? []);
+    const d = await c.call(STREAMS_GROUP_DESCRIBE_API, 1, {
+      groupIds: ["st"],
+      includeAuthorizedOperations: false,
+      includeTopologyDescription: false,
+    });
+    const members = d.groups[0].members;
+    const standbys = members.flatMap((m) =>
+      m.targetAssignment.standbyTasks.flatMap((t) =>
+        t.partitions.map((p) => [m.processId, `${t.subtopologyId}_${p}`])
+      )
+    );
+    // Subtopology 1 (with the store) has two tasks: each has one standby; subtopology 0 none.
+    assert.equal(standbys.length, 2);
+    for (const [process, task] of standbys) {
+      assert.ok(task.startsWith("1_"), `standby of a stateful task: ${task}`);
+      const active = members.find((m) =>
+        m.targetAssignment.activeTasks.some((t) =>
+          `${t.subtopologyId}_${t.partitions[0]}` === task ||
+          t.partitions.some((p) => `${t.subtopologyId}_${p}` === task)
+        )
+      )!;
+      assert.notEqual(active.processId, process, "standby on another process than the active");
+    }
+  },
+);
+
+Deno.test("streams group: two brokers sharing the meta store serve one group", async () => {
+  const { MemoryMetaStore } = await import("../stores/meta/memory.ts");
+  const meta = new MemoryMetaStore();
+  const log = new MemoryLogStore();
+  await using b1 = await testBroker({ meta, log });
+  await using b2 = await testBroker({ meta, log });
+  await using c1 = await WireClient.connect(b1.port);
+  await using c2 = await WireClient.connect(b2.port);
+  await createTopic(c1, "in", 2);
+  const a = await join(c1, "two", "a", "pa", wordCount("two", "in"));
+  ok(a, "a via broker 1");
+  const b = await join(c2, "two", "b", "pb", wordCount("two", "in"));
+  ok(b, "b via broker 2");
+  const revoke = await owning(c2, "two", "a", a.memberEpoch, a.activeTasks!);
+  assert.equal(count(revoke.activeTasks), 2);
+  const done = await owning(c1, "two", "a", a.memberEpoch, revoke.activeTasks!);
+  assert.equal(done.memberEpoch, b.memberEpoch);
+  const got = await owning(c1, "two", "b", b.memberEpoch, []);
+  assert.equal(count(got.activeTasks), 2);
+  assert.equal((await heartbeat(c2, "two", "a", -1)).errorCode, 0);
+  assert.equal((await heartbeat(c1, "two", "b", -1)).errorCode, 0);
+});
