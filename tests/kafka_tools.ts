@@ -27,6 +27,7 @@ export const KAFKA_TOOLS = {
   "kafka-acls": "org.apache.kafka.tools.AclCommand",
   "kafka-console-share-consumer": "org.apache.kafka.tools.consumer.ConsoleShareConsumer",
   "kafka-share-groups": "org.apache.kafka.tools.consumer.group.ShareGroupCommand",
+  "kafka-streams-groups": "org.apache.kafka.tools.streams.StreamsGroupCommand",
 } as const;
 
 /** A tool's name as Kafka's scripts call it. */

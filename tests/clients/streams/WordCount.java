@@ -8,7 +8,9 @@
 // so its changelog is APPLICATION_ID-counts-changelog and the repartition topic
 // APPLICATION_ID-counts-repartition) goes to OUTPUT_TOPIC as key=word, value=count in
 // decimal. processing.guarantee=GUARANTEE (at_least_once unless given; exactly_once_v2 for
-// tests/streams_eos_test.ts); every other setting is Streams' default.
+// tests/streams_eos_test.ts); every other setting is Streams' default, unless the environment
+// variable SKB_STREAMS_PROPS gives more as "key=value,key=value" (tests/streams_groups_interop_test.ts
+// sets group.protocol=streams, the KIP-1071 protocol, and application.server this way).
 // Stdout carries one line per event the test waits for: "state FROM TO", "restored STORE
 // PARTITION COUNT", "closed". SIGTERM closes the app (a commit; it leaves the group).
 
@@ -44,6 +46,14 @@ public class WordCount {
     props.put(StreamsConfig.STATE_DIR_CONFIG, args[4]);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
         args.length == 6 ? args[5] : StreamsConfig.AT_LEAST_ONCE);
+    String extra = System.getenv("SKB_STREAMS_PROPS");
+    if (extra != null && !extra.isEmpty()) {
+      for (String kv : extra.split(",")) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) throw new IllegalArgumentException("SKB_STREAMS_PROPS entry without key=value: " + kv);
+        props.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+      }
+    }
 
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, String> lines =

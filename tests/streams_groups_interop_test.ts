@@ -1,0 +1,393 @@
+/**
+ * Kafka Streams 4.4 with `group.protocol=streams` (KIP-1071) against a broker
+ * process on memory stores: the word count of tests/clients/streams/WordCount.java
+ * in two instances (two processes, one stream thread each) shares its four
+ * tasks (two subtopologies, two partitions each) through the broker's task
+ * assignment, counts every word exactly, and when one instance stops, its
+ * tasks move to the other, which goes on counting. Kafka 4.4's
+ * `kafka-streams-groups --describe` (StreamsGroupCommand) shows the group and
+ * its members. The jars come from Maven Central, resolved by
+ * scripts/install_test_deps.sh into .tools/streams/lib and .tools/kafka-tools/lib;
+ * without them or Java the test fails saying so.
+ */
+
+import assert from "node:assert/strict";
+import {
+  CREATE_TOPICS_API,
+  defaultCreateTopicsRequest,
+  defaultCreateTopicsRequestTopic,
+  defaultListGroupsRequest,
+  LIST_GROUPS_API,
+  PRODUCE_API,
+  STREAMS_GROUP_DESCRIBE_API,
+  type StreamsGroupDescribeResponseGroup,
+} from "../protocol/generated/mod.ts";
+import { buildBatch } from "../protocol/record_batch.ts";
+import { type BrokerProcess, ROOT, spawnBroker } from "./broker_util.ts";
+import { fetchedRecords, fetchPartition, within } from "./helpers.ts";
+import { runKafkaTool } from "./kafka_tools.ts";
+import { WireClient } from "./wire_client.ts";
+import { produceRequest } from "./wire_requests.ts";
+
+const root = new URL(".", ROOT).pathname;
+const STREAMS_LIB = `${root}.tools/streams/lib`;
+const WORD_COUNT = `${root}tests/clients/streams/WordCount.java`;
+const LOG4J = `${root}tests/clients/streams/log4j2.properties`;
+const INSTALL = "run bash scripts/install_test_deps.sh (needs Java 17+ and Maven)";
+const enc = new TextEncoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function requireStreams(): Promise<void> {
+  try {
+    const out = await new Deno.Command("java", { args: ["-version"], stdout: "null" }).output();
+    if (!out.success) throw new Error(`exit ${out.code}`);
+  } catch (e) {
+    throw new Error(`java does not run (${(e as Error).message}): ${INSTALL}`);
+  }
+  try {
+    await Deno.stat(`${STREAMS_LIB}/.stamp`);
+  } catch {
+    throw new Error(`the Kafka Streams jars are not in ${STREAMS_LIB}: ${INSTALL}`);
+  }
+}
+
+/** One WordCount instance: stdout lines kept, stderr kept for failure messages. */
+class WordCountApp implements AsyncDisposable {
+  readonly lines: string[] = [];
+  private err = "";
+  private readonly child: Deno.ChildProcess;
+  private readonly pumps: Promise<unknown>;
+  private readonly exited: Promise<Deno.CommandStatus>;
+  private gone = false;
+
+  constructor(readonly name: string, args: string[], props: string, cwd: string) {
+    this.child = new Deno.Command("java", {
+      args: [
+        "-Xmx384m",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        `-Dlog4j2.configurationFile=${LOG4J}`,
+        `-Dskb.log.level=${Deno.env.get("SKB_JAVA_LOG_LEVEL") ?? "WARN"}`,
+        "-cp",
+        `${STREAMS_LIB}/*`,
+        WORD_COUNT,
+        ...args,
+      ],
+      cwd,
+      env: { SKB_STREAMS_PROPS: props },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let partial = "";
+    const pump = async (s: ReadableStream<Uint8Array>, onText: (t: string) => void) => {
+      for await (const chunk of s.pipeThrough(new TextDecoderStream())) onText(chunk);
+    };
+    this.pumps = Promise.all([
+      pump(this.child.stdout, (t) => {
+        const parts = (partial + t).split("\n");
+        partial = parts.pop()!;
+        this.lines.push(...parts);
+      }),
+      pump(this.child.stderr, (t) => {
+        this.err += t;
+        if (this.err.length > 200_000) this.err = this.err.slice(-100_000);
+        if (Deno.env.get("SKB_JAVA_LOG_LEVEL")) Deno.stderr.writeSync(enc.encode(t));
+      }),
+    ]);
+    this.exited = this.child.status;
+    this.exited.then(() => this.gone = true);
+  }
+
+  describe(): string {
+    return `${this.name} stdout:\n${this.lines.join("\n")}\n${this.name} stderr (end):\n${
+      this.err.slice(-4000)
+    }`;
+  }
+
+  async waitLine(re: RegExp, ms: number): Promise<string> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const hit = this.lines.find((l) => re.test(l));
+      if (hit) return hit;
+      if (this.gone) {
+        throw new Error(`${this.name} exited before printing ${re}\n${this.describe()}`);
+      }
+      await sleep(100);
+    }
+    throw new Error(`${this.name} printed no ${re} within ${ms} ms\n${this.describe()}`);
+  }
+
+  /** SIGTERM (closes the app, leaving the group), SIGKILL after `ms`; whether it exited so. */
+  async stop(ms = 30_000): Promise<boolean> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, ms);
+    try {
+      const s = await this.exited;
+      await this.pumps;
+      return s.code === 143 || s.code === 0;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.stop(5000);
+  }
+}
+
+async function eventually<T>(ms: number, what: string, check: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await check();
+    } catch (e) {
+      last = e;
+    }
+    await sleep(500);
+  }
+  throw new Error(`${what}: not within ${ms} ms: ${(last as Error)?.message ?? last}`);
+}
+
+async function createTopic(c: WireClient, name: string, partitions: number) {
+  const req = defaultCreateTopicsRequest();
+  req.timeoutMs = 5000;
+  req.topics = [{
+    ...defaultCreateTopicsRequestTopic(),
+    name,
+    numPartitions: partitions,
+    replicationFactor: -1,
+  }];
+  const t = (await within(c.call(CREATE_TOPICS_API, 7, req), 30_000, "create")).topics[0];
+  assert.equal(t.errorCode, 0, `create ${name}: ${t.errorMessage}`);
+  return { name, id: t.topicId };
+}
+
+const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"];
+
+function line(i: number): string {
+  const n = 3 + (i % 3);
+  return Array.from({ length: n }, (_, k) => WORDS[(i * 7 + k * k * 5 + k) % WORDS.length])
+    .join(" ");
+}
+
+function expectedCounts(lines: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < lines; i++) {
+    for (const w of line(i).split(" ")) counts[w] = (counts[w] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Produces lines [from, to), 500 to a batch, round robin over the partitions. */
+async function produceLines(
+  c: WireClient,
+  topic: string,
+  partitions: number,
+  from: number,
+  to: number,
+) {
+  let batchNo = 0;
+  for (let at = from; at < to; at += 500, batchNo++) {
+    const recs = [];
+    for (let i = at; i < Math.min(to, at + 500); i++) {
+      recs.push({ key: null, value: enc.encode(line(i)), headers: [] });
+    }
+    const req = produceRequest(topic, buildBatch(recs));
+    req.topicData[0].partitionData[0].index = batchNo % partitions;
+    const res = await within(c.call(PRODUCE_API, 12, req), 30_000, "produce");
+    assert.equal(res.responses[0].partitionResponses[0].errorCode, 0, "produce lines");
+  }
+}
+
+/** The latest count of each word in the output topic. */
+async function readCounts(
+  c: WireClient,
+  topic: { name: string; id: string },
+  state: { offset: number; counts: Record<string, number> },
+) {
+  for (let round = 0; round < 1000; round++) {
+    const p = await fetchPartition(c, topic, 0, state.offset);
+    assert.equal(p.errorCode, 0, "fetch of the output topic");
+    const recs = fetchedRecords(p);
+    if (recs.length === 0) return;
+    for (const [offset, word, count] of recs) {
+      state.counts[word] = Number(count);
+      state.offset = offset + 1;
+    }
+  }
+}
+
+async function describeGroup(
+  c: WireClient,
+  groupId: string,
+): Promise<StreamsGroupDescribeResponseGroup> {
+  const d = await within(
+    c.call(STREAMS_GROUP_DESCRIBE_API, 1, {
+      groupIds: [groupId],
+      includeAuthorizedOperations: false,
+      includeTopologyDescription: false,
+    }),
+    10_000,
+    "describe",
+  );
+  return d.groups[0];
+}
+
+function activeCount(m: StreamsGroupDescribeResponseGroup["members"][number]): number {
+  return m.assignment.activeTasks.reduce((n, t) => n + t.partitions.length, 0);
+}
+
+function broker(): Promise<BrokerProcess> {
+  return spawnBroker([
+    "--port",
+    "0",
+    "--meta",
+    "memory:",
+    "--log",
+    "memory:",
+    "--log-level",
+    "info",
+  ]);
+}
+
+Deno.test("Kafka Streams 4.4 with group.protocol=streams: two instances share the tasks, one stops and the other takes them over", async (t) => {
+  await requireStreams();
+  await using b = await broker();
+  await using c = await WireClient.connect(b.port);
+  const dir = await Deno.makeTempDir({ prefix: "skb-streams-groups-" });
+  const appId = "skb-streams-wc";
+  const bootstrap = `127.0.0.1:${b.port}`;
+  const app = (n: number) =>
+    new WordCountApp(
+      `WordCount-${n}`,
+      [bootstrap, appId, "lines", "counts", `${dir}/state-${n}`],
+      // The KIP-1071 protocol; quick commits so counts show soon; an endpoint for IQ.
+      `group.protocol=streams,commit.interval.ms=500,application.server=localhost:${7000 + n}`,
+      dir,
+    );
+  try {
+    await createTopic(c, "lines", 2);
+    const output = await createTopic(c, "counts", 1);
+    const out = { offset: 0, counts: {} as Record<string, number> };
+    await using first = app(1);
+    await using second = app(2);
+    let running = 2;
+
+    await t.step("two instances share the four tasks and count 4,000 lines", async () => {
+      await produceLines(c, "lines", 2, 0, 2000);
+      await first.waitLine(/^state \S+ RUNNING$/, 90_000);
+      await second.waitLine(/^state \S+ RUNNING$/, 90_000);
+      const g = await eventually(90_000, "both members with tasks", async () => {
+        const g = await describeGroup(c, appId);
+        assert.equal(g.errorCode, 0, String(g.errorMessage));
+        assert.equal(g.groupState, "Stable");
+        assert.equal(g.members.length, 2);
+        for (const m of g.members) assert.ok(activeCount(m) > 0, `${m.processId} has tasks`);
+        return g;
+      });
+      assert.equal(g.members.reduce((n, m) => n + activeCount(m), 0), 4, "four tasks in all");
+      assert.equal(new Set(g.members.map((m) => m.processId)).size, 2);
+      // The broker made the internal topics: repartition like its source, changelog compacted.
+      const sub = new Map(g.topology!.subtopologies!.map((s) => [s.subtopologyId, s]));
+      assert.deepEqual(
+        [...sub.values()].flatMap((s) =>
+          s.repartitionSourceTopics.map((r) => [r.name, r.partitions])
+        ),
+        [[`${appId}-counts-repartition`, 2]],
+      );
+      assert.deepEqual(
+        [...sub.values()].flatMap((s) => s.stateChangelogTopics.map((r) => [r.name, r.partitions])),
+        [[`${appId}-counts-changelog`, 2]],
+      );
+      await produceLines(c, "lines", 2, 2000, 4000);
+      const want = expectedCounts(4000);
+      await eventually(90_000, "counts of 4,000 lines", async () => {
+        await readCounts(c, output, out);
+        assert.deepEqual(out.counts, want);
+      });
+    });
+
+    await t.step("kafka-streams-groups --describe shows the group and its members", async () => {
+      const run = await runKafkaTool("kafka-streams-groups", [
+        "--bootstrap-server",
+        bootstrap,
+        "--describe",
+        "--group",
+        appId,
+        "--members",
+      ]);
+      assert.equal(run.code, 0, `kafka-streams-groups failed:\n${run.stdout}\n${run.stderr}`);
+      assert.match(run.stdout, new RegExp(appId));
+      const g = await describeGroup(c, appId);
+      for (const m of g.members) assert.match(run.stdout, new RegExp(m.memberId));
+      const offsets = await runKafkaTool("kafka-streams-groups", [
+        "--bootstrap-server",
+        bootstrap,
+        "--describe",
+        "--group",
+        appId,
+      ]);
+      assert.equal(
+        offsets.code,
+        0,
+        `kafka-streams-groups failed:\n${offsets.stdout}\n${offsets.stderr}`,
+      );
+      assert.match(offsets.stdout, /lines/, "the source topic's committed offsets");
+      const listed = await c.call(LIST_GROUPS_API, 5, {
+        ...defaultListGroupsRequest(),
+        typesFilter: ["streams"],
+      });
+      assert.deepEqual(listed.groups.map((x) => [x.groupId, x.groupType]), [[appId, "streams"]]);
+    });
+
+    await t.step(
+      "one instance stops: its tasks move to the other, which goes on counting",
+      async () => {
+        assert.ok(
+          await second.stop(),
+          `the second instance did not exit cleanly\n${second.describe()}`,
+        );
+        running--;
+        const g = await eventually(90_000, "one member with every task", async () => {
+          const g = await describeGroup(c, appId);
+          assert.equal(g.members.length, 1);
+          assert.equal(activeCount(g.members[0]), 4);
+          assert.equal(g.groupState, "Stable");
+          return g;
+        });
+        assert.ok(g.members[0].userEndpoint?.port === 7001, "the first instance is left");
+        await produceLines(c, "lines", 2, 4000, 5000);
+        const want = expectedCounts(5000);
+        await eventually(90_000, "counts of 5,000 lines", async () => {
+          await readCounts(c, output, out);
+          assert.deepEqual(out.counts, want);
+        });
+        assert.ok(
+          await first.stop(),
+          `the first instance did not exit cleanly\n${first.describe()}`,
+        );
+        running--;
+        const empty = await eventually(30_000, "empty group", async () => {
+          const g = await describeGroup(c, appId);
+          assert.equal(g.groupState, "Empty");
+          return g;
+        });
+        assert.equal(empty.members.length, 0);
+      },
+    );
+    assert.equal(running, 0);
+  } catch (e) {
+    const refused = b.output().split("\n").filter((l) => /refused|warn|error/i.test(l)).slice(-30);
+    throw new Error(`${(e as Error).message}\nbroker (end):\n${refused.join("\n")}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
