@@ -235,6 +235,9 @@ Deno.test("group configs: validated against the broker's bounds, used by the coo
       ["share.record.lock.duration.ms", "30000", 5],
       ["share.delivery.count.limit", "5", 5],
       ["share.auto.offset.reset", "latest", 5],
+      ["streams.session.timeout.ms", "45000", 5],
+      ["streams.heartbeat.interval.ms", "5000", 5],
+      ["streams.num.standby.replicas", "0", 5],
     ],
   );
   const other = await c.call(DESCRIBE_CONFIGS_API, 4, describe(GROUP, "h"));
@@ -244,6 +247,9 @@ Deno.test("group configs: validated against the broker's bounds, used by the coo
     ["30000", 5],
     ["5", 5],
     ["latest", 5],
+    ["45000", 5],
+    ["5000", 5],
+    ["0", 5],
   ]);
   // The coordinator settings the dynamic configs keep (given to the GroupCoordinator).
   const dyn = b.context.dynamicConfigs;
