@@ -57,7 +57,7 @@ func (a *ackErrors) take() map[int32]error {
 
 func shareConsume(args []string) (int, error) {
 	var bootstrap, topic, group, ack, stopFile string
-	var count, timeoutMs int
+	var count, timeoutMs, holdMs int
 	err := flags("share-consume", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&bootstrap, "bootstrap", "", "HOST:PORT[,HOST:PORT...]")
 		fs.StringVar(&topic, "topic", "", "topic")
@@ -66,6 +66,7 @@ func shareConsume(args []string) (int, error) {
 		fs.StringVar(&ack, "ack", "accept", "accept, release, reject, none or crash")
 		fs.StringVar(&stopFile, "stop-file", "", "stop once this file exists")
 		fs.IntVar(&timeoutMs, "timeout-ms", 60_000, "give up after this long")
+		fs.IntVar(&holdMs, "hold-ms", 0, "hold each poll's records this long before acknowledging")
 	}, "bootstrap", "topic", "group")
 	if err != nil {
 		return 0, err
@@ -138,6 +139,10 @@ func shareConsume(args []string) (int, error) {
 			// Closing gives back what this member holds (the client releases it).
 			stopped = true
 			break
+		}
+		if holdMs > 0 {
+			// Holds the records (acquired, not acknowledged) as a slow worker would.
+			time.Sleep(time.Duration(holdMs) * time.Millisecond)
 		}
 		for _, r := range got {
 			r.Ack(status[ack])

@@ -397,6 +397,8 @@ def share_consume(args):
             if args.ack == "none":
                 stopped = True
                 break
+            if args.hold_ms > 0:
+                time.sleep(args.hold_ms / 1000)  # holds the records, as a slow worker would
             for m in got:
                 consumer.acknowledge(m, kind[args.ack])
             results = consumer.commit_sync(timeout=10)
@@ -592,6 +594,7 @@ def main():
     s.add_argument("--count", type=int, default=2**31 - 1)
     s.add_argument("--ack", choices=["accept", "release", "reject", "none", "crash"], default="accept")
     s.add_argument("--stop-file", default=None)
+    s.add_argument("--hold-ms", type=int, default=0)
     s.add_argument("--timeout-ms", type=int, default=60000)
     o = sub.add_parser("offsets")
     o.add_argument("--bootstrap", required=True)

@@ -82,7 +82,7 @@ public final class Driver {
           "bootstrap", "topic", "count", "start", "compression", "create-partitions", "acks",
           "group", "group-protocol", "timeout-ms", "timestamp", "assignor", "stop-file", "action",
           "partition", "offset", "isolation", "in", "out", "txn-id", "abort-every",
-          "hold-file", "ack");
+          "hold-file", "ack", "hold-ms");
   private static final Set<String> FLAGS = union(COMMAND_FLAGS, Security.FLAGS);
 
   private Driver() {}

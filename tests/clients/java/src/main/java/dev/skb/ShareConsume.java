@@ -23,7 +23,8 @@ import org.apache.kafka.common.TopicIdPartition;
  *
  * <pre>
  * Driver share-consume --bootstrap HOST:PORT --topic T --group G [--count N]
- *                      [--ack accept|release|none] [--stop-file F] [--timeout-ms MS]
+ *                      [--ack accept|release|none] [--hold-ms MS] [--stop-file F]
+ *                      [--timeout-ms MS]
  * </pre>
  */
 final class ShareConsume {
@@ -39,6 +40,7 @@ final class ShareConsume {
     }
     Path stopFile = a.containsKey("stop-file") ? Path.of(a.get("stop-file")) : null;
     long timeoutMs = Long.parseLong(a.getOrDefault("timeout-ms", "60000"));
+    long holdMs = Long.parseLong(a.getOrDefault("hold-ms", "0"));
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     Driver.watchdog(timeoutMs + 30_000);
 
@@ -71,6 +73,16 @@ final class ShareConsume {
           sb.append(",\"at\":").append(System.currentTimeMillis()).append('}');
           out.println(sb);
           read++;
+        }
+        out.flush();
+        if (holdMs > 0) {
+          // Holds the records (acquired, not acknowledged) as a slow worker would.
+          try {
+            Thread.sleep(holdMs);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
         }
         if (ack.equals("none")) {
           // Gives the records back by closing without acknowledging them.
