@@ -282,6 +282,27 @@ const FLAGS: Record<string, FlagSpec> = {
       "A connection that completes no request for this long, with none in flight, is closed (connections.max.idle.ms)",
     default: String(DEFAULT_BROKER_CONFIG.connectionsMaxIdleMs),
   },
+  "queued-max-request-bytes": {
+    type: "string",
+    env: "SKB_QUEUED_MAX_REQUEST_BYTES",
+    help:
+      "Bytes held for requests in flight and responses not yet written, broker-wide; at the bound, reading pauses (queued.max.request.bytes; 0: no bound)",
+    default: String(DEFAULT_BROKER_CONFIG.queuedMaxRequestBytes),
+  },
+  "connection-queued-max-bytes": {
+    type: "string",
+    env: "SKB_CONNECTION_QUEUED_MAX_BYTES",
+    help:
+      "The same bound for one connection, so that a client that pipelines or never reads its responses stops being read (0: no bound)",
+    default: String(DEFAULT_BROKER_CONFIG.connectionQueuedMaxBytes),
+  },
+  "request-timeout-ms": {
+    type: "string",
+    env: "SKB_REQUEST_TIMEOUT_MS",
+    help:
+      "A request unanswered this long beyond its own wait (max_wait_ms, rebalance or request timeout) closes its connection",
+    default: String(DEFAULT_BROKER_CONFIG.requestTimeoutMs),
+  },
   "help": { type: "boolean", env: "", help: "Show this help" },
   "version": { type: "boolean", env: "", help: "Show the version" },
 };
@@ -585,6 +606,24 @@ export async function main(args: string[]): Promise<number> {
       connectionsMaxIdleMs: integer(
         "connections-max-idle-ms",
         str("connections-max-idle-ms")!,
+        100,
+        2 ** 31 - 1,
+      ),
+      queuedMaxRequestBytes: integer(
+        "queued-max-request-bytes",
+        str("queued-max-request-bytes")!,
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      connectionQueuedMaxBytes: integer(
+        "connection-queued-max-bytes",
+        str("connection-queued-max-bytes")!,
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      requestTimeoutMs: integer(
+        "request-timeout-ms",
+        str("request-timeout-ms")!,
         100,
         2 ** 31 - 1,
       ),

@@ -71,6 +71,20 @@ export interface BrokerConfig {
    * completes one).
    */
   connectionsMaxIdleMs: number;
+  /**
+   * queued.max.request.bytes: bytes held broker-wide for requests being read
+   * or handled and responses not yet written; while they reach it, no
+   * connection is read from (0: no bound).
+   */
+  queuedMaxRequestBytes: number;
+  /** The same bound for one connection's own requests and responses (0: no bound). */
+  connectionQueuedMaxBytes: number;
+  /**
+   * A request not answered this long after it arrived, beyond its own wait
+   * (Fetch's max_wait_ms, JoinGroup's rebalance timeout, a timeout_ms), closes
+   * its connection: every request gets an answer or a closed connection.
+   */
+  requestTimeoutMs: number;
 }
 
 /** The defaults `deno run -A main.ts` starts with. */
@@ -103,6 +117,9 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   maxConnections: 10_000,
   maxConnectionsPerIp: 0,
   connectionsMaxIdleMs: 600_000,
+  queuedMaxRequestBytes: 256 * 1024 * 1024,
+  connectionQueuedMaxBytes: 16 * 1024 * 1024,
+  requestTimeoutMs: 60_000,
 };
 
 /** A topic config the broker accepts: its default and what it does here. */

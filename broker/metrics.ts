@@ -85,6 +85,12 @@ export class Metrics {
   connectionsRefused: number = 0;
   /** Connections closed after --connections-max-idle-ms without a complete request. */
   connectionsIdleClosed: number = 0;
+  /** Connections closed because their client read no response bytes for --connections-max-idle-ms. */
+  connectionsStalledClosed: number = 0;
+  /** Connections closed because a request went unanswered past its deadline (--request-timeout-ms). */
+  requestsTimedOut: number = 0;
+  /** Bytes held for requests in flight and responses not yet written (queued.max.request.bytes). */
+  queuedBytes: () => number = () => 0;
   /** Store failures a handler turned into a Kafka error code, by store and step. */
   storeErrors: Map<string, number> = new Map();
   /** Every store operation's time, by store and operation (timed by the store guard, store_guard.ts). */
@@ -234,6 +240,24 @@ export class Metrics {
       "counter",
       "Client connections closed after --connections-max-idle-ms without a complete request.",
       this.connectionsIdleClosed,
+    );
+    single(
+      "skb_connections_stalled_closed_total",
+      "counter",
+      "Client connections closed after --connections-max-idle-ms without reading a response byte.",
+      this.connectionsStalledClosed,
+    );
+    single(
+      "skb_requests_timed_out_total",
+      "counter",
+      "Requests unanswered past --request-timeout-ms beyond their own wait; each closed its connection.",
+      this.requestsTimedOut,
+    );
+    single(
+      "skb_queued_bytes",
+      "gauge",
+      "Bytes held for requests in flight and responses not yet written (--queued-max-request-bytes).",
+      this.queuedBytes(),
     );
     head("skb_flush_bytes", "histogram", "Bytes written to the log store per flush.");
     histogramLines("skb_flush_bytes", "", this.flushBytes);

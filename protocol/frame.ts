@@ -114,6 +114,13 @@ export class FramingError extends Error {}
 const READ_CHUNK = 256 * 1024;
 
 /**
+ * A frame's storage starts at most this large and doubles as its bytes
+ * arrive, so a frame that announces 100 MB and then trickles (slowloris) holds
+ * what it sent, not what it announced.
+ */
+const FIRST_ALLOCATION = 1024 * 1024;
+
+/**
  * Reads size-prefixed frames from a stream with one reusable buffer: small
  * frames are cut from 256 KiB reads, large ones are read straight into their
  * own array.
@@ -125,30 +132,52 @@ export class FrameReader {
   private readonly sizeBuf = new Uint8Array(SIZE_PREFIX_BYTES);
   private readonly sizeView = new DataView(this.sizeBuf.buffer);
 
-  constructor(private readonly source: ByteSource) {}
+  /** `allocated` hears of every byte allocated for frames, as it is allocated (a memory budget). */
+  constructor(
+    private readonly source: ByteSource,
+    private readonly allocated?: (bytes: number) => void,
+  ) {}
 
   /**
    * The next frame without its size prefix, or null on a clean end of stream.
    * `check` sees the size first and may throw to refuse it before the frame
-   * is read (socket.request.max.bytes).
+   * is read (socket.request.max.bytes), or return a promise to wait on before
+   * reading it (a memory budget with no room).
    */
-  async next(check?: (size: number) => void): Promise<Uint8Array | null> {
+  async next(check?: (size: number) => void | Promise<void>): Promise<Uint8Array | null> {
     if (!(await this.readExact(this.sizeBuf))) return null;
     const size = this.sizeView.getInt32(0);
-    check?.(size);
+    const wait = check?.(size);
+    if (wait !== undefined) await wait;
     if (size < 0) throw new FramingError(`Frame length ${size} is negative`);
-    const out = new Uint8Array(size);
-    if (!(await this.readExact(out))) {
-      throw new FramingError("Stream ended between a frame's size and its bytes");
+    let out = this.allocate(Math.min(size, FIRST_ALLOCATION));
+    let got = 0;
+    for (;;) {
+      if (!(await this.readExact(out, got))) {
+        throw new FramingError("Stream ended between a frame's size and its bytes");
+      }
+      if (out.length === size) return out;
+      got = out.length;
+      const grown = this.allocate(Math.min(size, out.length * 2));
+      grown.set(out);
+      this.allocated?.(-out.length);
+      out = grown;
     }
-    return out;
   }
 
-  /** Fills `out` completely; false on a clean end of stream before any byte. */
-  async readExact(out: Uint8Array): Promise<boolean> {
-    let got = Math.min(out.length, this.end - this.start);
-    out.set(this.buf.subarray(this.start, this.start + got));
-    this.start += got;
+  private allocate(bytes: number): Uint8Array {
+    this.allocated?.(bytes);
+    return new Uint8Array(bytes);
+  }
+
+  /**
+   * Fills `out` from `from` on; false on a clean end of stream before any
+   * byte of it.
+   */
+  async readExact(out: Uint8Array, from = 0): Promise<boolean> {
+    let got = from + Math.min(out.length - from, this.end - this.start);
+    out.set(this.buf.subarray(this.start, this.start + got - from), from);
+    this.start += got - from;
     if (got === out.length) return true;
     // Large remainders go straight into `out`; small ones through the chunk buffer.
     while (got < out.length) {

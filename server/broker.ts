@@ -21,7 +21,10 @@ import { serveConnection, type ServerContext } from "./connection.ts";
 import { type Listener, usesTls } from "../broker/security_config.ts";
 import { TlsMaterialWatch } from "./tls.ts";
 import { listenTls } from "./listener_tls.ts";
-import { ConnectionLimits, RateLimitedLog } from "./connection_limits.ts";
+import { ConnectionLimits } from "./connection_limits.ts";
+import { BufferBudget } from "./buffer_budget.ts";
+import { ConnectionWatch } from "./connection_watch.ts";
+import { leftOut, LogBudget } from "./log_budget.ts";
 
 const log = getLogger(["skb", "broker"]);
 
@@ -132,23 +135,35 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   }
   // A bounded log store (memory:?max-bytes=) frees space through the meta store when full.
   watchLogSpace(opts.log, meta, metrics);
-  const server: ServerContext = { broker: ctx, handlers: handlerTable(), connections: new Set() };
+  const server: ServerContext = {
+    broker: ctx,
+    handlers: handlerTable(),
+    connections: new Set(),
+    budget: new BufferBudget(config.queuedMaxRequestBytes),
+    watch: new ConnectionWatch(
+      ConnectionWatch.periodFor(config.connectionsMaxIdleMs, config.requestTimeoutMs),
+    ),
+    // Ten lines per kind per ten seconds: a broker under attack must not flood its log.
+    logs: new LogBudget(10, 10_000),
+  };
+  metrics.queuedBytes = () => server.budget.held;
 
   const serving = new Set<Promise<void>>();
   const limits = new ConnectionLimits(config.maxConnections, config.maxConnectionsPerIp);
-  const refusedLog = new RateLimitedLog(10_000);
   const serve = (conn: Parameters<typeof serveConnection>[0], l: Listener) => {
     metrics.connectionsAccepted++;
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
     const over = limits.admit(address);
     if (over !== null) {
       metrics.connectionsRefused++;
-      refusedLog.maybe((suppressed) =>
-        log.warn("Closing a new connection from {address}: {over}{more}", {
-          address,
-          over,
-          more: suppressed > 0 ? ` (${suppressed} more refused since the last line)` : "",
-        })
+      server.logs.maybe(
+        "refused-connection",
+        (left) =>
+          log.warn("Closing a new connection from {address}: {over}{more}", {
+            address,
+            over,
+            more: leftOut(left),
+          }),
       );
       try {
         conn.close();

@@ -26,6 +26,9 @@ import { CloseConnection } from "../protocol/errors.ts";
 import { type Listener, usesSasl } from "../broker/security_config.ts";
 import { SASL_MAX_RECEIVE_SIZE, SaslSession } from "../broker/sasl/session.ts";
 import { exchange } from "../broker/sasl/exchange.ts";
+import { BufferBudget, type Stop } from "./buffer_budget.ts";
+import type { ConnectionWatch } from "./connection_watch.ts";
+import { leftOut, type LogBudget } from "./log_budget.ts";
 
 const log = getLogger(["skb", "connection"]);
 
@@ -38,6 +41,12 @@ export interface ServerContext {
   handlers: ReadonlyMap<number, Handler>;
   /** Open connections' drain functions: each stops reading, answers what it read, and closes. */
   connections: Set<() => Promise<void>>;
+  /** Bytes held broker-wide for requests and unwritten responses (queued.max.request.bytes). */
+  budget: BufferBudget;
+  /** The one timer that closes idle, stalled and overdue connections. */
+  watch: ConnectionWatch;
+  /** Bounds the info lines clients can cause (refusals, closed connections). */
+  logs: LogBudget;
 }
 
 /** A request being handled: its response once settled, in request order. */
@@ -46,22 +55,41 @@ interface Slot {
   settled: boolean;
   value: Uint8Array | null;
   error: unknown;
+  /** Bytes this request holds in the budgets: its frame, then its response too. */
+  held: number;
+  /**
+   * Bytes its response may take, held in the connection's budget until it is
+   * built (a Fetch's max_bytes), so that a client cannot pipeline requests
+   * whose answers together exceed the bound before the first one is built.
+   */
+  reserved: number;
+  released: boolean;
+  /** performance.now() past which the request is overdue (--request-timeout-ms plus its own wait). */
+  deadlineAt: number;
+  /** The API's name once the header is read, for the overdue warning. */
+  api: string;
 }
 
-function track(p: Promise<Uint8Array | null>): Slot {
-  const slot: Slot = { promise: p, settled: false, value: null, error: null };
-  slot.promise = p.then(
-    (v) => {
-      slot.settled = true;
-      slot.value = v;
-    },
-    (e) => {
-      slot.settled = true;
-      slot.error = e ?? new Error("Request failed");
-      throw e;
-    },
-  );
-  return slot;
+/** A wait's way out that settles once, when the connection closes. */
+class Closing implements Stop {
+  stopped = false;
+  readonly promise: Promise<void>;
+  private resolve!: () => void;
+  constructor() {
+    this.promise = new Promise<void>((r) => (this.resolve = r));
+  }
+  stop(): void {
+    this.stopped = true;
+    this.resolve();
+  }
+}
+
+async function writeAll(conn: Transport, data: Uint8Array, progress: () => void): Promise<void> {
+  let off = 0;
+  while (off < data.length) {
+    off += await conn.write(data.subarray(off));
+    progress();
+  }
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -74,11 +102,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-async function writeAll(conn: Transport, data: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
 /**
@@ -101,6 +124,7 @@ export async function serveConnection(
   listener: Listener,
 ): Promise<void> {
   const { broker } = server;
+  const config = broker.config;
   const local = conn.localAddr as Deno.NetAddr;
   const remote = conn.remoteAddr as Deno.NetAddr;
   const info: ConnectionInfo = {
@@ -113,7 +137,7 @@ export async function serveConnection(
     principal: conn.peerPrincipal ?? "User:ANONYMOUS",
     sasl: usesSasl(listener.protocol)
       ? new SaslSession(
-        broker.config.security.connectionsMaxReauthMs,
+        config.security.connectionsMaxReauthMs,
         server.handlers.get(API_VERSIONS_KEY)?.maxVersion ?? 0,
         (k) => server.handlers.get(k)?.api.name ?? `API key ${k}`,
       )
@@ -121,9 +145,49 @@ export async function serveConnection(
     produceOrder: Promise.resolve(),
   };
   broker.metrics.connections++;
-  const reader = new FrameReader(conn);
-  const maxBytes = broker.config.socketRequestMaxBytes;
-  const checkSize = (size: number) => {
+  const closing = new Closing();
+  /** Closes at once: reads and writes fail, waits give up, what is in flight is dropped. */
+  const closeNow = () => {
+    done = true;
+    closing.stop();
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+  const closeLine = (kind: string, message: string) =>
+    server.logs.maybe(
+      `close:${kind}`,
+      (left) =>
+        log.info("Closing connection from {remote}: {message}{more}", {
+          remote: info.remote,
+          message,
+          more: leftOut(left),
+        }),
+    );
+
+  // Memory held by this connection counts against its own budget and the broker's.
+  const own = new BufferBudget(config.connectionQueuedMaxBytes);
+  const take = (n: number) => {
+    own.take(n);
+    server.budget.take(n);
+  };
+  const give = (n: number) => {
+    own.give(n);
+    server.budget.give(n);
+  };
+  /** Bytes allocated for the frame being read, not yet handed to a slot. */
+  let reading = 0;
+  const reader = new FrameReader(conn, (n) => {
+    reading += n;
+    take(n);
+  });
+  const release = (slot: Slot) => {
+    if (slot.released) return;
+    slot.released = true;
+    give(slot.held);
+  };
+  const maxBytes = config.socketRequestMaxBytes;
+  const admitFrame = (size: number): Promise<void> | undefined => {
     // A raw SASL token after SaslHandshake v0 has no request header (KIP-43).
     if ((size < 8 && info.sasl?.raw !== true) || size > maxBytes) {
       throw new ProtocolViolation(
@@ -136,6 +200,16 @@ export async function serveConnection(
         `Frame length ${size} before SASL authentication is over ${SASL_MAX_RECEIVE_SIZE} (sasl.server.max.receive.size)`,
       );
     }
+    // queued.max.request.bytes: a frame is read once both budgets have room; it may then take
+    // them past their bound (its bytes are allocated as they arrive), so a large frame never
+    // waits forever for room it could never have.
+    if (own.hasRoom() && server.budget.hasRoom()) return undefined;
+    // Waiting for room is the broker's doing, not idleness.
+    waitingForRoom = true;
+    return own.room(closing).then(() => server.budget.room(closing)).finally(() => {
+      waitingForRoom = false;
+      lastActive = performance.now();
+    });
   };
   const inFlight: Slot[] = [];
   let writerError: unknown = null;
@@ -143,22 +217,28 @@ export async function serveConnection(
   let done = false;
   /** When a request last arrived whole or a response left (connections.max.idle.ms). */
   let lastActive = performance.now();
+  let waitingForRoom = false;
+  /** When the write under way last made progress; null when none is under way. */
+  let writingSince: number | null = null;
 
   // Responses leave in request order.
   const writer = (async () => {
-    while (!done || inFlight.length > 0) {
+    while (!closing.stopped && (!done || inFlight.length > 0)) {
       if (inFlight.length === 0) {
-        await new Promise<void>((r) => (wake = r));
+        await Promise.race([new Promise<void>((r) => (wake = r)), closing.promise]);
         wake = null;
         continue;
       }
-      await inFlight[0].promise;
+      await Promise.race([inFlight[0].promise, closing.promise]);
+      if (closing.stopped) break;
       // Every response already finished behind this one leaves in the same write:
       // pipelined requests often complete in the same flush.
       const ready: Uint8Array[] = [];
+      const written: Slot[] = [];
       let failure: unknown = null;
       while (inFlight.length > 0 && inFlight[0].settled) {
         const slot = inFlight.shift()!;
+        written.push(slot);
         if (slot.error !== null) {
           failure = slot.error;
           break;
@@ -166,26 +246,35 @@ export async function serveConnection(
         if (slot.value !== null) ready.push(slot.value);
       }
       const out = ready.length === 1 ? ready[0] : concat(ready);
-      if (out.length > 0) {
-        await writeAll(conn, out);
-        lastActive = performance.now();
-        broker.metrics.bytesOut += out.length;
+      try {
+        if (out.length > 0) {
+          writingSince = performance.now();
+          await writeAll(conn, out, () => (writingSince = performance.now()));
+          lastActive = performance.now();
+          broker.metrics.bytesOut += out.length;
+        }
+      } finally {
+        writingSince = null;
+        for (const slot of written) release(slot);
       }
       if (failure !== null) throw failure;
     }
   })().catch((e) => {
     writerError = e;
     if (isViolation(e)) {
-      log.info("Closing connection from {remote}: {message}", {
-        remote: info.remote,
-        message: (e as Error).message,
-      });
-    } else if (!isDisconnect(e)) {
-      log.error("Writing to {remote} failed: {error}", { remote: info.remote, error: e });
+      closeLine("violation", (e as Error).message);
+    } else if (!isDisconnect(e) && !closing.stopped) {
+      server.logs.maybe(
+        "write-failed",
+        (left) =>
+          log.error("Writing to {remote} failed: {error}{more}", {
+            remote: info.remote,
+            error: e,
+            more: leftOut(left),
+          }),
+      );
     }
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    closeNow();
   });
 
   // Shutdown: stop reading, let the requests already read finish, then close.
@@ -198,37 +287,109 @@ export async function serveConnection(
     } catch { /* already closed */ }
   };
   server.connections.add(drain);
+
   // connections.max.idle.ms: only complete requests and written responses count as activity,
-  // so a sender trickling one frame forever (slowloris) is closed like an idle client.
-  const idleMs = broker.config.connectionsMaxIdleMs;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
-  const checkIdle = () => {
-    const quiet = performance.now() - lastActive;
-    if (inFlight.length > 0 || quiet < idleMs) {
-      if (inFlight.length > 0) lastActive = performance.now();
-      idleTimer = setTimeout(checkIdle, Math.max(idleMs - quiet, 10));
-      return;
-    }
-    broker.metrics.connectionsIdleClosed++;
-    log.info(
-      "Closing connection from {remote}: no complete request for {ms} ms (connections.max.idle.ms)",
-      {
-        remote: info.remote,
-        ms: Math.round(quiet),
+  // so a sender trickling one frame forever (slowloris) is closed like an idle client, and so
+  // is one that stops reading its responses. A request past its deadline closes it too.
+  const idleMs = config.connectionsMaxIdleMs;
+  const watched = {
+    check(now: number) {
+      if (closing.stopped) return;
+      if (writingSince !== null) {
+        if (now - writingSince < idleMs) return;
+        broker.metrics.connectionsStalledClosed++;
+        closeLine(
+          "stalled",
+          `it read no response bytes for ${
+            Math.round(now - writingSince)
+          } ms (connections.max.idle.ms)`,
+        );
+        closeNow();
+        return;
+      }
+      const head = inFlight[0];
+      if (waitingForRoom) lastActive = now;
+      if (head !== undefined) {
+        lastActive = now;
+        if (head.settled || now <= head.deadlineAt) return;
+        broker.metrics.requestsTimedOut++;
+        server.logs.maybe("overdue", (left) =>
+          log.warn(
+            "Closing connection from {remote}: {api} unanswered past its deadline (--request-timeout-ms {timeout} beyond its own wait){more}",
+            {
+              remote: info.remote,
+              api: head.api,
+              timeout: config.requestTimeoutMs,
+              more: leftOut(left),
+            },
+          ));
+        closeNow();
+        return;
+      }
+      const quiet = now - lastActive;
+      if (quiet < idleMs) return;
+      broker.metrics.connectionsIdleClosed++;
+      closeLine(
+        "idle",
+        `no complete request for ${Math.round(quiet)} ms (connections.max.idle.ms)`,
+      );
+      closeNow();
+    },
+  };
+  server.watch.add(watched);
+  const newSlot = (frame: Uint8Array): Slot => {
+    const slot: Slot = {
+      promise: Promise.resolve(),
+      settled: false,
+      value: null,
+      error: null,
+      held: frame.length,
+      reserved: 0,
+      released: false,
+      deadlineAt: performance.now() + config.requestTimeoutMs,
+      api: "a request",
+    };
+    reading -= frame.length;
+    return slot;
+  };
+  const reserveFor = (slot: Slot) => (bytes: number) => {
+    // More than the bound would only fill it: the next frame waits either way.
+    slot.reserved = Math.min(
+      bytes,
+      config.connectionQueuedMaxBytes || config.socketRequestMaxBytes,
+    );
+    own.take(slot.reserved);
+  };
+  const track = (slot: Slot, p: Promise<Uint8Array | null>): Slot => {
+    slot.promise = p.then(
+      (v) => {
+        slot.settled = true;
+        slot.value = v;
+        own.give(slot.reserved);
+        slot.reserved = 0;
+        if (v !== null) {
+          take(v.length);
+          slot.held += v.length;
+        }
+        if (slot.released) give(v?.length ?? 0);
+      },
+      (e) => {
+        slot.settled = true;
+        own.give(slot.reserved);
+        slot.reserved = 0;
+        slot.error = e ?? new Error("Request failed");
+        throw e;
       },
     );
-    done = true;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    return slot;
   };
-  idleTimer = setTimeout(checkIdle, idleMs);
   try {
     while (!done && writerError === null) {
-      const frame = await reader.next(checkSize);
+      const frame = await reader.next(admitFrame);
       if (frame === null || done) break;
       lastActive = performance.now();
       broker.metrics.bytesIn += frame.length + 4;
+      const slot = newSlot(frame);
       // SASL listeners: before authentication one request at a time, in order (KIP-43).
       const sasl = info.sasl;
       if (sasl !== null) {
@@ -239,36 +400,47 @@ export async function serveConnection(
           Date.now(),
         );
         if (admitted === "serial") {
-          const slot = track(
-            sasl.raw ? rawSaslToken(frame, sasl, broker, info) : handleFrame(frame, server, info),
+          track(
+            slot,
+            sasl.raw
+              ? rawSaslToken(frame, sasl, broker, info)
+              : handleFrame(frame, server, info, slot, reserveFor(slot)),
           );
           inFlight.push(slot);
           wake?.();
-          await slot.promise.catch(() => {});
+          await Promise.race([slot.promise.catch(() => {}), closing.promise]);
           // The failure's own info line says the connection closes.
           if (sasl.closeAfterResponse) break;
           continue;
         }
-        if (admitted !== "concurrent") throw new ProtocolViolation(admitted);
+        if (admitted !== "concurrent") {
+          release(slot);
+          throw new ProtocolViolation(admitted);
+        }
       }
-      inFlight.push(track(handleFrame(frame, server, info)));
+      inFlight.push(track(slot, handleFrame(frame, server, info, slot, reserveFor(slot))));
       wake?.();
       // Backpressure: stop reading while too many requests are waiting.
-      if (inFlight.length >= broker.config.maxInFlightPerConnection) {
-        await inFlight[0].promise.catch(() => {});
+      if (inFlight.length >= config.maxInFlightPerConnection) {
+        await Promise.race([inFlight[0].promise.catch(() => {}), closing.promise]);
       }
     }
   } catch (e) {
     if (isViolation(e)) {
-      log.info("Closing connection from {remote}: {message}", {
-        remote: info.remote,
-        message: (e as Error).message,
-      });
+      closeLine("violation", (e as Error).message);
     } else if (!isDisconnect(e) && !done) {
-      log.error("Connection from {remote} failed: {error}", { remote: info.remote, error: e });
+      server.logs.maybe(
+        "read-failed",
+        (left) =>
+          log.error("Connection from {remote} failed: {error}{more}", {
+            remote: info.remote,
+            error: e,
+            more: leftOut(left),
+          }),
+      );
     }
   } finally {
-    clearTimeout(idleTimer);
+    server.watch.delete(watched);
     done = true;
     wake?.();
     // Answer what was read before the end (or the violation), then close.
@@ -277,6 +449,12 @@ export async function serveConnection(
     try {
       conn.close();
     } catch { /* already closed */ }
+    // What was never written gives its bytes back once its handler is done with them.
+    give(reading);
+    reading = 0;
+    for (const slot of inFlight.splice(0)) {
+      slot.promise.then(() => release(slot), () => release(slot));
+    }
     broker.metrics.connections--;
   }
 }
@@ -322,6 +500,8 @@ async function handleFrame(
   frame: Uint8Array,
   server: ServerContext,
   conn: ConnectionInfo,
+  slot: Slot,
+  reserve: (bytes: number) => void,
 ): Promise<Uint8Array | null> {
   const { broker, handlers } = server;
   const started = performance.now();
@@ -343,10 +523,11 @@ async function handleFrame(
   if (version < handler.minVersion || version > handler.maxVersion) {
     // KIP-511: ApiVersions of a version we lack gets a v0 answer listing ours.
     if (header.apiKey === API_VERSIONS_KEY) {
-      log.info(
-        "ApiVersions v{version} from {remote} client {clientId}: newer than ours, answered with our list in v0 (KIP-511)",
-        { ...who, version },
-      );
+      server.logs.maybe("api-versions-fallback", (left) =>
+        log.info(
+          "ApiVersions v{version} from {remote} client {clientId}: newer than ours, answered with our list in v0 (KIP-511){more}",
+          { ...who, version, more: leftOut(left) },
+        ));
       return encodeResponseFrame(
         header.correlationId,
         false,
@@ -361,6 +542,9 @@ async function handleFrame(
     r.skipTaggedFields();
   }
   const request = handler.api.decodeRequest(r, version);
+  slot.api = `${handler.api.name} v${version}`;
+  slot.deadlineAt += ownWaitMs(request);
+  reserve(responseBytesAskedFor(request));
   const ctx: RequestContext = { broker, header, apiVersion: version, connection: conn, handlers };
   let response: unknown;
   try {
@@ -374,12 +558,17 @@ async function handleFrame(
       true,
       header.apiKey,
     );
-    log.error("{api} v{version} from {remote} client {clientId} failed: {error}", {
-      ...who,
-      api: handler.api.name,
-      version,
-      error: e,
-    });
+    server.logs.maybe(
+      `failed:${handler.api.name}`,
+      (left) =>
+        log.error("{api} v{version} from {remote} client {clientId} failed: {error}{more}", {
+          ...who,
+          api: handler.api.name,
+          version,
+          error: e,
+          more: leftOut(left),
+        }),
+    );
     throw new ProtocolViolation(`${handler.api.name} handler failed: ${(e as Error).message}`);
   }
   const ms = performance.now() - started;
@@ -387,12 +576,17 @@ async function handleFrame(
   if (response !== null && log.isEnabledFor("info")) {
     const refused = refusal(response);
     if (refused !== null) {
-      log.info("{api} v{version} from {remote} client {clientId} refused: {reason}", {
-        ...who,
-        api: handler.api.name,
-        version,
-        reason: refused,
-      });
+      server.logs.maybe(
+        `refused:${handler.api.name}`,
+        (left) =>
+          log.info("{api} v{version} from {remote} client {clientId} refused: {reason}{more}", {
+            ...who,
+            api: handler.api.name,
+            version,
+            reason: refused,
+            more: leftOut(left),
+          }),
+      );
     }
   }
   // One line per request at debug; nothing is built when debug is off.
@@ -408,4 +602,42 @@ async function handleFrame(
     responseHeaderFlexible(handler.api, version),
     (w) => (handler as Handler).api.encodeResponse(w, response, version),
   );
+}
+
+/**
+ * How long a request may rightly wait before its answer, by its own fields:
+ * Fetch and ShareFetch long polls (max_wait_ms), JoinGroup (the rebalance
+ * timeout, or the session timeout before v1), and requests that carry a
+ * timeout_ms (Produce with acks=all, CreateTopics, ...).
+ */
+function ownWaitMs(request: unknown): number {
+  if (request === null || typeof request !== "object") return 0;
+  const r = request as Record<string, unknown>;
+  let wait = 0;
+  for (const field of ["maxWaitMs", "rebalanceTimeoutMs", "sessionTimeoutMs", "timeoutMs"]) {
+    const v = r[field];
+    if (typeof v === "number" && v > wait) wait = v;
+  }
+  return wait;
+}
+
+/**
+ * The response size a request asks for at most: Fetch's and ShareFetch's
+ * max_bytes (fetch.max.bytes), or for Fetch before v3 the sum of its
+ * partitions' max_bytes. Other responses are small next to their requests.
+ */
+function responseBytesAskedFor(request: unknown): number {
+  if (request === null || typeof request !== "object") return 0;
+  const r = request as { maxBytes?: unknown; topics?: unknown };
+  if (typeof r.maxBytes === "number" && r.maxBytes > 0) return r.maxBytes;
+  if (!Array.isArray(r.topics)) return 0;
+  let sum = 0;
+  for (const t of r.topics as { partitions?: { partitionMaxBytes?: unknown }[] }[]) {
+    for (const p of t.partitions ?? []) {
+      if (typeof p.partitionMaxBytes === "number" && p.partitionMaxBytes > 0) {
+        sum += p.partitionMaxBytes;
+      }
+    }
+  }
+  return sum;
 }

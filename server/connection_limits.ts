@@ -38,26 +38,3 @@ export class ConnectionLimits {
     return this.open;
   }
 }
-
-/**
- * At most one log line per `intervalMs` for a recurring event, with how many
- * were left out since: a broker under attack must not flood its log.
- */
-export class RateLimitedLog {
-  private last = -Infinity;
-  private suppressed = 0;
-
-  constructor(private readonly intervalMs: number) {}
-
-  /** Calls `write` with the number suppressed since the last line, or counts this one. */
-  maybe(write: (suppressed: number) => void, now = performance.now()): void {
-    if (now - this.last < this.intervalMs) {
-      this.suppressed++;
-      return;
-    }
-    this.last = now;
-    const n = this.suppressed;
-    this.suppressed = 0;
-    write(n);
-  }
-}

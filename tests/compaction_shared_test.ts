@@ -294,8 +294,9 @@ async function scenario(
         },
       );
       leaseFreeMs = Date.now() - killedAt;
+      // The bound allows for the probe's own store round trips on a loaded 2-core machine.
       assert.ok(
-        leaseFreeMs <= LEASE_MS + 1000,
+        leaseFreeMs <= LEASE_MS + 2000,
         `${label}: the dead lease lasted ${leaseFreeMs} ms`,
       );
     }
