@@ -353,6 +353,19 @@ export function releaseMember(
   return s;
 }
 
+/** When the first acquisition lock of a share-partition ends (ms since the epoch), or null. */
+export function earliestLockDeadline(s: SharePartitionState): number | null {
+  let min: number | null = null;
+  for (const r of s.ranges) {
+    if (
+      r.state === "acquired" && r.deadlineMs !== undefined && (min === null || r.deadlineMs < min)
+    ) {
+      min = r.deadlineMs;
+    }
+  }
+  return min;
+}
+
 /** Parses a stored record; null for one this broker cannot read. */
 export function parseSharePartition(text: string): SharePartitionState | null {
   try {

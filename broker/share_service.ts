@@ -22,6 +22,7 @@ import {
   type Acquired,
   clampToLog,
   DEFAULT_SHARE_SETTINGS,
+  earliestLockDeadline,
   newSharePartition,
   parseSharePartition,
   releaseMember,
@@ -92,6 +93,8 @@ export class ShareService {
   /** The sessions each client connection opened (ids; a session may have moved on since). */
   private readonly byConnection = new WeakMap<object, Set<string>>();
   private readonly settingsCache = new Map<string, { at: number; s: ShareSettings }>();
+  /** The first lock deadline of each share-partition as this broker last wrote or read it. */
+  private readonly lockDeadlines = new Map<string, number>();
 
   constructor(
     private readonly meta: MetaStore,
@@ -257,8 +260,28 @@ export class ShareService {
         );
       const clamped = clampToLog(start, bounds.logStartOffset, bounds.highWatermark);
       const r = acquire(clamped, memberId, maxRecords, bounds.highWatermark, now, cfg);
+      const lockKey = JSON.stringify([groupId, keyOf(k)]);
+      const deadline = earliestLockDeadline(r.state);
+      if (deadline === null) this.lockDeadlines.delete(lockKey);
+      else this.lockDeadlines.set(lockKey, deadline);
+      if (this.lockDeadlines.size > 10_000) this.lockDeadlines.clear();
       return { state: r.state, result: r.acquired };
     });
+  }
+
+  /**
+   * The earliest acquisition lock deadline among these share-partitions, as
+   * their last acquire here saw it (null when none is locked): a ShareFetch
+   * waiting for records wakes then, so records whose lock expired are handed
+   * over as the lock ends rather than at its next poll round.
+   */
+  nextLockExpiry(groupId: string, keys: ShareKey[]): number | null {
+    let min: number | null = null;
+    for (const k of keys) {
+      const d = this.lockDeadlines.get(JSON.stringify([groupId, keyOf(k)]));
+      if (d !== undefined && (min === null || d < min)) min = d;
+    }
+    return min;
   }
 
   /** Applies a member's acknowledgements to one share-partition; null, or why they were refused. */

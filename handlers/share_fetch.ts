@@ -192,7 +192,11 @@ export const shareFetch = defineHandler({
         }
         const left = deadline - performance.now();
         if (got > 0 || left <= 0 || ctx.broker.closing.aborted || live.length === 0) break;
-        await ctx.broker.waiter.wait(keys, Math.min(left, ctx.broker.config.fetchPollMs));
+        let waitMs = Math.min(left, ctx.broker.config.fetchPollMs);
+        // Wake when the first lock ends: its records are then free for this member.
+        const lockEnds = service.nextLockExpiry(groupId, live);
+        if (lockEnds !== null) waitMs = Math.min(waitMs, Math.max(1, lockEnds - Date.now() + 1));
+        await ctx.broker.waiter.wait(keys, waitMs);
       }
     }
     const topics = new Map<string, ShareFetchResponseTopic>();
