@@ -233,6 +233,25 @@ async function runTarget(
   return { figures, notes };
 }
 
+/** What the figures mean, under the table. */
+const READING = [
+  "How to read it:",
+  "",
+  "- Throughput is ShareConsumerPerformance's own MB.sec and nMsg.sec, counted from its start,",
+  "  so both brokers' figures include the JVM start and the share group join (the same client,",
+  "  the same 1 KiB records of one ProducerPerformance run). Both cap a share-partition's",
+  "  in-flight records at 2,000 (group.share.partition.max.record.locks). Apache Kafka also",
+  "  writes every share-partition state change to its share coordinator's __share_group_state",
+  "  topic; this broker keeps it in the meta store (one compare-and-set record per",
+  "  share-partition).",
+  "- release -> redelivery: from commit_sync confirming a Release to the poll that hands the",
+  "  record back (the same consumer, delivery count raised), 2,000 records released twice each.",
+  "- lock expiry -> redelivery: a second consumer is long-polling while the first holds records",
+  "  without acknowledging; the figure is how long after the lock's end (first hand-over +",
+  `  ${LOCK_MS / 1000} s, measured on the client) they reach the second one.`,
+  "- Broker CPU s is the broker process's user + system time during that consumption only.",
+];
+
 function median(xs: (number | null)[]): number | null {
   const v = xs.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return null;
@@ -348,6 +367,8 @@ async function main(): Promise<number> {
     ...(repeat > 1 ? [`- ${repeat} rounds, brokers in turn; medians`] : []),
     "",
     table,
+    "",
+    ...READING,
     "",
     ...(notes.length ? ["Notes:", "", ...notes.map((n) => `- ${n}`), ""] : []),
   ].join("\n");
