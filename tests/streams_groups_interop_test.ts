@@ -327,7 +327,15 @@ Deno.test("Kafka Streams 4.4 with group.protocol=streams: two instances share th
       assert.equal(run.code, 0, `kafka-streams-groups failed:\n${run.stdout}\n${run.stderr}`);
       assert.match(run.stdout, new RegExp(appId));
       const g = await describeGroup(c, appId);
-      for (const m of g.members) assert.match(run.stdout, new RegExp(m.memberId));
+      // One line per member: its process and its active tasks (subtopology:[partitions]).
+      for (const m of g.members) {
+        const row = run.stdout.split("\n").find((l) => l.includes(m.memberId));
+        assert.ok(row, `member ${m.memberId} in:\n${run.stdout}`);
+        assert.ok(row.includes(m.processId), `process ${m.processId} in ${row}`);
+        for (const t of m.assignment.activeTasks) {
+          assert.ok(row.includes(`${t.subtopologyId}:[${t.partitions.join(",")}]`), row);
+        }
+      }
       const offsets = await runKafkaTool("kafka-streams-groups", [
         "--bootstrap-server",
         bootstrap,
@@ -340,7 +348,12 @@ Deno.test("Kafka Streams 4.4 with group.protocol=streams: two instances share th
         0,
         `kafka-streams-groups failed:\n${offsets.stdout}\n${offsets.stderr}`,
       );
-      assert.match(offsets.stdout, /lines/, "the source topic's committed offsets");
+      // Committed offsets of the source and repartition topics, all consumed (lag 0).
+      for (const topic of ["lines", `${appId}-counts-repartition`]) {
+        for (const p of [0, 1]) {
+          assert.match(offsets.stdout, new RegExp(`${appId}\\s+${topic}\\s+${p}\\s+0\\b`));
+        }
+      }
       const listed = await c.call(LIST_GROUPS_API, 5, {
         ...defaultListGroupsRequest(),
         typesFilter: ["streams"],
