@@ -36,7 +36,8 @@ export const FEATURES: readonly Feature[] = [
     level: METADATA_VERSION,
   },
   { name: "share.version", minVersion: 0, maxVersion: 0, level: 0 },
-  { name: "streams.version", minVersion: 0, maxVersion: 0, level: 0 },
+  // KIP-1071 streams groups are served (StreamsGroupHeartbeat), finalized as Kafka 4.4 does.
+  { name: "streams.version", minVersion: 0, maxVersion: 1, level: 1 },
   // Transactions v2 (KIP-890 part 2, broker/txn_state.ts) as Kafka 4.4 finalizes by default:
   // an epoch bump at every EndTxn v5, partitions added by Produce v12+. Clients that speak v1
   // (EndTxn v0-4, AddPartitionsToTxn) are served v1, as Kafka serves them.

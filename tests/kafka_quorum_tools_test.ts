@@ -51,7 +51,7 @@ Deno.test("Kafka 4.4's features and metadata-quorum tools describe one broker as
       f("kraft.version", "0", "0", "0"),
       f("metadata.version", "4.4-IV2", "4.4-IV2", "4.4-IV2"),
       f("share.version", "0", "0", "0"),
-      f("streams.version", "0", "0", "0"),
+      f("streams.version", "0", "1", "1"),
       f("transaction.version", "0", "2", "2"),
     ], features.stdout);
   });
