@@ -10,7 +10,8 @@
  *   delivery count raised by one per earlier delivery;
  * - Kafka's kafka-console-share-consumer (implicit acknowledgement) reads a
  *   group set to share.auto.offset.reset=earliest by IncrementalAlterConfigs;
- *   kafka-share-groups describes it, resets its offsets and deletes them.
+ *   kafka-share-groups describes it, resets its offsets, deletes them, then
+ *   deletes the group.
  */
 
 import assert from "node:assert/strict";
@@ -288,6 +289,18 @@ Deno.test("kafka-console-share-consumer reads from the start with share.auto.off
   const del = await tool(["--delete-offsets", "--topic", "console"]);
   assert.equal(del.code, 0, del.stderr.slice(-2000) + del.stdout);
   assert.equal(await meta.getShareState("console-group", topicId, 0), null);
+  // --delete (DeleteGroups): the empty share group goes.
+  assert.notEqual(await meta.getGroup("console-group"), null);
+  const gone = await tool(["--delete"]);
+  assert.equal(gone.code, 0, gone.stderr.slice(-2000) + gone.stdout);
+  assert.equal(await meta.getGroup("console-group"), null);
+  const list = await runKafkaTool("kafka-share-groups", [
+    "--bootstrap-server",
+    `127.0.0.1:${broker.port}`,
+    "--list",
+  ], 60_000);
+  assert.equal(list.code, 0, list.stderr.slice(-2000));
+  assert.ok(!list.stdout.split("\n").includes("console-group"), list.stdout);
 });
 
 Deno.test({
