@@ -3,10 +3,13 @@
  * process on memory stores: the word count of tests/clients/streams/WordCount.java
  * in two instances (two processes, one stream thread each) shares its four
  * tasks (two subtopologies, two partitions each) through the broker's task
- * assignment, counts every word exactly, and when one instance stops, its
- * tasks move to the other, which goes on counting. Kafka 4.4's
- * `kafka-streams-groups --describe` (StreamsGroupCommand) shows the group and
- * its members. The jars come from Maven Central, resolved by
+ * assignment, with a standby of each stateful task on the other process
+ * (streams.num.standby.replicas=1), counts every word exactly, and when one
+ * instance stops its tasks move to the other, which goes on counting; an
+ * instance killed with SIGKILL is removed after the session timeout (45 s) and
+ * its tasks move too. Kafka 4.4's `kafka-streams-groups --describe`
+ * (StreamsGroupCommand) shows the group, its members and offsets, and
+ * `--delete` removes the empty group. The jars come from Maven Central, resolved by
  * scripts/install_test_deps.sh into .tools/streams/lib and .tools/kafka-tools/lib;
  * without them or Java the test fails saying so.
  */
@@ -17,12 +20,14 @@ import {
   defaultCreateTopicsRequest,
   defaultCreateTopicsRequestTopic,
   defaultListGroupsRequest,
+  INCREMENTAL_ALTER_CONFIGS_API,
   LIST_GROUPS_API,
   PRODUCE_API,
   STREAMS_GROUP_DESCRIBE_API,
   type StreamsGroupDescribeResponseGroup,
 } from "../protocol/generated/mod.ts";
 import { buildBatch } from "../protocol/record_batch.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { type BrokerProcess, ROOT, spawnBroker } from "./broker_util.ts";
 import { fetchedRecords, fetchPartition, within } from "./helpers.ts";
 import { runKafkaTool } from "./kafka_tools.ts";
@@ -135,6 +140,15 @@ class WordCountApp implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** SIGKILL: a crash, the member never leaves (the broker must notice its silence). */
+  async kill(): Promise<void> {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await this.exited;
+    await this.pumps;
   }
 
   async [Symbol.asyncDispose]() {
@@ -258,7 +272,7 @@ function broker(): Promise<BrokerProcess> {
   ]);
 }
 
-Deno.test("Kafka Streams 4.4 with group.protocol=streams: two instances share the tasks, one stops and the other takes them over", async (t) => {
+Deno.test("Kafka Streams 4.4 with group.protocol=streams: instances share the tasks with standbys, stopped or crashed ones hand them over", async (t) => {
   await requireStreams();
   await using b = await broker();
   await using c = await WireClient.connect(b.port);
@@ -277,6 +291,16 @@ Deno.test("Kafka Streams 4.4 with group.protocol=streams: two instances share th
     await createTopic(c, "lines", 2);
     const output = await createTopic(c, "counts", 1);
     const out = { offset: 0, counts: {} as Record<string, number> };
+    // One standby replica of each stateful task (KIP-1071 group config), set before the start.
+    const alter = await c.call(INCREMENTAL_ALTER_CONFIGS_API, 1, {
+      resources: [{
+        resourceType: 32,
+        resourceName: appId,
+        configs: [{ name: "streams.num.standby.replicas", configOperation: 0, value: "1" }],
+      }],
+      validateOnly: false,
+    });
+    assert.equal(alter.responses[0].errorCode, 0, String(alter.responses[0].errorMessage));
     await using first = app(1);
     await using second = app(2);
     let running = 2;
@@ -291,8 +315,21 @@ Deno.test("Kafka Streams 4.4 with group.protocol=streams: two instances share th
         assert.equal(g.groupState, "Stable");
         assert.equal(g.members.length, 2);
         for (const m of g.members) assert.ok(activeCount(m) > 0, `${m.processId} has tasks`);
+        // The stateful subtopology's tasks (the counts store) each have a standby on the
+        // other process; the stateless one's have none.
+        for (const m of g.members) {
+          const other = g.members.find((x) => x !== m)!;
+          const standby = m.assignment.standbyTasks.flatMap((t) =>
+            t.partitions.map((p) => `${t.subtopologyId}_${p}`)
+          );
+          const activeOfOther = other.assignment.activeTasks.filter((t) => t.subtopologyId === "1")
+            .flatMap((t) => t.partitions.map((p) => `1_${p}`));
+          assert.deepEqual(standby.sort(), activeOfOther.sort(), "standbys of the other's tasks");
+        }
         return g;
       });
+      // Interactive queries: each member's application.server.
+      assert.deepEqual(g.members.map((m) => m.userEndpoint?.port).sort(), [7001, 7002]);
       assert.equal(g.members.reduce((n, m) => n + activeCount(m), 0), 4, "four tasks in all");
       assert.equal(new Set(g.members.map((m) => m.processId)).size, 2);
       // The broker made the internal topics: repartition like its source, changelog compacted.
@@ -377,26 +414,77 @@ Deno.test("Kafka Streams 4.4 with group.protocol=streams: two instances share th
           return g;
         });
         assert.ok(g.members[0].userEndpoint?.port === 7001, "the first instance is left");
+        assert.deepEqual(g.members[0].assignment.standbyTasks, [], "no other process for standbys");
         await produceLines(c, "lines", 2, 4000, 5000);
         const want = expectedCounts(5000);
         await eventually(90_000, "counts of 5,000 lines", async () => {
           await readCounts(c, output, out);
           assert.deepEqual(out.counts, want);
         });
-        assert.ok(
-          await first.stop(),
-          `the first instance did not exit cleanly\n${first.describe()}`,
-        );
-        running--;
-        const empty = await eventually(30_000, "empty group", async () => {
+      },
+    );
+
+    await t.step(
+      "a crashed instance (SIGKILL) is removed after streams.session.timeout.ms; the other takes its tasks",
+      async () => {
+        await using third = app(3);
+        running++;
+        await third.waitLine(/^state \S+ RUNNING$/, 90_000);
+        await eventually(90_000, "the new instance with tasks", async () => {
           const g = await describeGroup(c, appId);
-          assert.equal(g.groupState, "Empty");
+          assert.equal(g.members.length, 2);
+          for (const m of g.members) assert.ok(activeCount(m) > 0, `${m.processId} has tasks`);
+          assert.equal(g.groupState, "Stable");
+        });
+        await first.kill();
+        running--;
+        const crashedAt = Date.now();
+        // Kafka's default session timeout (45 s) bounds how long the crashed member's tasks wait.
+        const g = await eventually(75_000, "the survivor with every task", async () => {
+          const g = await describeGroup(c, appId);
+          assert.equal(g.members.length, 1);
+          assert.equal(activeCount(g.members[0]), 4);
+          assert.equal(g.groupState, "Stable");
           return g;
         });
-        assert.equal(empty.members.length, 0);
+        assert.equal(g.members[0].userEndpoint?.port, 7003);
+        assert.ok(Date.now() - crashedAt >= 40_000, "not before the session timed out");
+        await produceLines(c, "lines", 2, 5000, 6000);
+        const want = expectedCounts(6000);
+        await eventually(90_000, "counts of 6,000 lines", async () => {
+          await readCounts(c, output, out);
+          assert.deepEqual(out.counts, want);
+        });
+        assert.ok(
+          await third.stop(),
+          `the third instance did not exit cleanly\n${third.describe()}`,
+        );
+        running--;
+        await eventually(30_000, "empty group", async () => {
+          const g = await describeGroup(c, appId);
+          assert.equal(g.groupState, "Empty");
+          assert.equal(g.members.length, 0);
+        });
       },
     );
     assert.equal(running, 0);
+
+    await t.step("kafka-streams-groups --delete removes the empty group", async () => {
+      const run = await runKafkaTool("kafka-streams-groups", [
+        "--bootstrap-server",
+        bootstrap,
+        "--delete",
+        "--group",
+        appId,
+      ]);
+      assert.equal(
+        run.code,
+        0,
+        `kafka-streams-groups --delete failed:\n${run.stdout}\n${run.stderr}`,
+      );
+      const g = await describeGroup(c, appId);
+      assert.equal(g.errorCode, ErrorCode.GROUP_ID_NOT_FOUND, run.stdout);
+    });
   } catch (e) {
     const refused = b.output().split("\n").filter((l) => /refused|warn|error/i.test(l)).slice(-30);
     throw new Error(`${(e as Error).message}\nbroker (end):\n${refused.join("\n")}`);
