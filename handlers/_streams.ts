@@ -13,6 +13,7 @@ import {
 import { topicNameProblem } from "../broker/config.ts";
 import type { MetaStore } from "../stores/types.ts";
 import { topicConfigProblem } from "./configs.ts";
+import { allowedCluster, allowedTopic, Op } from "./_authorize.ts";
 import type { RequestContext } from "./types.ts";
 
 const log = getLogger(["skb", "groups"]);
@@ -63,7 +64,9 @@ export async function loadTopologyTopics(
  * lacks, with the partition counts and configs the broker decided for them.
  * Returns whether any was created. A topic another broker created first is
  * fine; one that cannot be created stays missing, and the heartbeat reports
- * it (MISSING_INTERNAL_TOPICS) with the reason in the log.
+ * it (MISSING_INTERNAL_TOPICS) with the reason in the log. As in Kafka, the
+ * member's principal must be allowed to CREATE them (on the cluster, or on
+ * each topic).
  */
 export async function ensureInternalTopics(
   ctx: RequestContext,
@@ -75,7 +78,14 @@ export async function ensureInternalTopics(
     new Map([...topics].map(([n, t]) => [n, t.partitions])),
   );
   let created = false;
+  const clusterCreate = allowedCluster(ctx, Op.CREATE);
   for (const t of configured.toCreate) {
+    if (!clusterCreate && !allowedTopic(ctx, Op.CREATE, t.name)) {
+      log.warn("Streams internal topic {topic} not created: the member may not CREATE it", {
+        topic: t.name,
+      });
+      continue;
+    }
     const problem = topicNameProblem(t.name) ?? topicConfigProblem(t.configs) ??
       (t.partitions < 1 ? `partition count ${t.partitions} is not positive` : null);
     if (problem) {
