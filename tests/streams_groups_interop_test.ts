@@ -9,7 +9,8 @@
  * instance killed with SIGKILL is removed after the session timeout (45 s) and
  * its tasks move too. Kafka 4.4's `kafka-streams-groups --describe`
  * (StreamsGroupCommand) shows the group, its members and offsets, and
- * `--delete` removes the empty group. The jars come from Maven Central, resolved by
+ * `--delete` removes the empty group. A second test spreads two instances over
+ * two brokers sharing the stores: both brokers serve the group's heartbeats. The jars come from Maven Central, resolved by
  * scripts/install_test_deps.sh into .tools/streams/lib and .tools/kafka-tools/lib;
  * without them or Java the test fails saying so.
  */
@@ -28,7 +29,9 @@ import {
 } from "../protocol/generated/mod.ts";
 import { buildBatch } from "../protocol/record_batch.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { type BrokerProcess, ROOT, spawnBroker } from "./broker_util.ts";
+import { type BrokerProcess, ROOT, spawnBroker, testBroker } from "./broker_util.ts";
+import { MemoryMetaStore } from "../stores/meta/memory.ts";
+import { MemoryLogStore } from "../stores/log/memory.ts";
 import { fetchedRecords, fetchPartition, within } from "./helpers.ts";
 import { runKafkaTool } from "./kafka_tools.ts";
 import { WireClient } from "./wire_client.ts";
@@ -491,4 +494,76 @@ Deno.test("Kafka Streams 4.4 with group.protocol=streams: instances share the ta
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+});
+
+/** How many StreamsGroupHeartbeats a broker in this process answered. */
+function streamsHeartbeats(b: { context: { metrics: { requests: Map<string, number> } } }): number {
+  let n = 0;
+  for (const [k, v] of b.context.metrics.requests) if (/api_key="88"/.test(k)) n += v;
+  return n;
+}
+
+Deno.test({
+  name: "Kafka Streams 4.4 with group.protocol=streams over two brokers sharing the stores",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await requireStreams();
+    const meta = new MemoryMetaStore();
+    const log = new MemoryLogStore();
+    await using a = await testBroker({ meta, log });
+    await using b = await testBroker({ meta, log });
+    await using c = await WireClient.connect(a.port);
+    const dir = await Deno.makeTempDir({ prefix: "skb-streams-groups-2-" });
+    const appId = "skb-streams-two";
+    const app = (n: number, port: number) =>
+      new WordCountApp(
+        `WordCount-${n}`,
+        [`127.0.0.1:${port}`, appId, "lines2", "counts2", `${dir}/state-${n}`],
+        "group.protocol=streams,commit.interval.ms=500",
+        dir,
+      );
+    try {
+      await createTopic(c, "lines2", 2);
+      const output = await createTopic(c, "counts2", 1);
+      const out = { offset: 0, counts: {} as Record<string, number> };
+      await produceLines(c, "lines2", 2, 0, 2000);
+      await using first = app(1, a.port);
+      await using second = app(2, b.port);
+      await first.waitLine(/^state \S+ RUNNING$/, 90_000);
+      await second.waitLine(/^state \S+ RUNNING$/, 90_000);
+      await eventually(90_000, "both members with tasks", async () => {
+        const g = await describeGroup(c, appId);
+        assert.equal(g.groupState, "Stable");
+        assert.equal(g.members.length, 2);
+        for (const m of g.members) assert.ok(activeCount(m) > 0, `${m.processId} has tasks`);
+      });
+      await eventually(90_000, "counts of 2,000 lines", async () => {
+        await readCounts(c, output, out);
+        assert.deepEqual(out.counts, expectedCounts(2000));
+      });
+      // Each instance finds its coordinator on the broker it asks: both serve the group.
+      assert.ok(
+        streamsHeartbeats(a) > 0 && streamsHeartbeats(b) > 0,
+        "both brokers served heartbeats",
+      );
+      assert.ok(await first.stop(), `the first instance did not exit cleanly\n${first.describe()}`);
+      await eventually(90_000, "one member with every task", async () => {
+        const g = await describeGroup(c, appId);
+        assert.equal(g.members.length, 1);
+        assert.equal(activeCount(g.members[0]), 4);
+      });
+      await produceLines(c, "lines2", 2, 2000, 2500);
+      await eventually(90_000, "counts of 2,500 lines", async () => {
+        await readCounts(c, output, out);
+        assert.deepEqual(out.counts, expectedCounts(2500));
+      });
+      assert.ok(
+        await second.stop(),
+        `the second instance did not exit cleanly\n${second.describe()}`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
 });
