@@ -68,4 +68,17 @@ export const SHARE_GROUP_CONFIGS: Record<string, ShareConfigSpec> = {
           JSON.stringify(value)
         } must be latest or earliest (by_duration is not supported here)`,
   },
+  "share.isolation.level": {
+    broker: "share.isolation.level",
+    doc: "Whether this share group reads only committed transactional records (read_committed) " +
+      "or every record (read_uncommitted)",
+    kafkaDefault: "read_uncommitted",
+    type: 2,
+    problem: (value) =>
+      ["read_committed", "read_uncommitted"].includes(value.trim().toLowerCase())
+        ? null
+        : `share.isolation.level=${
+          JSON.stringify(value)
+        } must be read_committed or read_uncommitted`,
+  },
 };

@@ -64,6 +64,8 @@ export interface ShareSettings {
   autoOffsetReset: "latest" | "earliest";
   /** group.share.partition.max.record.locks */
   maxInFlight: number;
+  /** share.isolation.level=read_committed: only committed records, up to the last stable offset. */
+  readCommitted: boolean;
 }
 
 export const DEFAULT_SHARE_SETTINGS: ShareSettings = {
@@ -71,6 +73,7 @@ export const DEFAULT_SHARE_SETTINGS: ShareSettings = {
   deliveryLimit: 5,
   autoOffsetReset: "latest",
   maxInFlight: 2000,
+  readCommitted: false,
 };
 
 /** A new share-partition starting at `start`. */

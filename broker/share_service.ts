@@ -70,6 +70,8 @@ export type SessionOutcome =
 export interface LogBounds {
   logStartOffset: number;
   highWatermark: number;
+  /** Where acquiring stops: the high watermark, or the last stable offset under read_committed. */
+  acquireLimit?: number;
 }
 
 /** The share configs of a group, from its group configs (KIP-932) over Kafka's defaults. */
@@ -84,6 +86,7 @@ export function shareSettingsOf(configs: Record<string, string>): ShareSettings 
     deliveryLimit: num("share.delivery.count.limit", DEFAULT_SHARE_SETTINGS.deliveryLimit),
     autoOffsetReset: reset === "earliest" ? "earliest" : "latest",
     maxInFlight: DEFAULT_SHARE_SETTINGS.maxInFlight,
+    readCommitted: configs["share.isolation.level"]?.trim().toLowerCase() === "read_committed",
   };
 }
 
@@ -259,7 +262,8 @@ export class ShareService {
           cfg.autoOffsetReset === "earliest" ? bounds.logStartOffset : bounds.highWatermark,
         );
       const clamped = clampToLog(start, bounds.logStartOffset, bounds.highWatermark);
-      const r = acquire(clamped, memberId, maxRecords, bounds.highWatermark, now, cfg);
+      const limit = Math.min(bounds.acquireLimit ?? bounds.highWatermark, bounds.highWatermark);
+      const r = acquire(clamped, memberId, maxRecords, limit, now, cfg);
       const lockKey = JSON.stringify([groupId, keyOf(k)]);
       const deadline = earliestLockDeadline(r.state);
       if (deadline === null) this.lockDeadlines.delete(lockKey);

@@ -21,7 +21,8 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { partitionKey } from "../broker/waiter.ts";
 import { shareServiceFor } from "../broker/share_service.ts";
-import type { Acquired } from "../broker/share_partition_state.ts";
+import { AckType, type Acquired } from "../broker/share_partition_state.ts";
+import { abortedAcquiredRanges, withoutRanges } from "../broker/share_isolation.ts";
 import type { PartitionRef } from "../broker/partition_log.ts";
 import {
   applyAcks,
@@ -66,6 +67,41 @@ async function readAcquired(
   }], { maxBytes: Math.max(1, bytes), minBytes: 0, maxWaitMs: 0, readCommitted: false });
   if (read.errorCode !== 0) throw new Error(read.message ?? `Reading failed (${read.errorCode})`);
   return read.records;
+}
+
+/**
+ * Under share.isolation.level=read_committed: archives the acquired records
+ * of aborted transactions (broker/share_isolation.ts) and returns what is
+ * left to hand over.
+ */
+async function archiveAborted(
+  ctx: RequestContext,
+  groupId: string,
+  memberId: string,
+  t: Target,
+  records: Uint8Array[],
+  acquired: Acquired[],
+): Promise<Acquired[]> {
+  const aborted = await ctx.broker.meta.abortedTransactions(
+    t.topicId,
+    t.partition,
+    acquired[0].firstOffset,
+    acquired[acquired.length - 1].lastOffset + 1,
+  );
+  const drop = abortedAcquiredRanges(records, aborted, acquired);
+  if (drop.length === 0) return acquired;
+  const why = await shareServiceFor(ctx.broker.meta).acknowledge(
+    groupId,
+    memberId,
+    t,
+    drop.map((r) => ({
+      firstOffset: r.first,
+      lastOffset: r.last,
+      acknowledgeTypes: [AckType.REJECT],
+    })),
+  );
+  if (why !== null) throw new Error(`Archiving aborted records failed: ${why}`);
+  return withoutRanges(acquired, drop);
 }
 
 export const shareFetch = defineHandler({
@@ -177,13 +213,21 @@ export const shareFetch = defineHandler({
               e().errorMessage = st.message;
               continue;
             }
-            const acquired = await service.acquire(groupId, memberId, t, budget, st);
+            let acquired = await service.acquire(groupId, memberId, t, budget, {
+              ...st,
+              acquireLimit: settings.readCommitted ? st.lastStableOffset : st.highWatermark,
+            });
             if (acquired.length === 0) continue;
+            const records = await readAcquired(ctx, t.ref!, acquired);
+            if (settings.readCommitted) {
+              acquired = await archiveAborted(ctx, groupId, memberId, t, records, acquired);
+            }
             const n = acquired.reduce((s, a) => s + a.lastOffset - a.firstOffset + 1, 0);
             budget -= n;
             got += n;
+            if (n === 0) continue;
             const x = e();
-            x.records = await readAcquired(ctx, t.ref!, acquired);
+            x.records = records;
             x.acquiredRecords = acquired;
           } catch (err) {
             e().errorCode = ctx.broker.partitions.failure(err);

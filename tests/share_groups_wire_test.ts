@@ -11,7 +11,9 @@
 
 import assert from "node:assert/strict";
 import {
+  ADD_PARTITIONS_TO_TXN_API,
   ALTER_SHARE_GROUP_OFFSETS_API,
+  defaultAddPartitionsToTxnRequest,
   defaultDeleteGroupsRequest,
   defaultListGroupsRequest,
   defaultShareAcknowledgeRequest,
@@ -19,8 +21,11 @@ import {
   defaultShareGroupDescribeRequest,
   defaultShareGroupHeartbeatRequest,
   DELETE_GROUPS_API,
+  END_TXN_API,
   INCREMENTAL_ALTER_CONFIGS_API,
+  INIT_PRODUCER_ID_API,
   LIST_GROUPS_API,
+  PRODUCE_API,
   SHARE_ACKNOWLEDGE_API,
   SHARE_FETCH_API,
   SHARE_GROUP_DESCRIBE_API,
@@ -32,7 +37,10 @@ import type { MetaStore } from "../stores/types.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
 import { testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
-import { createTopic, metaStoreTest, produceAll, within } from "./helpers.ts";
+import { createTopic, metaStoreTest, produceAll, records, within } from "./helpers.ts";
+import { produceRequest } from "./wire_requests.ts";
+import { buildBatch } from "../protocol/record_batch.ts";
+import { BatchAttributes } from "../protocol/batch_codec.ts";
 
 const ACCEPT = 1;
 const RELEASE = 2;
@@ -398,3 +406,115 @@ Deno.test("share group APIs are advertised in ApiVersions", async () => {
   assert.deepEqual(keys.get(91), [0, 0]);
   assert.deepEqual(keys.get(92), [0, 0]);
 });
+
+/** A transactional producer of topic `topic` (partition 0) through the wire. */
+async function txnProducer(c: WireClient, tid: string, topic: string) {
+  const init = await c.call(INIT_PRODUCER_ID_API, 5, {
+    transactionalId: tid,
+    transactionTimeoutMs: 60_000,
+    producerId: -1,
+    producerEpoch: -1,
+    enable2Pc: false,
+    keepPreparedTxn: false,
+  });
+  assert.equal(init.errorCode, 0);
+  const pid = Number(init.producerId);
+  const epoch = init.producerEpoch;
+  let seq = 0;
+  return {
+    /** Begins a transaction holding records from..from+n-1. */
+    async send(from: number, n: number) {
+      const add = await c.call(ADD_PARTITIONS_TO_TXN_API, 3, {
+        ...defaultAddPartitionsToTxnRequest(),
+        v3AndBelowTransactionalId: tid,
+        v3AndBelowProducerId: pid,
+        v3AndBelowProducerEpoch: epoch,
+        v3AndBelowTopics: [{ name: topic, partitions: [0] }],
+      });
+      assert.equal(add.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, 0);
+      const req = produceRequest(
+        topic,
+        buildBatch(records(n, from), {
+          producerId: pid,
+          producerEpoch: epoch,
+          baseSequence: seq,
+          attributes: BatchAttributes.TRANSACTIONAL,
+        }),
+      );
+      seq += n;
+      req.transactionalId = tid;
+      const res = await c.call(PRODUCE_API, 9, req);
+      assert.equal(res.responses[0].partitionResponses[0].errorCode, 0);
+    },
+    async end(committed: boolean) {
+      const r = await c.call(END_TXN_API, 4, {
+        transactionalId: tid,
+        producerId: pid,
+        producerEpoch: epoch,
+        committed,
+      });
+      assert.equal(r.errorCode, 0);
+    },
+  };
+}
+
+metaStoreTest(
+  "share.isolation.level=read_committed: up to the last stable offset, aborted transactions archived",
+  async (meta) => {
+    await using broker = await testBroker({ meta, groupInitialRebalanceDelayMs: 0 });
+    await using c = await WireClient.connect(broker.port);
+    const topicId = await createTopic(c, "tx", 1);
+    const alter = (group: string, value: string) =>
+      c.call(INCREMENTAL_ALTER_CONFIGS_API, 1, {
+        resources: [{
+          resourceType: 32,
+          resourceName: group,
+          configs: [
+            { name: "share.auto.offset.reset", value: "earliest", configOperation: 0 },
+            { name: "share.isolation.level", value, configOperation: 0 },
+          ],
+        }],
+        validateOnly: false,
+      });
+    const bad = await alter("rc", "serializable");
+    assert.equal(bad.responses[0].errorCode, ErrorCode.INVALID_CONFIG);
+    assert.match(bad.responses[0].errorMessage ?? "", /read_committed or read_uncommitted/);
+    assert.equal((await alter("rc", "read_committed")).responses[0].errorCode, 0);
+    assert.equal((await alter("ru", "read_uncommitted")).responses[0].errorCode, 0);
+    const p = await txnProducer(c, "share-tx", "tx");
+    // 0-2 committed (marker 3), 4-6 aborted (marker 7), 8 plain, 9-10 still open.
+    await p.send(0, 3);
+    await p.end(true);
+    await p.send(4, 3);
+    await p.end(false);
+    await produceAll(c, "tx", 1, 8, 1);
+    await p.send(9, 2);
+    await heartbeat(c, "rc", "m", 0, ["tx"]);
+    await heartbeat(c, "ru", "m", 0, ["tx"]);
+    // read_committed: nothing of the aborted transaction, nothing past the last stable offset (9).
+    // The markers (3, 7) are acquired like any offset: the client acknowledges them as gaps.
+    const rc = await fetchOf(c, "rc", "m", 0, topicId);
+    assert.deepEqual(acquired(rc), [
+      { firstOffset: 0, lastOffset: 3, deliveryCount: 1 },
+      { firstOffset: 7, lastOffset: 8, deliveryCount: 1 },
+    ]);
+    // read_uncommitted: everything up to the high watermark.
+    const ru = await fetchOf(c, "ru", "m", 0, topicId);
+    assert.deepEqual(acquired(ru), [{ firstOffset: 0, lastOffset: 10, deliveryCount: 1 }]);
+    // The open transaction commits: its records (and marker 11) go to the read_committed group.
+    await p.end(true);
+    const rc2 = await fetchOf(c, "rc", "m", 1, topicId, [
+      { firstOffset: 0, lastOffset: 3, acknowledgeTypes: [ACCEPT] },
+      { firstOffset: 7, lastOffset: 8, acknowledgeTypes: [ACCEPT] },
+    ]);
+    assert.equal(ackError(rc2), 0);
+    assert.deepEqual(acquired(rc2), [{ firstOffset: 9, lastOffset: 11, deliveryCount: 1 }]);
+    // The aborted records were archived, never delivered: accepting the rest ends the window.
+    await fetchOf(c, "rc", "m", 2, topicId, [
+      { firstOffset: 9, lastOffset: 11, acknowledgeTypes: [ACCEPT] },
+    ]);
+    const s = JSON.parse((await meta.getShareState("rc", topicId, 0))!.state);
+    assert.equal(s.start, 12);
+  },
+  ["memory", "sqlite"],
+);
