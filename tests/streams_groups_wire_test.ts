@@ -31,6 +31,11 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
+import { MemoryMetaStore } from "../stores/meta/memory.ts";
+import { DEFAULT_SECURITY_CONFIG } from "../broker/security_config.ts";
+import { AclOperation as Op, ResourceType as RT } from "../broker/authorizer.ts";
+import { AclPermission as Perm, PatternType as PT } from "../broker/acl.ts";
+import { addAcls } from "../broker/acl_store.ts";
 import { testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
 import { createTopic, metaStoreTest } from "./helpers.ts";
@@ -392,7 +397,6 @@ metaStoreTest(
 );
 
 Deno.test("streams group: two brokers sharing the meta store serve one group", async () => {
-  const { MemoryMetaStore } = await import("../stores/meta/memory.ts");
   const meta = new MemoryMetaStore();
   const log = new MemoryLogStore();
   await using b1 = await testBroker({ meta, log });
@@ -412,4 +416,100 @@ Deno.test("streams group: two brokers sharing the meta store serve one group", a
   assert.equal(count(got.activeTasks), 2);
   assert.equal((await heartbeat(c2, "two", "a", -1)).errorCode, 0);
   assert.equal((await heartbeat(c1, "two", "b", -1)).errorCode, 0);
+});
+
+Deno.test("streams group: a source regex matches topics, and a new matching topic adds tasks", async () => {
+  await using broker = await testBroker();
+  await using c = await WireClient.connect(broker.port);
+  await createTopic(c, "ev-a", 2);
+  await createTopic(c, "ev-b", 3);
+  await createTopic(c, "other", 5);
+  const topology: StreamsGroupHeartbeatRequestTopology = {
+    epoch: 1,
+    subtopologies: [{
+      subtopologyId: "0",
+      sourceTopics: [],
+      sourceTopicRegex: ["ev-.*"],
+      stateChangelogTopics: [],
+      repartitionSinkTopics: [],
+      repartitionSourceTopics: [],
+      copartitionGroups: [],
+    }],
+  };
+  const a = await join(c, "rx", "m", "p", topology);
+  ok(a, "join");
+  assert.deepEqual(a.activeTasks, [{ subtopologyId: "0", partitions: [0, 1, 2] }]);
+  await createTopic(c, "ev-c", 4);
+  // The topic cache may answer for up to two seconds: a later heartbeat sees the new topic.
+  let r = a;
+  for (let i = 0; i < 30 && count(r.activeTasks ?? a.activeTasks) < 4; i++) {
+    await new Promise((ok) => setTimeout(ok, 200));
+    r = await owning(c, "rx", "m", r.memberEpoch, r.activeTasks ?? a.activeTasks!);
+  }
+  assert.deepEqual(r.activeTasks, [{ subtopologyId: "0", partitions: [0, 1, 2, 3] }]);
+  assert.ok(r.memberEpoch > a.memberEpoch, "new topic metadata is a new group epoch");
+  const d = await c.call(STREAMS_GROUP_DESCRIBE_API, 0, {
+    groupIds: ["rx"],
+    includeAuthorizedOperations: false,
+    includeTopologyDescription: false,
+  });
+  assert.deepEqual(d.groups[0].topology?.subtopologies?.[0].sourceTopics, [
+    "ev-a",
+    "ev-b",
+    "ev-c",
+  ]);
+});
+
+Deno.test("streams group with ACLs: READ on the group, DESCRIBE on sources, CREATE for internal topics", async () => {
+  const ME = "User:ANONYMOUS";
+  const meta = new MemoryMetaStore();
+  const acl = (resourceType: number, resourceName: string, operation: number) => ({
+    resourceType,
+    patternType: PT.LITERAL,
+    resourceName,
+    principal: ME,
+    host: "*",
+    operation,
+    permission: Perm.ALLOW,
+  });
+  await addAcls(meta, [
+    acl(RT.CLUSTER, "kafka-cluster", Op.CREATE),
+    acl(RT.GROUP, "allowed", Op.READ),
+    acl(RT.TOPIC, "words", Op.DESCRIBE),
+  ]);
+  await using broker = await testBroker({
+    meta,
+    security: { ...DEFAULT_SECURITY_CONFIG, authorizer: "acl" },
+  });
+  await using c = await WireClient.connect(broker.port);
+  await createTopic(c, "words", 2);
+  await createTopic(c, "hidden", 2);
+  assert.equal(
+    (await join(c, "other", "m", "p", wordCount("other"))).errorCode,
+    ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  );
+  assert.equal(
+    (await join(c, "allowed", "m", "p", wordCount("allowed", "hidden"))).errorCode,
+    ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  );
+  const r = await join(c, "allowed", "m", "p", wordCount("allowed"));
+  ok(r, "join with the rights");
+  assert.equal(count(r.activeTasks), 4, "internal topics created with CREATE on the cluster");
+
+  // Without CREATE the internal topics stay missing and the status says so.
+  const meta2 = new MemoryMetaStore();
+  await addAcls(meta2, [
+    acl(RT.GROUP, "g2", Op.READ),
+    acl(RT.TOPIC, "words", Op.DESCRIBE),
+  ]);
+  await using broker2 = await testBroker({
+    meta: meta2,
+    security: { ...DEFAULT_SECURITY_CONFIG, authorizer: "acl" },
+  });
+  await using c2 = await WireClient.connect(broker2.port);
+  await meta2.createTopic({ name: "words", partitions: 2, configs: {} });
+  const missing = await join(c2, "g2", "m", "p", wordCount("g2"));
+  ok(missing, "join without CREATE");
+  assert.deepEqual(missing.status?.map((s) => s.statusCode), [3]);
+  assert.equal(count(missing.activeTasks), 0);
 });
