@@ -10,7 +10,12 @@
  *   when its process dies come back to the next consumer with the delivery
  *   count raised (the dead one's only once their acquisition lock expired);
  * - records delivered share.delivery.count.limit times and released again
- *   are archived: no consumer gets them after that.
+ *   are archived: no consumer gets them after that;
+ * - a read_committed group (share.isolation.level) gets committed and plain
+ *   records only, never an aborted transaction's, and the transaction
+ *   markers in its acquired ranges are acknowledged as gaps by the client,
+ *   so the share-partition moves past them; a read_uncommitted group gets
+ *   every data record.
  */
 
 import assert from "node:assert/strict";
@@ -25,6 +30,7 @@ import {
   shareConsumer,
   type ShareLine,
   shareLines,
+  txnProducer,
 } from "./share_groups_util.ts";
 
 async function members(meta: MemoryMetaStore, group: string): Promise<number> {
@@ -176,6 +182,53 @@ for (const name of ["librdkafka", "franzgo"]) {
         `${name}: deliveries: closed ${closed.length}, released ${released.length}, crashed ${crashed.length}, accepted ${last.length}`,
       );
       assert.equal(await startOffset(meta, "crew", topicId), N);
+    },
+  });
+
+  Deno.test({
+    name: `${name}: share.isolation.level: aborted transactions never reach a read_committed group`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      await d.check();
+      const meta = new MemoryMetaStore();
+      await using broker = await testBroker({ meta, groupInitialRebalanceDelayMs: 0 });
+      await using c = await WireClient.connect(broker.port);
+      const topicId = await createTopic(c, "ledger", 1);
+      for (const [group, level] of [["rc", "read_committed"], ["ru", "read_uncommitted"]]) {
+        await setGroupConfigs(c, group, {
+          "share.auto.offset.reset": "earliest",
+          "share.isolation.level": level,
+        });
+      }
+      // 0-2 committed (marker 3), 4-6 aborted (marker 7), 8 plain, 9-10 committed (marker 11).
+      const p = await txnProducer(c, `ledger-${name}`, "ledger");
+      await p.send(0, 3);
+      await p.end(true);
+      await p.send(4, 3);
+      await p.end(false);
+      await produceAll(c, "ledger", 1, 8, 1);
+      await p.send(9, 2);
+      await p.end(true);
+      const bootstrap = `127.0.0.1:${broker.port}`;
+      const got = async (group: string, n: number) => {
+        const ls = await finished(
+          shareConsumer(d, bootstrap, "ledger", group, ["--count", String(n)]),
+          `${group} consumer`,
+        );
+        return ls.filter((l) => l.o !== undefined).map((l) => l.o!).sort((a, b) => a - b);
+      };
+      assert.deepEqual(await got("rc", 6), [0, 1, 2, 8, 9, 10]);
+      assert.deepEqual(await got("ru", 9), [0, 1, 2, 4, 5, 6, 8, 9, 10]);
+      // Every offset is done, the markers and the archived aborted records included.
+      for (const group of ["rc", "ru"]) {
+        let start = 0;
+        for (let i = 0; i < 50 && start < 12; i++) {
+          start = await startOffset(meta, group, topicId);
+          if (start < 12) await sleep(100);
+        }
+        assert.equal(start, 12, `${group}: share-partition start offset`);
+      }
     },
   });
 

@@ -11,7 +11,10 @@
  * - Kafka's kafka-console-share-consumer (implicit acknowledgement) reads a
  *   group set to share.auto.offset.reset=earliest by IncrementalAlterConfigs;
  *   kafka-share-groups describes it, resets its offsets, deletes them, then
- *   deletes the group.
+ *   deletes the group;
+ * - a read_committed share group (share.isolation.level) gets committed and
+ *   plain records only, and the client acknowledges the transaction markers
+ *   as gaps.
  */
 
 import assert from "node:assert/strict";
@@ -29,6 +32,7 @@ import { DRIVERS, type Run, runAny } from "./client_drivers.ts";
 import { createTopic, produceAll, sleep } from "./helpers.ts";
 import { runKafkaTool } from "./kafka_tools.ts";
 import { INCREMENTAL_ALTER_CONFIGS_API } from "../protocol/generated/mod.ts";
+import { setGroupConfigs, txnProducer } from "./share_groups_util.ts";
 
 const java = DRIVERS.find((d) => d.name === "java")!;
 
@@ -357,5 +361,43 @@ Deno.test({
     assert.equal(delivered.size, N);
     console.log(`delivered through broker a: ${perBroker[0]}, through broker b: ${perBroker[1]}`);
     assert.ok(perBroker[0] > 0 && perBroker[1] > 0, "both brokers served records");
+  },
+});
+
+Deno.test({
+  name: "a Java share consumer in a read_committed share group never gets an aborted transaction",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await java.check();
+    const meta = new MemoryMetaStore();
+    await using broker = await testBroker({ meta, groupInitialRebalanceDelayMs: 0 });
+    await using c = await WireClient.connect(broker.port);
+    const topicId = await createTopic(c, "ledger", 1);
+    await setGroupConfigs(c, "rc", {
+      "share.auto.offset.reset": "earliest",
+      "share.isolation.level": "read_committed",
+    });
+    // 0-2 committed (marker 3), 4-6 aborted (marker 7), 8 plain, 9-10 committed (marker 11).
+    const p = await txnProducer(c, "ledger-java", "ledger");
+    await p.send(0, 3);
+    await p.end(true);
+    await p.send(4, 3);
+    await p.end(false);
+    await produceAll(c, "ledger", 1, 8, 1);
+    await p.send(9, 2);
+    await p.end(true);
+    const out = await shareConsumer(broker.port, "ledger", "rc", ["--count", "6"]).done;
+    assert.equal(out.code, 0, out.stderr.slice(-2000));
+    const got = lines(out.stdout).filter((l) => l.o !== undefined).map((l) => l.o!);
+    assert.deepEqual(got.sort((a, b) => a - b), [0, 1, 2, 8, 9, 10]);
+    // The markers were acknowledged as gaps and the aborted records archived: all 12 offsets done.
+    let start = 0;
+    for (let i = 0; i < 50 && start < 12; i++) {
+      const s = await meta.getShareState("rc", topicId, 0);
+      start = s ? JSON.parse(s.state).start : 0;
+      if (start < 12) await sleep(100);
+    }
+    assert.equal(start, 12);
   },
 });

@@ -11,9 +11,7 @@
 
 import assert from "node:assert/strict";
 import {
-  ADD_PARTITIONS_TO_TXN_API,
   ALTER_SHARE_GROUP_OFFSETS_API,
-  defaultAddPartitionsToTxnRequest,
   defaultDeleteGroupsRequest,
   defaultListGroupsRequest,
   defaultShareAcknowledgeRequest,
@@ -21,11 +19,8 @@ import {
   defaultShareGroupDescribeRequest,
   defaultShareGroupHeartbeatRequest,
   DELETE_GROUPS_API,
-  END_TXN_API,
   INCREMENTAL_ALTER_CONFIGS_API,
-  INIT_PRODUCER_ID_API,
   LIST_GROUPS_API,
-  PRODUCE_API,
   SHARE_ACKNOWLEDGE_API,
   SHARE_FETCH_API,
   SHARE_GROUP_DESCRIBE_API,
@@ -37,10 +32,8 @@ import type { MetaStore } from "../stores/types.ts";
 import { MemoryLogStore } from "../stores/log/memory.ts";
 import { testBroker } from "./broker_util.ts";
 import { WireClient } from "./wire_client.ts";
-import { createTopic, metaStoreTest, produceAll, records, within } from "./helpers.ts";
-import { produceRequest } from "./wire_requests.ts";
-import { buildBatch } from "../protocol/record_batch.ts";
-import { BatchAttributes } from "../protocol/batch_codec.ts";
+import { createTopic, metaStoreTest, produceAll, within } from "./helpers.ts";
+import { txnProducer } from "./share_groups_util.ts";
 
 const ACCEPT = 1;
 const RELEASE = 2;
@@ -406,57 +399,6 @@ Deno.test("share group APIs are advertised in ApiVersions", async () => {
   assert.deepEqual(keys.get(91), [0, 0]);
   assert.deepEqual(keys.get(92), [0, 0]);
 });
-
-/** A transactional producer of topic `topic` (partition 0) through the wire. */
-async function txnProducer(c: WireClient, tid: string, topic: string) {
-  const init = await c.call(INIT_PRODUCER_ID_API, 5, {
-    transactionalId: tid,
-    transactionTimeoutMs: 60_000,
-    producerId: -1,
-    producerEpoch: -1,
-    enable2Pc: false,
-    keepPreparedTxn: false,
-  });
-  assert.equal(init.errorCode, 0);
-  const pid = Number(init.producerId);
-  const epoch = init.producerEpoch;
-  let seq = 0;
-  return {
-    /** Begins a transaction holding records from..from+n-1. */
-    async send(from: number, n: number) {
-      const add = await c.call(ADD_PARTITIONS_TO_TXN_API, 3, {
-        ...defaultAddPartitionsToTxnRequest(),
-        v3AndBelowTransactionalId: tid,
-        v3AndBelowProducerId: pid,
-        v3AndBelowProducerEpoch: epoch,
-        v3AndBelowTopics: [{ name: topic, partitions: [0] }],
-      });
-      assert.equal(add.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, 0);
-      const req = produceRequest(
-        topic,
-        buildBatch(records(n, from), {
-          producerId: pid,
-          producerEpoch: epoch,
-          baseSequence: seq,
-          attributes: BatchAttributes.TRANSACTIONAL,
-        }),
-      );
-      seq += n;
-      req.transactionalId = tid;
-      const res = await c.call(PRODUCE_API, 9, req);
-      assert.equal(res.responses[0].partitionResponses[0].errorCode, 0);
-    },
-    async end(committed: boolean) {
-      const r = await c.call(END_TXN_API, 4, {
-        transactionalId: tid,
-        producerId: pid,
-        producerEpoch: epoch,
-        committed,
-      });
-      assert.equal(r.errorCode, 0);
-    },
-  };
-}
 
 metaStoreTest(
   "share.isolation.level=read_committed: up to the last stable offset, aborted transactions archived",
