@@ -762,40 +762,47 @@ export function missingInternalTopics(g: StreamsGroup | null) {
 /**
  * Whether an OffsetCommit may be stored (Kafka: StreamsGroup.validateOffsetCommit):
  * a member commits with its current epoch; commits from outside the group
- * (admin tools, epoch -1, no member) need an empty group.
+ * (admin tools, epoch -1) need an empty group. Kafka also refuses
+ * OffsetCommit below v9 from members; that check is left out here, since
+ * transactional commits (TxnOffsetCommit, exactly-once Streams) come through
+ * the same check without a version of their own.
  */
 export function validateStreamsCommit(
   g: StreamsGroup,
-  input: { generationId: number; memberId: string; apiVersion: number },
+  input: { generationId: number; memberId: string },
 ): number {
-  if (input.generationId < 0 && input.memberId === "") {
-    return g.members.length === 0 ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
-  }
+  if (input.generationId < 0 && g.members.length === 0) return ErrorCode.NONE;
   const m = g.members.find((x) => x.memberId === input.memberId);
   if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if (input.apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
   if (input.generationId !== m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
   return ErrorCode.NONE;
 }
 
-/** OffsetFetch from a member: its epoch must be current (STALE_MEMBER_EPOCH otherwise). */
+/**
+ * OffsetFetch (Kafka: StreamsGroup.validateOffsetFetch): a member's epoch
+ * must be current (STALE_MEMBER_EPOCH otherwise); without a member id and
+ * epoch (admin tools) anything may be read.
+ */
 export function validateStreamsFetch(
   g: StreamsGroup,
   input: { memberId: string | null; memberEpoch: number },
 ): number {
-  if (input.memberId === null || input.memberEpoch < 0) return ErrorCode.NONE;
+  if (input.memberId === null && input.memberEpoch < 0) return ErrorCode.NONE;
   const m = g.members.find((x) => x.memberId === input.memberId);
   if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
   if (input.memberEpoch !== m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
   return ErrorCode.NONE;
 }
 
-/** The topics a streams group reads (for OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC). */
+/**
+ * The topics a streams group reads (for OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC):
+ * as Kafka's StreamsGroup.isSubscribedToTopic, the source and repartition
+ * topics of the configured topology, none while it is not ready.
+ */
 export function streamsSubscriptions(g: StreamsGroup): Set<string> {
   const out = new Set<string>();
-  if (g.topology === null) return out;
-  for (const s of g.configured?.subtopologies ?? []) s.sourceTopics.forEach((x) => out.add(x));
-  for (const s of g.topology.subtopologies) {
+  if (!isReady(g.configured)) return out;
+  for (const s of g.configured!.subtopologies!) {
     s.sourceTopics.forEach((x) => out.add(x));
     s.repartitionSourceTopics.forEach((x) => out.add(x.name));
   }

@@ -1,8 +1,9 @@
 /**
  * StreamsGroupDescribe (key 89), versions 0-1: streams groups (KIP-1071)
  * with their epochs, the topology as the broker configured it (partition
- * counts decided; null subtopologies while source topics are missing or
- * wrongly partitioned), and each member's process, endpoint, client tags,
+ * counts decided, regexes resolved), or as the members sent it while it is
+ * not ready (topics missing or wrongly partitioned; as Kafka describes it),
+ * and each member's process, endpoint, client tags,
  * reported changelog offsets, current and target tasks, as
  * `kafka-streams-groups --describe` shows them. Version 1 names the assignor
  * (KIP-1357) and answers a topology description request (KIP-1331) with
@@ -17,7 +18,7 @@ import {
 import { ErrorCode } from "../protocol/errors.ts";
 import { streamsGroupState, tasksToWire } from "../broker/streams_group_state.ts";
 import { noTasks, STREAMS_ASSIGNOR, type TaskSet } from "../broker/streams_assignor.ts";
-import type { StreamsTopicInfo } from "../broker/streams_topology.ts";
+import { isReady, type StreamsTopicInfo } from "../broker/streams_topology.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
   groupAuthorizedOperations,
@@ -91,13 +92,15 @@ async function describe(
       assignmentEpoch: g.assignmentEpoch,
       topology: g.topology === null ? null : {
         epoch: g.topology.epoch,
-        subtopologies: g.configured?.subtopologies?.map((s) => ({
-          subtopologyId: s.subtopologyId,
-          sourceTopics: s.sourceTopics,
-          repartitionSinkTopics: s.repartitionSinkTopics,
-          stateChangelogTopics: topicInfos(s.stateChangelogTopics),
-          repartitionSourceTopics: topicInfos(s.repartitionSourceTopics),
-        })) ?? null,
+        subtopologies:
+          (isReady(g.configured) ? g.configured!.subtopologies! : g.topology.subtopologies)
+            .map((s) => ({
+              subtopologyId: s.subtopologyId,
+              sourceTopics: s.sourceTopics,
+              repartitionSinkTopics: s.repartitionSinkTopics,
+              stateChangelogTopics: topicInfos(s.stateChangelogTopics),
+              repartitionSourceTopics: topicInfos(s.repartitionSourceTopics),
+            })),
       },
       members: g.members.map((m) => ({
         memberId: m.memberId,
