@@ -21,6 +21,7 @@ import {
 import type { BrokerContext } from "../broker/context.ts";
 import type { ConnectionInfo, Handler, RequestContext } from "../handlers/types.ts";
 import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.ts";
+import { shareConnectionClosed } from "../handlers/_share.ts";
 import { refusal } from "./refusal.ts";
 import { CloseConnection } from "../protocol/errors.ts";
 import { type Listener, usesSasl } from "../broker/security_config.ts";
@@ -452,10 +453,16 @@ export async function serveConnection(
     // What was never written gives its bytes back once its handler is done with them.
     give(reading);
     reading = 0;
-    for (const slot of inFlight.splice(0)) {
+    const pending = inFlight.splice(0);
+    for (const slot of pending) {
       slot.promise.then(() => release(slot), () => release(slot));
     }
     broker.metrics.connections--;
+    // KIP-932: once its requests are done, the share sessions this connection opened end and
+    // what their members held goes back at once (Kafka's share session cache on a disconnect).
+    Promise.allSettled(pending.map((slot) => slot.promise))
+      .then(() => shareConnectionClosed(broker, info))
+      .catch(() => {});
   }
 }
 

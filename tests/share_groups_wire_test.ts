@@ -460,3 +460,35 @@ metaStoreTest(
   },
   ["memory", "sqlite"],
 );
+
+metaStoreTest(
+  "a closed connection releases what its share sessions held at once (Kafka's disconnect listener)",
+  async (meta) => {
+    await using broker = await testBroker({ meta });
+    await using c = await WireClient.connect(broker.port);
+    const topicId = await createTopic(c, "drop", 1);
+    await heartbeat(c, "dg", "gone", 0, ["drop"]);
+    await heartbeat(c, "dg", "stays", 0, ["drop"]);
+    assert.deepEqual(acquired(await fetchOf(c, "dg", "stays", 0, topicId)), []);
+    await produceAll(c, "drop", 1, 0, 6);
+    {
+      await using other = await WireClient.connect(broker.port);
+      const r = await fetchOf(other, "dg", "gone", 0, topicId, [], { maxRecords: 4 });
+      assert.deepEqual(acquired(r), [{ firstOffset: 0, lastOffset: 3, deliveryCount: 1 }]);
+    } // its connection closes here, its share session unclosed and nothing acknowledged
+    // The waiting member is handed them well within the 30 s lock, delivery count raised.
+    const t0 = performance.now();
+    const got: { firstOffset: number; lastOffset: number; deliveryCount: number }[] = [];
+    for (let epoch = 1; epoch < 20 && got.length < 2; epoch++) {
+      got.push(
+        ...acquired(await fetchOf(c, "dg", "stays", epoch, topicId, [], { maxWaitMs: 500 })),
+      );
+    }
+    assert.deepEqual(got.sort((a, b) => a.firstOffset - b.firstOffset), [
+      { firstOffset: 0, lastOffset: 3, deliveryCount: 2 },
+      { firstOffset: 4, lastOffset: 5, deliveryCount: 1 },
+    ]);
+    assert.ok(performance.now() - t0 < 5000);
+  },
+  ["memory", "sqlite"],
+);
