@@ -6,19 +6,28 @@
  * fencing, leave), statuses (missing source topics, a stale topology),
  * standby tasks from the group config streams.num.standby.replicas,
  * endpoint-to-partitions for interactive queries, StreamsGroupDescribe,
- * ListGroups, OffsetCommit/OffsetFetch epoch checks, DeleteGroups, and two
- * brokers sharing the meta store serving one group.
+ * ListGroups, OffsetCommit/OffsetFetch epoch checks, DeleteGroups, two
+ * brokers sharing the meta store serving one group, source regexes, ACLs,
+ * and the other group APIs refusing a streams group (and it them).
  */
 
 import assert from "node:assert/strict";
 import {
+  CONSUMER_GROUP_DESCRIBE_API,
+  CONSUMER_GROUP_HEARTBEAT_API,
+  defaultConsumerGroupDescribeRequest,
+  defaultConsumerGroupHeartbeatRequest,
   defaultDeleteGroupsRequest,
+  defaultDescribeGroupsRequest,
+  defaultJoinGroupRequest,
   defaultListGroupsRequest,
   defaultOffsetCommitRequest,
   defaultOffsetFetchRequest,
   defaultStreamsGroupHeartbeatRequest,
   DELETE_GROUPS_API,
+  DESCRIBE_GROUPS_API,
   INCREMENTAL_ALTER_CONFIGS_API,
+  JOIN_GROUP_API,
   LIST_GROUPS_API,
   OFFSET_COMMIT_API,
   OFFSET_FETCH_API,
@@ -520,4 +529,56 @@ Deno.test("streams group with ACLs: READ on the group, DESCRIBE on sources, CREA
   ok(missing, "join without CREATE");
   assert.deepEqual(missing.status?.map((s) => s.statusCode), [3]);
   assert.equal(count(missing.activeTasks), 0);
+});
+
+Deno.test("streams group among other group types: each API sees only its own type", async () => {
+  await using broker = await testBroker();
+  await using c = await WireClient.connect(broker.port);
+  await createTopic(c, "words", 1);
+  ok(await join(c, "sg", "m", "p", wordCount("sg")), "join");
+  // Other group APIs on a streams group: not theirs.
+  const cgd = await c.call(CONSUMER_GROUP_DESCRIBE_API, 0, {
+    ...defaultConsumerGroupDescribeRequest(),
+    groupIds: ["sg"],
+  });
+  assert.equal(cgd.groups[0].errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  const dg = await c.call(DESCRIBE_GROUPS_API, 6, {
+    ...defaultDescribeGroupsRequest(),
+    groups: ["sg"],
+  });
+  assert.equal(dg.groups[0].errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  const cgh = await c.call(CONSUMER_GROUP_HEARTBEAT_API, 1, {
+    ...defaultConsumerGroupHeartbeatRequest(),
+    groupId: "sg",
+    memberId: "consumer-1",
+    memberEpoch: 0,
+    rebalanceTimeoutMs: 1000,
+    subscribedTopicNames: ["words"],
+    topicPartitions: [],
+  });
+  assert.equal(cgh.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  const jg = await c.call(JOIN_GROUP_API, 9, {
+    ...defaultJoinGroupRequest(),
+    groupId: "sg",
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 10_000,
+    memberId: "",
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+  });
+  assert.equal(jg.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  // And a streams heartbeat for a KIP-848 group with members.
+  const cg = await c.call(CONSUMER_GROUP_HEARTBEAT_API, 1, {
+    ...defaultConsumerGroupHeartbeatRequest(),
+    groupId: "cg",
+    memberId: "consumer-1",
+    memberEpoch: 0,
+    rebalanceTimeoutMs: 1000,
+    subscribedTopicNames: ["words"],
+    topicPartitions: [],
+  });
+  assert.equal(cg.errorCode, 0);
+  const wrong = await join(c, "cg", "m", "p", wordCount("cg"));
+  assert.equal(wrong.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  assert.match(wrong.errorMessage ?? "", /not a streams group/);
 });
