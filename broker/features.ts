@@ -35,7 +35,9 @@ export const FEATURES: readonly Feature[] = [
     maxVersion: METADATA_VERSION,
     level: METADATA_VERSION,
   },
-  { name: "share.version", minVersion: 0, maxVersion: 0, level: 0 },
+  // KIP-932 share groups are served, with KIP-1222 renew acknowledgements (ShareFetch and
+  // ShareAcknowledge v2): finalized at 2 as Kafka 4.4 does.
+  { name: "share.version", minVersion: 0, maxVersion: 2, level: 2 },
   // KIP-1071 streams groups are served (StreamsGroupHeartbeat), finalized as Kafka 4.4 does.
   { name: "streams.version", minVersion: 0, maxVersion: 1, level: 1 },
   // Transactions v2 (KIP-890 part 2, broker/txn_state.ts) as Kafka 4.4 finalizes by default:

@@ -46,7 +46,7 @@ Deno.test("ApiVersions v3-4 carry every Kafka 4.4 feature, finalizing only what 
         { name: "group.version", minVersion: 0, maxVersion: 1 },
         { name: "kraft.version", minVersion: 0, maxVersion: 0 },
         { name: "metadata.version", minVersion: 33, maxVersion: 33 },
-        { name: "share.version", minVersion: 0, maxVersion: 0 },
+        { name: "share.version", minVersion: 0, maxVersion: 2 },
         { name: "streams.version", minVersion: 0, maxVersion: 1 },
         { name: "transaction.version", minVersion: 0, maxVersion: 2 },
         { name: "eligible.leader.replicas.version", minVersion: 0, maxVersion: 0 },
@@ -55,6 +55,7 @@ Deno.test("ApiVersions v3-4 carry every Kafka 4.4 feature, finalizing only what 
       assert.deepEqual(res.finalizedFeatures, [
         { name: "group.version", maxVersionLevel: 1, minVersionLevel: 1 },
         { name: "metadata.version", maxVersionLevel: 33, minVersionLevel: 33 },
+        { name: "share.version", maxVersionLevel: 2, minVersionLevel: 2 },
         { name: "streams.version", maxVersionLevel: 1, minVersionLevel: 1 },
         { name: "transaction.version", maxVersionLevel: 2, minVersionLevel: 2 },
       ]);

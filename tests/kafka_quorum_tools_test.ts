@@ -38,7 +38,7 @@ Deno.test("Kafka 4.4's features and metadata-quorum tools describe one broker as
     run("kafka-metadata-quorum", "describe", "--replication"),
     run("kafka-broker-api-versions"),
     run("kafka-features", "upgrade", "--feature", "group.version=1", "--dry-run"),
-    run("kafka-features", "upgrade", "--feature", "share.version=1"),
+    run("kafka-features", "upgrade", "--feature", "eligible.leader.replicas.version=1"),
   ]);
 
   await t.step("kafka-features describe prints every feature with our levels", () => {
@@ -50,7 +50,7 @@ Deno.test("Kafka 4.4's features and metadata-quorum tools describe one broker as
       f("group.version", "0", "1", "1"),
       f("kraft.version", "0", "0", "0"),
       f("metadata.version", "4.4-IV2", "4.4-IV2", "4.4-IV2"),
-      f("share.version", "0", "0", "0"),
+      f("share.version", "0", "2", "2"),
       f("streams.version", "0", "1", "1"),
       f("transaction.version", "0", "2", "2"),
     ], features.stdout);
@@ -62,7 +62,7 @@ Deno.test("Kafka 4.4's features and metadata-quorum tools describe one broker as
     assert.notEqual(upgrade.code, 0, upgrade.stdout);
     // The first line is on stdout, the count of failures on stderr.
     assert.deepEqual(lines({ ...upgrade, stdout: upgrade.stdout + upgrade.stderr }), [
-      "Could not upgrade share.version to 1. The update failed for all features since the following feature had an error: Invalid update version 1 for feature share.version. This broker supports only version 0 and keeps share.version finalized at 0: levels come with the broker's release, since brokers here keep no state to change them.",
+      "Could not upgrade eligible.leader.replicas.version to 1. The update failed for all features since the following feature had an error: Invalid update version 1 for feature eligible.leader.replicas.version. This broker supports only version 0 and keeps eligible.leader.replicas.version finalized at 0: levels come with the broker's release, since brokers here keep no state to change them.",
       "1 out of 1 operation(s) failed.",
     ], upgrade.stdout + upgrade.stderr);
   });
