@@ -9,18 +9,16 @@
  * member moves to the group's new assignment at its next heartbeat, without
  * revoking first.
  *
- * The assignment follows the idea of Kafka's SimpleAssignor for share groups,
- * simplified and deterministic: members sorted by id, the subscribed
- * partitions sorted by topic name and number; with at least as many
- * partitions as members, partition i goes to member i mod M; with more members
- * than partitions, member j gets partition j mod P. So every partition has a
- * member and every member a partition (3 members on a one-partition topic all
- * share partition 0). Kafka's assignor also keeps earlier assignments sticky;
- * this one does not.
+ * The assignment follows the idea of Kafka's SimpleAssignor for share groups
+ * (broker/share_assignor.ts), per subscribed topic, members sorted by id:
+ * every partition has a member and every member a partition (3 members on a
+ * one-partition topic all share partition 0), balanced, and sticky: members
+ * keep what the previous target gave them as far as the balance allows.
  */
 
 import { ErrorCode } from "../protocol/errors.ts";
 import type { TopicMeta, TopicPartitions } from "./consumer_group_state.ts";
+import { assignShareTopic } from "./share_assignor.ts";
 
 /** A member of a share group. */
 export interface ShareMember {
@@ -100,14 +98,14 @@ function computeTarget(g: ShareGroup): void {
     const t = g.topics[name];
     const subs = members.filter((m) => m.subscribedTopicNames.includes(name));
     if (subs.length === 0 || t.partitions === 0) continue;
-    const give = (m: ShareMember, p: number) => {
-      const a = target[m.memberId];
-      (a[t.id] ??= []).push(p);
-    };
-    if (t.partitions >= subs.length) {
-      for (let p = 0; p < t.partitions; p++) give(subs[p % subs.length], p);
-    } else {
-      subs.forEach((m, j) => give(m, j % t.partitions));
+    const previous = new Map<string, number[]>();
+    for (const m of subs) {
+      const had = g.target[m.memberId]?.[t.id];
+      if (had) previous.set(m.memberId, had);
+    }
+    const ids = subs.map((m) => m.memberId);
+    for (const [id, ps] of assignShareTopic(ids, t.partitions, previous)) {
+      if (ps.length > 0) target[id][t.id] = ps;
     }
   }
   for (const a of Object.values(target)) {
