@@ -253,6 +253,15 @@ export class Metrics {
       "Requests unanswered past --request-timeout-ms beyond their own wait; each closed its connection.",
       this.requestsTimedOut,
     );
+    const memory = Deno.memoryUsage();
+    single("skb_resident_memory_bytes", "gauge", "The process's resident memory.", memory.rss);
+    single("skb_heap_used_bytes", "gauge", "JavaScript heap in use.", memory.heapUsed);
+    single(
+      "skb_external_memory_bytes",
+      "gauge",
+      "Memory held outside the JavaScript heap (record bytes, buffers).",
+      memory.external,
+    );
     single(
       "skb_queued_bytes",
       "gauge",

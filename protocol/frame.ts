@@ -111,6 +111,12 @@ export interface ByteSource {
 /** The stream ended inside a frame, or a size prefix was out of bounds. */
 export class FramingError extends Error {}
 
+/**
+ * The read buffer starts at FIRST_CHUNK and doubles up to READ_CHUNK while
+ * reads fill it: thousands of quiet connections then hold 2 KiB each, busy
+ * ones cut many small frames from one large read.
+ */
+const FIRST_CHUNK = 2 * 1024;
 const READ_CHUNK = 256 * 1024;
 
 /**
@@ -118,7 +124,7 @@ const READ_CHUNK = 256 * 1024;
  * arrive, so a frame that announces 100 MB and then trickles (slowloris) holds
  * what it sent, not what it announced.
  */
-const FIRST_ALLOCATION = 1024 * 1024;
+const FIRST_ALLOCATION = 128 * 1024;
 
 /**
  * Reads size-prefixed frames from a stream with one reusable buffer: small
@@ -126,9 +132,10 @@ const FIRST_ALLOCATION = 1024 * 1024;
  * own array.
  */
 export class FrameReader {
-  private buf = new Uint8Array(READ_CHUNK);
+  private buf = new Uint8Array(FIRST_CHUNK);
   private start = 0;
   private end = 0;
+  private growAfter = false;
   private readonly sizeBuf = new Uint8Array(SIZE_PREFIX_BYTES);
   private readonly sizeView = new DataView(this.sizeBuf.buffer);
 
@@ -182,7 +189,7 @@ export class FrameReader {
     // Large remainders go straight into `out`; small ones through the chunk buffer.
     while (got < out.length) {
       const need = out.length - got;
-      if (need >= READ_CHUNK / 2) {
+      if (need >= this.buf.length / 2) {
         const n = await this.source.read(out.subarray(got));
         if (n === null) return this.eof(got);
         got += n;
@@ -193,10 +200,20 @@ export class FrameReader {
       const n = await this.source.read(this.buf);
       if (n === null) return this.eof(got);
       this.end = n;
+      if (n === this.buf.length && n < READ_CHUNK) this.growAfter = true;
       const take = Math.min(need, n);
       out.set(this.buf.subarray(0, take), got);
       this.start = take;
       got += take;
+    }
+    // A full read says more was waiting: the next refill reads into a larger buffer.
+    if (this.growAfter) {
+      this.growAfter = false;
+      const grown = new Uint8Array(this.buf.length * 2);
+      grown.set(this.buf.subarray(this.start, this.end));
+      this.end -= this.start;
+      this.start = 0;
+      this.buf = grown;
     }
     return true;
   }

@@ -33,6 +33,9 @@ import { leftOut, type LogBudget } from "./log_budget.ts";
 
 const log = getLogger(["skb", "connection"]);
 
+/** Responses finished together are copied into one write up to this many bytes. */
+const COALESCE_BYTES = 64 * 1024;
+
 /** Why a connection is closed by us. */
 class ProtocolViolation extends Error {}
 
@@ -246,9 +249,12 @@ export async function serveConnection(
         }
         if (slot.value !== null) ready.push(slot.value);
       }
-      const out = ready.length === 1 ? ready[0] : concat(ready);
+      // Small answers leave in one write; large ones one by one rather than copied together.
+      let total = 0;
+      for (const r of ready) total += r.length;
+      const writes = ready.length > 1 && total <= COALESCE_BYTES ? [concat(ready)] : ready;
       try {
-        if (out.length > 0) {
+        for (const out of writes) {
           writingSince = performance.now();
           await writeAll(conn, out, () => (writingSince = performance.now()));
           lastActive = performance.now();
