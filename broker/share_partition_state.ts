@@ -131,16 +131,14 @@ export function expireLocks(
 
 /**
  * Moves the start up to the log start offset (records deleted by retention
- * or DeleteRecords can no longer be delivered) and, for a share-partition
- * whose end is past the high watermark (a recreated topic), back to it.
+ * or DeleteRecords can no longer be delivered). A share-partition whose end
+ * is past the high watermark a broker read is left alone: that read is only
+ * behind another broker's or request's (the log never shrinks, and a
+ * recreated topic has a new topic id, so a new share-partition), and
+ * resetting it there would hand acquired records out a second time.
  */
-export function clampToLog(
-  s0: SharePartitionState,
-  logStart: number,
-  highWatermark: number,
-): SharePartitionState {
-  if (s0.start >= logStart && s0.end <= highWatermark) return s0;
-  if (s0.end > highWatermark) return newSharePartition(Math.max(logStart, highWatermark));
+export function clampToLog(s0: SharePartitionState, logStart: number): SharePartitionState {
+  if (s0.start >= logStart) return s0;
   const s = structuredClone(s0);
   s.ranges = s.ranges.filter((r) => r.last >= logStart).map((r) =>
     r.first < logStart ? { ...r, first: logStart } : r

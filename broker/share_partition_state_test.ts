@@ -85,10 +85,18 @@ Deno.test("share-partition: the in-flight window is bounded, and records below t
   let r = acquire(newSharePartition(0), "a", 100, 100, 0, small);
   assert.deepEqual(r.acquired, [{ firstOffset: 0, lastOffset: 3, deliveryCount: 1 }]);
   assert.deepEqual(acquire(r.state, "b", 100, 100, 0, small).acquired, []);
-  const s = clampToLog(r.state, 2, 100);
+  const s = clampToLog(r.state, 2);
   assert.equal(s.start, 2);
   r = acquire(s, "b", 100, 100, 0, small);
   assert.deepEqual(r.acquired, [{ firstOffset: 4, lastOffset: 5, deliveryCount: 1 }]);
-  // A share-partition past the high watermark (the topic was recreated) starts again there.
-  assert.deepEqual(clampToLog(r.state, 0, 3), { start: 3, end: 3, ranges: [] });
+  // A high watermark read behind the share-partition's end (a stale read) changes nothing:
+  // what is acquired stays acquired, and nothing new is acquired past that high watermark.
+  const before = structuredClone(r.state);
+  assert.deepEqual(clampToLog(r.state, 0), before);
+  const stale = acquire(r.state, "c", 100, 3, 0, cfg);
+  assert.deepEqual(stale.acquired, []);
+  assert.deepEqual(
+    stale.state.ranges.filter((x) => x.state === "acquired"),
+    before.ranges.filter((x) => x.state === "acquired"),
+  );
 });

@@ -261,7 +261,7 @@ export class ShareService {
         newSharePartition(
           cfg.autoOffsetReset === "earliest" ? bounds.logStartOffset : bounds.highWatermark,
         );
-      const clamped = clampToLog(start, bounds.logStartOffset, bounds.highWatermark);
+      const clamped = clampToLog(start, bounds.logStartOffset);
       const limit = Math.min(bounds.acquireLimit ?? bounds.highWatermark, bounds.highWatermark);
       const r = acquire(clamped, memberId, maxRecords, limit, now, cfg);
       const lockKey = JSON.stringify([groupId, keyOf(k)]);
