@@ -138,10 +138,16 @@ Deno.test({
     await Deno.remove(stop).catch(() => {});
     const acked = new Map<number, number>();
     const perConsumer: number[] = [];
+    // A record's first delivery (delivery count 1) happens once.
+    const firstTo = new Map<number, number>();
     for (const [k, out] of outs.entries()) {
       assert.equal(out.code, 0, `consumer ${k}: ${out.stderr.slice(-2000)}`);
       let n = 0;
       for (const l of lines(out.stdout)) {
+        if (l.o !== undefined && l.dc === 1) {
+          assert.equal(firstTo.get(l.o), undefined, `offset ${l.o} first delivered twice`);
+          firstTo.set(l.o, k);
+        }
         for (const [, o] of l.acked ?? []) {
           assert.equal(
             acked.get(o),
