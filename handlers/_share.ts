@@ -111,9 +111,13 @@ export async function applyAcks(
   return out;
 }
 
-/** Share-partition keys of request partitions. */
-export function keysOf(asks: { topicId: string; partition: number }[]): ShareKey[] {
-  return asks.map((a) => ({ topicId: a.topicId, partition: a.partition }));
+/** The share-partitions a ShareFetch or ShareAcknowledge names. */
+export function requestKeys(
+  topics: { topicId: string; partitions: { partitionIndex: number }[] }[],
+): ShareKey[] {
+  return topics.flatMap((t) =>
+    t.partitions.map((p) => ({ topicId: t.topicId, partition: p.partitionIndex }))
+  );
 }
 
 /** The top level of a ShareFetch or ShareAcknowledge response: the two have the same shape (KIP-932). */

@@ -14,8 +14,8 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { shareServiceFor } from "../broker/share_service.ts";
 import {
   applyAcks,
-  keysOf,
   lookupShareTopics,
+  requestKeys,
   shareAnswer,
   shareRequestProblem,
   wakeShareFetches,
@@ -45,9 +45,16 @@ export const shareAcknowledge = defineHandler({
         [],
       );
     }
-    const asks = await lookupShareTopics(ctx, req.topics);
-    const session = service.session(groupId, memberId, req.shareSessionEpoch, keysOf(asks), []);
+    // The session epoch is checked before anything is awaited (requests in arrival order).
+    const session = service.session(
+      groupId,
+      memberId,
+      req.shareSessionEpoch,
+      requestKeys(req.topics),
+      [],
+    );
     if (!session.ok) return answer(session.errorCode, session.message, []);
+    const asks = await lookupShareTopics(ctx, req.topics);
     const acks = await applyAcks(ctx, groupId, memberId, asks);
     if (session.closing) {
       try {

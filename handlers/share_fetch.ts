@@ -26,8 +26,8 @@ import { abortedAcquiredRanges, withoutRanges } from "../broker/share_isolation.
 import type { PartitionRef } from "../broker/partition_log.ts";
 import {
   applyAcks,
-  keysOf,
   lookupShareTopics,
+  requestKeys,
   shareAnswer,
   shareRequestProblem,
   wakeShareFetches,
@@ -120,26 +120,31 @@ export const shareFetch = defineHandler({
     if (problem) return answer(problem.errorCode, problem.message, []);
     const groupId = req.groupId!;
     const memberId = req.memberId!;
-    const asks = await lookupShareTopics(ctx, req.topics);
     const forgotten = req.forgottenTopicsData.flatMap((t) =>
       t.partitions.map((partition) => ({ topicId: t.topicId, partition }))
     );
-    if (req.shareSessionEpoch === 0 && asks.some((a) => a.acks.length > 0)) {
+    if (
+      req.shareSessionEpoch === 0 &&
+      req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0))
+    ) {
       return answer(
         ErrorCode.INVALID_REQUEST,
         "Acknowledgements cannot be sent when opening a share session (epoch 0).",
         [],
       );
     }
+    // The session epoch is checked before anything is awaited, so a member's requests meet
+    // their session in the order they arrived.
     const session = service.session(
       groupId,
       memberId,
       req.shareSessionEpoch,
-      keysOf(asks),
+      requestKeys(req.topics),
       forgotten,
       ctx.connection,
     );
     if (!session.ok) return answer(session.errorCode, session.message, []);
+    const asks = await lookupShareTopics(ctx, req.topics);
     const settings = await service.settings(groupId);
     const byKey = new Map<string, ShareFetchResponsePartition & { topicId: string }>();
     const entry = (topicId: string, partition: number) => {
