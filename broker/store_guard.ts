@@ -110,12 +110,60 @@ export function guardStore<T extends object>(store: T, opts: StoreGuardOptions):
 /** Marks a missed deadline (turned into a StoreUnavailable with timedOut). */
 class DeadlineMissed extends Error {}
 
+/**
+ * Store calls waiting on their deadline. One sweeping timer serves them all
+ * while any is pending (a timer per call was a quarter of a 100-partition
+ * Fetch's time); it stops when the last one settles.
+ */
+interface Waiting {
+  at: number;
+  reject: (e: unknown) => void;
+}
+
+const waiting = new Set<Waiting>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+let sweepMs = 0;
+
+function sweep(): void {
+  const now = performance.now();
+  for (const w of waiting) {
+    if (w.at <= now) {
+      waiting.delete(w);
+      w.reject(new DeadlineMissed());
+    }
+  }
+  if (waiting.size === 0) stopSweeping();
+}
+
+function stopSweeping(): void {
+  if (sweeper === undefined) return;
+  clearInterval(sweeper);
+  sweeper = undefined;
+}
+
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineMissed()), ms);
+  return new Promise<T>((resolve, reject) => {
+    const w: Waiting = { at: performance.now() + ms, reject };
+    waiting.add(w);
+    // A tenth of the deadline, at most 100 ms: a missed deadline is noticed that much late.
+    const every = Math.max(1, Math.min(100, Math.floor(ms / 10)));
+    if (sweeper === undefined || every < sweepMs) {
+      stopSweeping();
+      sweepMs = every;
+      sweeper = setInterval(sweep, every);
+    }
+    const settle = () => {
+      waiting.delete(w);
+      if (waiting.size === 0) stopSweeping();
+    };
+    p.then((v) => {
+      settle();
+      resolve(v);
+    }, (e) => {
+      settle();
+      reject(e);
+    });
   });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Every failure of a store call, whatever its cause, becomes one StoreUnavailable. */
