@@ -50,25 +50,14 @@ export function responseHeaderFlexible(api: FramedApi, version: number): boolean
 }
 
 /** A whole frame, size prefix included: `body` writes what follows the header. */
-function frame(
-  header: (w: Writer) => void,
-  body: (w: Writer) => void,
-  referFrom = Infinity,
-): Writer {
-  const w = new Writer(256, referFrom);
+function frame(header: (w: Writer) => void, body: (w: Writer) => void): Uint8Array {
+  const w = new Writer(256);
   const sizeAt = w.reserveInt32();
   header(w);
   body(w);
-  w.patchInt32(sizeAt, w.length - SIZE_PREFIX_BYTES);
-  return w;
+  w.patchInt32(sizeAt, w.pos - SIZE_PREFIX_BYTES);
+  return w.bytes();
 }
-
-/**
- * Record chunks at least this large go into a response frame by reference
- * (sent as their own write) rather than copied: below it a copy costs less
- * than another write.
- */
-export const REFER_RECORDS_FROM = 64 * 1024;
 
 /** Encodes a request frame. */
 export function encodeRequestFrame<Req>(
@@ -79,7 +68,7 @@ export function encodeRequestFrame<Req>(
   return frame(
     (w) => encodeRequestHeader(w, header, requestHeaderFlexible(api, header.apiVersion)),
     (w) => api.encodeRequest(w, body, header.apiVersion),
-  ).bytes();
+  );
 }
 
 /**
@@ -91,23 +80,7 @@ export function encodeResponseFrame(
   flexibleHeader: boolean,
   body: (w: Writer) => void,
 ): Uint8Array {
-  return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body).bytes();
-}
-
-/**
- * A response frame as parts to write back to back: the stored record chunks
- * of a Fetch go to the socket as they are, without a copy into the frame.
- */
-export function encodeResponseFrameChunks(
-  correlationId: number,
-  flexibleHeader: boolean,
-  body: (w: Writer) => void,
-): Uint8Array[] {
-  return frame(
-    (w) => encodeResponseHeader(w, correlationId, flexibleHeader),
-    body,
-    REFER_RECORDS_FROM,
-  ).chunks();
+  return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body);
 }
 
 /** A frame given its size prefix. */

@@ -14,46 +14,9 @@ export class Writer {
   view: DataView;
   pos = 0;
 
-  /**
-   * Record-set chunks at least this large are kept by reference instead of
-   * copied (see {@link chunks}); Infinity: every byte is copied into `buf`.
-   */
-  private readonly referFrom: number;
-  /** Parts sealed before a referenced chunk: `buf` ranges, and the chunks themselves. */
-  private parts: { bytes: Uint8Array; at: number }[] = [];
-  /** Where in `buf` the part being written started. */
-  private partStart = 0;
-  private referenced = 0;
-
-  constructor(initialSize = 1024, referFrom = Infinity) {
+  constructor(initialSize = 1024) {
     this.buf = new Uint8Array(initialSize);
     this.view = new DataView(this.buf.buffer);
-    this.referFrom = referFrom;
-  }
-
-  /** Bytes written so far, referenced chunks included. */
-  get length(): number {
-    return this.pos + this.referenced;
-  }
-
-  /**
-   * The bytes written, as parts to be sent back to back: views of `buf` and
-   * the referenced record chunks, never copied.
-   */
-  chunks(): Uint8Array[] {
-    if (this.parts.length === 0) return [this.bytes()];
-    const out = this.parts.map((p) => p.bytes);
-    if (this.pos > this.partStart) out.push(this.buf.subarray(this.partStart, this.pos));
-    return out;
-  }
-
-  private refer(chunk: Uint8Array): void {
-    if (this.pos > this.partStart) {
-      this.parts.push({ bytes: this.buf.subarray(this.partStart, this.pos), at: this.partStart });
-    }
-    this.parts.push({ bytes: chunk, at: -1 });
-    this.partStart = this.pos;
-    this.referenced += chunk.length;
   }
 
   /** Makes room for n more bytes and returns where they start. */
@@ -71,16 +34,9 @@ export class Writer {
     return p;
   }
 
-  /** The bytes written so far (a view, not a copy, unless chunks were referenced). */
+  /** The bytes written so far (a view, not a copy). */
   bytes(): Uint8Array {
-    if (this.parts.length === 0) return this.buf.subarray(0, this.pos);
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const c of this.chunks()) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return this.buf.subarray(0, this.pos);
   }
 
   int8(v: number): void {
@@ -205,13 +161,11 @@ export class Writer {
     for (const c of chunks) total += c.length;
     if (compact) this.uvarint(total + 1);
     else this.int32(total);
+    const p = this.room(total);
+    let at = p;
     for (const c of chunks) {
-      if (c.length >= this.referFrom) {
-        this.refer(c);
-        continue;
-      }
-      const p = this.room(c.length);
-      this.buf.set(c, p);
+      this.buf.set(c, at);
+      at += c.length;
     }
   }
 
@@ -227,15 +181,8 @@ export class Writer {
   reserveInt32(): number {
     return this.room(4);
   }
-  /** `at` is a position in `buf` (from {@link reserveInt32}), also when parts were sealed since. */
   patchInt32(at: number, v: number): void {
     this.view.setInt32(at, v);
-    for (const p of this.parts) {
-      // A sealed part is a view of the buffer as it was; it may predate a reallocation.
-      if (p.at >= 0 && at >= p.at && at + 4 <= p.at + p.bytes.length) {
-        new DataView(p.bytes.buffer, p.bytes.byteOffset).setInt32(at - p.at, v);
-      }
-    }
   }
 }
 

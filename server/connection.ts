@@ -14,10 +14,8 @@ import { DecodeError, Reader } from "../protocol/reader.ts";
 import { decodeRequestHeaderPrefix } from "../protocol/header.ts";
 import {
   encodeResponseFrame,
-  encodeResponseFrameChunks,
   FrameReader,
   FramingError,
-  REFER_RECORDS_FROM,
   responseHeaderFlexible,
 } from "../protocol/frame.ts";
 import type { BrokerContext } from "../broker/context.ts";
@@ -35,42 +33,8 @@ import { leftOut, type LogBudget } from "./log_budget.ts";
 
 const log = getLogger(["skb", "connection"]);
 
-/** Small parts of responses finished together are copied into writes of up to this many bytes. */
-const COALESCE_BYTES = 256 * 1024;
-
-function totalLength(parts: Uint8Array[]): number {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  return n;
-}
-
-/**
- * The writes for these parts: runs of small ones copied together (one write
- * costs more than copying a few KiB), large ones (stored record chunks) as
- * they are.
- */
-function coalesce(parts: Uint8Array[]): Uint8Array[] {
-  const writes: Uint8Array[] = [];
-  let run: Uint8Array[] = [];
-  let runBytes = 0;
-  const flush = () => {
-    if (run.length > 0) writes.push(run.length === 1 ? run[0] : concat(run));
-    run = [];
-    runBytes = 0;
-  };
-  for (const p of parts) {
-    if (p.length >= REFER_RECORDS_FROM) {
-      flush();
-      writes.push(p);
-      continue;
-    }
-    run.push(p);
-    runBytes += p.length;
-    if (runBytes >= COALESCE_BYTES) flush();
-  }
-  flush();
-  return writes;
-}
+/** Responses finished together are copied into one write up to this many bytes. */
+const COALESCE_BYTES = 64 * 1024;
 
 /** Why a connection is closed by us. */
 class ProtocolViolation extends Error {}
@@ -93,8 +57,7 @@ export interface ServerContext {
 interface Slot {
   promise: Promise<unknown>;
   settled: boolean;
-  /** The response frame as parts to write back to back (see encodeResponseFrameChunks). */
-  value: Uint8Array[] | null;
+  value: Uint8Array | null;
   error: unknown;
   /** Bytes this request holds in the budgets: its frame, then its response too. */
   held: number;
@@ -274,7 +237,7 @@ export async function serveConnection(
       if (closing.stopped) break;
       // Every response already finished behind this one leaves in the same write:
       // pipelined requests often complete in the same flush.
-      let ready: Uint8Array[] = [];
+      const ready: Uint8Array[] = [];
       const written: Slot[] = [];
       let failure: unknown = null;
       while (inFlight.length > 0 && inFlight[0].settled) {
@@ -284,9 +247,12 @@ export async function serveConnection(
           failure = slot.error;
           break;
         }
-        if (slot.value !== null) ready = ready.concat(slot.value);
+        if (slot.value !== null) ready.push(slot.value);
       }
-      const writes = coalesce(ready);
+      // Small answers leave in one write; large ones one by one rather than copied together.
+      let total = 0;
+      for (const r of ready) total += r.length;
+      const writes = ready.length > 1 && total <= COALESCE_BYTES ? [concat(ready)] : ready;
       try {
         for (const out of writes) {
           writingSince = performance.now();
@@ -401,17 +367,18 @@ export async function serveConnection(
     );
     own.take(slot.reserved);
   };
-  const track = (slot: Slot, p: Promise<Uint8Array[] | null>): Slot => {
+  const track = (slot: Slot, p: Promise<Uint8Array | null>): Slot => {
     slot.promise = p.then(
       (v) => {
         slot.settled = true;
         slot.value = v;
         own.give(slot.reserved);
         slot.reserved = 0;
-        const bytes = v === null ? 0 : totalLength(v);
-        take(bytes);
-        slot.held += bytes;
-        if (slot.released) give(bytes);
+        if (v !== null) {
+          take(v.length);
+          slot.held += v.length;
+        }
+        if (slot.released) give(v?.length ?? 0);
       },
       (e) => {
         slot.settled = true;
@@ -515,13 +482,13 @@ async function rawSaslToken(
   sasl: SaslSession,
   broker: BrokerContext,
   info: ConnectionInfo,
-): Promise<Uint8Array[] | null> {
+): Promise<Uint8Array | null> {
   const r = await exchange(sasl, token, broker, info);
   if (r.failed) return null;
   const out = new Uint8Array(4 + r.response.length);
   new DataView(out.buffer).setInt32(0, r.response.length);
   out.set(r.response, 4);
-  return [out];
+  return out;
 }
 
 function isViolation(e: unknown): boolean {
@@ -548,7 +515,7 @@ async function handleFrame(
   conn: ConnectionInfo,
   slot: Slot,
   reserve: (bytes: number) => void,
-): Promise<Uint8Array[] | null> {
+): Promise<Uint8Array | null> {
   const { broker, handlers } = server;
   const started = performance.now();
   const r = new Reader(frame);
@@ -574,11 +541,11 @@ async function handleFrame(
           "ApiVersions v{version} from {remote} client {clientId}: newer than ours, answered with our list in v0 (KIP-511){more}",
           { ...who, version, more: leftOut(left) },
         ));
-      return [encodeResponseFrame(
+      return encodeResponseFrame(
         header.correlationId,
         false,
         (w) => apiVersionsFallback(w, handlers),
-      )];
+      );
     }
     throw new ProtocolViolation(
       `${handler.api.name} v${version} from client ${header.clientId} is not served (we serve v${handler.minVersion}-${handler.maxVersion})`,
@@ -643,7 +610,7 @@ async function handleFrame(
     );
   }
   if (response === null) return null;
-  return encodeResponseFrameChunks(
+  return encodeResponseFrame(
     header.correlationId,
     responseHeaderFlexible(handler.api, version),
     (w) => (handler as Handler).api.encodeResponse(w, response, version),
