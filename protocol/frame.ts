@@ -125,6 +125,9 @@ const READ_CHUNK = 256 * 1024;
  * what it sent, not what it announced.
  */
 const FIRST_ALLOCATION = 128 * 1024;
+/** A frame whose first this many bytes are already read starts at FLOWING_ALLOCATION. */
+const FLOWING_BYTES = 32 * 1024;
+const FLOWING_ALLOCATION = 1024 * 1024;
 
 /**
  * Reads size-prefixed frames from a stream with one reusable buffer: small
@@ -157,7 +160,9 @@ export class FrameReader {
     const wait = check?.(size);
     if (wait !== undefined) await wait;
     if (size < 0) throw new FramingError(`Frame length ${size} is negative`);
-    let out = this.allocate(Math.min(size, FIRST_ALLOCATION));
+    // Bytes already here say the frame is flowing, not trickling: allocate up to 1 MiB at once.
+    const flowing = this.end - this.start >= Math.min(size, FLOWING_BYTES);
+    let out = this.allocate(Math.min(size, flowing ? FLOWING_ALLOCATION : FIRST_ALLOCATION));
     let got = 0;
     for (;;) {
       if (!(await this.readExact(out, got))) {
