@@ -57,6 +57,18 @@ function labels(pairs: Record<string, string | number>): string {
   return Object.entries(pairs).map(([k, v]) => `${k}="${labelValue(v)}"`).join(",");
 }
 
+/** A metric's label text and histogram, found once per label pair. */
+interface Series {
+  key: string;
+  histogram: Histogram;
+}
+
+function cached(m: Map<string, Series>, k: string, make: () => Series): Series {
+  let c = m.get(k);
+  if (c === undefined) m.set(k, c = make());
+  return c;
+}
+
 function bump(m: Map<string, number>, k: string, by = 1): void {
   m.set(k, (m.get(k) ?? 0) + by);
 }
@@ -93,6 +105,8 @@ export class Metrics {
   queuedBytes: () => number = () => 0;
   /** Store failures a handler turned into a Kafka error code, by store and step. */
   storeErrors: Map<string, number> = new Map();
+  private readonly storeKeys = new Map<string, Series>();
+  private readonly requestKeys = new Map<string, Series>();
   /** Every store operation's time, by store and operation (timed by the store guard, store_guard.ts). */
   storeLatency: Map<string, Histogram> = new Map();
   /** Store operations that threw or rejected, by store and operation. */
@@ -118,13 +132,15 @@ export class Metrics {
 
   /** Counts one request and its handling time in milliseconds. */
   request(api: string, version: number, ms: number, failed: boolean, apiKey = -1): void {
-    const k = labels({ api_key: apiKey, api, version });
-    bump(this.requests, k);
-    if (failed) bump(this.errors, k);
-    const hk = labels({ api_key: apiKey, api });
-    let h = this.latency.get(hk);
-    if (!h) this.latency.set(hk, h = new Histogram(SECONDS_BUCKETS));
-    h.observe(ms / 1000);
+    const c = cached(this.requestKeys, `${apiKey}:${api}:${version}`, () => {
+      const hk = labels({ api_key: apiKey, api });
+      let h = this.latency.get(hk);
+      if (!h) this.latency.set(hk, h = new Histogram(SECONDS_BUCKETS));
+      return { key: labels({ api_key: apiKey, api, version }), histogram: h };
+    });
+    bump(this.requests, c.key);
+    if (failed) bump(this.errors, c.key);
+    c.histogram.observe(ms / 1000);
   }
 
   /** Counts a store failure a handler answered with a Kafka error code. */
@@ -134,11 +150,15 @@ export class Metrics {
 
   /** Times one store operation (milliseconds). */
   storeOperation(store: string, op: string, ms: number, failed: boolean): void {
-    const k = labels({ store, op });
-    let h = this.storeLatency.get(k);
-    if (!h) this.storeLatency.set(k, h = new Histogram(SECONDS_BUCKETS));
-    h.observe(ms / 1000);
-    if (failed) bump(this.storeOpErrors, k);
+    // Called for every store call: the label text and histogram are looked up once per pair.
+    const c = cached(this.storeKeys, `${store}:${op}`, () => {
+      const key = labels({ store, op });
+      let h = this.storeLatency.get(key);
+      if (!h) this.storeLatency.set(key, h = new Histogram(SECONDS_BUCKETS));
+      return { key, histogram: h };
+    });
+    c.histogram.observe(ms / 1000);
+    if (failed) bump(this.storeOpErrors, c.key);
   }
 
   /** Records one flush of the produce buffer. */
