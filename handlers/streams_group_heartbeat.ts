@@ -147,8 +147,12 @@ export const streamsGroupHeartbeat = defineHandler({
         input,
         settings,
         async (g: StreamsGroup | null): Promise<Map<string, TopicMeta>> => {
-          // The topology in force: the stored one, or the joining member's for a new group.
-          const topology = g?.topology ?? input.topology;
+          // The topology in force: the joining member's when the group has none or an older
+          // epoch (it will replace it), else the stored one.
+          const sent = input.topology;
+          const topology = sent !== null && (!g?.topology || sent.epoch > g.topology.epoch)
+            ? sent
+            : g?.topology ?? null;
           if (topology === null || input.memberEpoch < 0) return new Map();
           const topics = await loadTopologyTopics(ctx, topology);
           // Internal topics are created before the heartbeat is applied, so that the first

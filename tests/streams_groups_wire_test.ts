@@ -582,3 +582,35 @@ Deno.test("streams group among other group types: each API sees only its own typ
   assert.equal(wrong.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
   assert.match(wrong.errorMessage ?? "", /not a streams group/);
 });
+
+Deno.test("streams group: a newer topology epoch replaces the topology and creates its topics", async () => {
+  await using broker = await testBroker();
+  await using c = await WireClient.connect(broker.port);
+  await createTopic(c, "src", 2);
+  const v1 = await join(c, "up", "old", "p-old", wordCount("up", "src", 1));
+  ok(v1, "join v1");
+  const t2 = wordCount("up", "src", 2);
+  t2.subtopologies[1].stateChangelogTopics.push({
+    name: "up-totals-changelog",
+    partitions: 0,
+    replicationFactor: 0,
+    topicConfigs: [],
+  });
+  const v2 = await join(c, "up", "new", "p-new", t2);
+  ok(v2, "join v2");
+  assert.equal(v2.status, null);
+  assert.equal((await broker.context.meta.getTopic("up-totals-changelog"))?.partitions, 2);
+  const old = await owning(c, "up", "old", v1.memberEpoch, v1.activeTasks!);
+  ok(old, "old member");
+  assert.deepEqual(old.status?.map((s) => s.statusCode), [0], "the old member's topology is stale");
+  const d = await c.call(STREAMS_GROUP_DESCRIBE_API, 0, {
+    groupIds: ["up"],
+    includeAuthorizedOperations: false,
+    includeTopologyDescription: false,
+  });
+  assert.equal(d.groups[0].topology?.epoch, 2);
+  assert.deepEqual(
+    d.groups[0].members.map((m) => [m.memberId, m.topologyEpoch]).sort(),
+    [["new", 2], ["old", 1]],
+  );
+});
