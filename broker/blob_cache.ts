@@ -19,7 +19,7 @@ export class BlobCache {
 
   /** Remembers bytes just read, so the next readers of the same range need not go to the store. */
   put(blob: string, position: number, data: Uint8Array): void {
-    if (this.maxBytes <= 0 || data.length > this.maxBytes / 4) return;
+    if (this.maxBytes <= 0 || data.length > this.maxBytes / 4 || this.log.localReads) return;
     const k = BlobCache.key(blob, position, data.length);
     if (this.entries.has(k)) return;
     this.entries.set(k, data);

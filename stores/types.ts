@@ -422,6 +422,12 @@ export interface LogStore {
    * (broker/consolidator.ts); absent for stores that append to segments.
    */
   readonly objectPerWrite?: boolean;
+  /**
+   * True when reads are served from this machine's memory (memory:, or file:
+   * through the OS page cache): the broker's blob cache would only hold a
+   * second copy of what is already there, so it keeps none.
+   */
+  readonly localReads?: boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Stores the chunks back to back as one blob and returns its key. */

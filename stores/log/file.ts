@@ -34,6 +34,7 @@ export interface FileLogStoreOptions {
 
 /** The file log store. */
 export class FileLogStore implements LogStore {
+  readonly localReads = true;
   private readonly dir: string;
   private readonly segmentBytes: number;
   private readonly fsync: boolean;
