@@ -132,7 +132,8 @@ const FLAGS: Record<string, FlagSpec> = {
   "max-incremental-fetch-session-cache-slots": {
     type: "string",
     env: "SKB_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS",
-    help: "Fetch sessions (KIP-227) held at once; 0: none, every fetch sends its full partition list",
+    help:
+      "Fetch sessions (KIP-227) held at once; 0: none, every fetch sends its full partition list",
     default: String(DEFAULT_BROKER_CONFIG.maxIncrementalFetchSessionCacheSlots),
   },
   "shutdown-timeout": {
