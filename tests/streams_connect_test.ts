@@ -19,13 +19,11 @@ import {
   defaultCreateTopicsRequest,
   defaultCreateTopicsRequestTopic,
   DESCRIBE_CONFIGS_API,
-  PRODUCE_API,
 } from "../protocol/generated/mod.ts";
-import { buildBatch } from "../protocol/record_batch.ts";
 import { type BrokerProcess, ROOT, spawnBroker } from "./broker_util.ts";
 import { fetchedRecords, fetchPartition, within } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
-import { produceRequest } from "./wire_requests.ts";
+import { wordCountInput } from "./word_count_input.ts";
 
 const root = new URL(".", ROOT).pathname;
 const STREAMS_LIB = `${root}.tools/streams/lib`;
@@ -230,41 +228,9 @@ const WORDS = [
   "mike",
 ];
 
-/** Line `i` of the input: three to five words of WORDS, fixed by `i`. */
-function line(i: number): string {
-  const n = 3 + (i % 3);
-  return Array.from({ length: n }, (_, k) => WORDS[(i * 7 + k * k * 5 + k) % WORDS.length])
-    .join(" ");
-}
-
-function expectedCounts(lines: number): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < lines; i++) {
-    for (const w of line(i).split(" ")) counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  return counts;
-}
-
-/** Produces lines [from, to) keyless, 500 to a batch, round robin over the partitions. */
-async function produceLines(
-  c: WireClient,
-  topic: string,
-  partitions: number,
-  from: number,
-  to: number,
-) {
-  let batchNo = 0;
-  for (let at = from; at < to; at += 500, batchNo++) {
-    const recs = [];
-    for (let i = at; i < Math.min(to, at + 500); i++) {
-      recs.push({ key: null, value: enc.encode(line(i)), headers: [] });
-    }
-    const req = produceRequest(topic, buildBatch(recs));
-    req.topicData[0].partitionData[0].index = batchNo % partitions;
-    const res = await within(c.call(PRODUCE_API, 12, req), 30_000, "produce");
-    assert.equal(res.responses[0].partitionResponses[0].errorCode, 0, "produce lines");
-  }
-}
+const input = wordCountInput(WORDS);
+const { line, produceLines } = input;
+const expectedCounts = (lines: number) => new Map(Object.entries(input.expectedCounts(lines)));
 
 /** Reads the output topic from `state.offset` on, keeping the latest count of each word. */
 async function readCounts(

@@ -20,13 +20,13 @@ import {
   FETCH_API,
   LIST_TRANSACTIONS_API,
   METADATA_API,
-  PRODUCE_API,
 } from "../protocol/generated/mod.ts";
-import { buildBatch, decodeRecords } from "../protocol/record_batch.ts";
+import { decodeRecords } from "../protocol/record_batch.ts";
 import { type BrokerProcess, ROOT, spawnBroker } from "./broker_util.ts";
 import { within } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
-import { fetchRequest, flattenRecords, produceRequest } from "./wire_requests.ts";
+import { NINE_WORDS, wordCountInput } from "./word_count_input.ts";
+import { fetchRequest, flattenRecords } from "./wire_requests.ts";
 
 const root = new URL(".", ROOT).pathname;
 const STREAMS_LIB = `${root}.tools/streams/lib`;
@@ -147,36 +147,11 @@ class App implements AsyncDisposable {
   }
 }
 
-const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"];
-
-/** Line `i` of the input: three to five words of WORDS, fixed by `i`. */
-function line(i: number): string {
-  const n = 3 + (i % 3);
-  return Array.from({ length: n }, (_, k) => WORDS[(i * 7 + k * k * 5 + k) % WORDS.length])
-    .join(" ");
-}
-
-function expectedCounts(lines: number): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < lines; i++) {
-    for (const w of line(i).split(" ")) counts[w] = (counts[w] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** Produces lines [from, to) keyless, `per` to a batch, round robin over the partitions. */
-async function produceLines(c: WireClient, topic: string, from: number, to: number, per = 500) {
-  for (let at = from; at < to; at += per) {
-    const recs = [];
-    for (let i = at; i < Math.min(to, at + per); i++) {
-      recs.push({ key: null, value: enc.encode(line(i)), headers: [] });
-    }
-    const req = produceRequest(topic, buildBatch(recs));
-    req.topicData[0].partitionData[0].index = (at / per) % 2;
-    const res = await within(c.call(PRODUCE_API, 12, req), 30_000, "produce");
-    assert.equal(res.responses[0].partitionResponses[0].errorCode, 0, "produce lines");
-  }
-}
+const input = wordCountInput(NINE_WORDS);
+const { expectedCounts } = input;
+/** Lines [from, to), `per` to a batch, over the two partitions of the input. */
+const produceLines = (c: WireClient, topic: string, from: number, to: number, per = 500) =>
+  input.produceLines(c, topic, 2, from, to, per);
 
 /**
  * The output topic as a read_committed consumer sees it: Fetch with isolation level 1 (up to

@@ -27,11 +27,9 @@ import {
   INCREMENTAL_ALTER_CONFIGS_API,
   LIST_GROUPS_API,
   OFFSET_FETCH_API,
-  PRODUCE_API,
   STREAMS_GROUP_DESCRIBE_API,
   type StreamsGroupDescribeResponseGroup,
 } from "../protocol/generated/mod.ts";
-import { buildBatch } from "../protocol/record_batch.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { type BrokerProcess, ROOT, spawnBroker, testBroker } from "./broker_util.ts";
 import { MemoryMetaStore } from "../stores/meta/memory.ts";
@@ -39,7 +37,7 @@ import { MemoryLogStore } from "../stores/log/memory.ts";
 import { fetchedRecords, fetchPartition, within } from "./helpers.ts";
 import { runKafkaTool } from "./kafka_tools.ts";
 import { WireClient } from "./wire_client.ts";
-import { produceRequest } from "./wire_requests.ts";
+import { NINE_WORDS, wordCountInput } from "./word_count_input.ts";
 
 const root = new URL(".", ROOT).pathname;
 const STREAMS_LIB = `${root}.tools/streams/lib`;
@@ -191,42 +189,7 @@ async function createTopic(c: WireClient, name: string, partitions: number) {
   return { name, id: t.topicId };
 }
 
-const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"];
-
-function line(i: number): string {
-  const n = 3 + (i % 3);
-  return Array.from({ length: n }, (_, k) => WORDS[(i * 7 + k * k * 5 + k) % WORDS.length])
-    .join(" ");
-}
-
-function expectedCounts(lines: number): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < lines; i++) {
-    for (const w of line(i).split(" ")) counts[w] = (counts[w] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** Produces lines [from, to), 500 to a batch, round robin over the partitions. */
-async function produceLines(
-  c: WireClient,
-  topic: string,
-  partitions: number,
-  from: number,
-  to: number,
-) {
-  let batchNo = 0;
-  for (let at = from; at < to; at += 500, batchNo++) {
-    const recs = [];
-    for (let i = at; i < Math.min(to, at + 500); i++) {
-      recs.push({ key: null, value: enc.encode(line(i)), headers: [] });
-    }
-    const req = produceRequest(topic, buildBatch(recs));
-    req.topicData[0].partitionData[0].index = batchNo % partitions;
-    const res = await within(c.call(PRODUCE_API, 12, req), 30_000, "produce");
-    assert.equal(res.responses[0].partitionResponses[0].errorCode, 0, "produce lines");
-  }
-}
+const { expectedCounts, produceLines } = wordCountInput(NINE_WORDS);
 
 /** The latest count of each word in the output topic. */
 async function readCounts(
