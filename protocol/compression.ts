@@ -21,6 +21,7 @@
 import zlib from "node:zlib";
 import lz4 from "lz4js";
 import snappy from "snappyjs";
+import { concatChunks } from "./writer.ts";
 
 /** The compression codecs of attributes bits 0-2. */
 export const Compression = {
@@ -244,7 +245,7 @@ function snappyDecompress(data: Uint8Array, maxBytes: number): Uint8Array {
     total += out.length;
     p += len;
   }
-  return concat(parts, total);
+  return concatChunks(parts, total);
 }
 
 function snappyXerialCompress(data: Uint8Array): Uint8Array {
@@ -263,7 +264,7 @@ function snappyXerialCompress(data: Uint8Array): Uint8Array {
     parts.push(len, block);
     total += 4 + block.length;
   }
-  return concat(parts, total);
+  return concatChunks(parts, total);
 }
 
 // --- lz4 -----------------------------------------------------------------------------------
@@ -376,15 +377,4 @@ function lz4FrameCompress(data: Uint8Array): Uint8Array {
   }
   view.setUint32(o, 0, true); // end mark
   return out.subarray(0, o + 4);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const part of parts) {
-    out.set(part, o);
-    o += part.length;
-  }
-  return out;
 }

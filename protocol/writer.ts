@@ -197,3 +197,15 @@ export function recordsSize(r: RecordsValue): number {
   for (const c of r) n += c.length;
   return n;
 }
+
+/** The chunks back to back in one array (the chunk itself when there is only one). */
+export function concatChunks(parts: Uint8Array[], total = recordsSize(parts)): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

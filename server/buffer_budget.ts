@@ -6,10 +6,10 @@
  * pipelines large requests or never reads its responses stops being read
  * before it holds more than its share.
  *
- * A request is admitted whole by its announced size while anything is left
- * (as Kafka's pool does: a frame larger than what is left still goes in when
- * the budget is not yet full), so budgets never deadlock on half-read frames;
- * the frame reader allocates the bytes only as they arrive.
+ * A frame is read once there is room and may then take the budget past its
+ * bound (as Kafka's pool lets a frame larger than what is left in while the
+ * pool is not yet full), so budgets never deadlock on half-read frames; its
+ * bytes are counted as the frame reader allocates them, as they arrive.
  */
 
 export class BufferBudget {
@@ -48,22 +48,6 @@ export class BufferBudget {
       const woken = new Promise<void>((r) => this.waiters.push(r));
       await (stop === undefined ? woken : Promise.race([woken, stop.promise]));
     }
-  }
-
-  /**
-   * Counts `bytes` in once there is room: null when that was at once, else a
-   * promise of whether it was (false: `stop` gave up first, nothing counted).
-   */
-  admit(bytes: number, stop?: Stop): Promise<boolean> | null {
-    if (this.hasRoom()) {
-      this.take(bytes);
-      return null;
-    }
-    return this.room(stop).then(() => {
-      if (stop?.stopped === true) return false;
-      this.take(bytes);
-      return true;
-    });
   }
 }
 

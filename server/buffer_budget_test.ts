@@ -14,28 +14,31 @@ function stopper() {
   return s;
 }
 
-Deno.test("a budget admits while it has room, even past its bound, then waits for bytes given back", async () => {
+Deno.test("a budget takes while it has room, even past its bound, then waits for bytes given back", async () => {
   const b = new BufferBudget(100);
-  assert.equal(b.admit(60), null, "room: admitted at once");
-  assert.equal(b.admit(60), null, "still under the bound: admitted whole, past it");
+  assert.ok(b.hasRoom(), "room: taken at once");
+  b.take(60);
+  assert.ok(b.hasRoom(), "still under the bound: taken whole, past it");
+  b.take(60);
   assert.equal(b.held, 120);
-  let admitted = false;
-  const waiting = b.admit(10)!.then((ok) => (admitted = ok));
+  let roomy = false;
+  const waiting = b.room().then(() => (roomy = true));
   await new Promise((r) => setTimeout(r, 10));
-  assert.equal(admitted, false, "no room: the third waits");
+  assert.equal(roomy, false, "no room: the third waits");
   b.give(60);
   await waiting;
-  assert.equal(admitted, true);
-  assert.equal(b.held, 70);
+  assert.equal(roomy, true);
+  assert.equal(b.held, 60);
 });
 
 Deno.test("a wait for room gives up when its connection closes, and counts nothing", async () => {
   const b = new BufferBudget(10);
   b.take(10);
   const stop = stopper();
-  const waiting = b.admit(5, stop)!;
+  const waiting = b.room(stop);
   stop.stop();
-  assert.equal(await waiting, false);
+  await waiting;
+  assert.equal(b.hasRoom(), false, "given up, not given room");
   assert.equal(b.held, 10);
   await b.room(stop); // a stopped wait returns at once
 });
@@ -44,5 +47,4 @@ Deno.test("a budget of 0 has no bound", () => {
   const b = new BufferBudget(0);
   b.take(1e12);
   assert.ok(b.hasRoom());
-  assert.equal(b.admit(1), null);
 });

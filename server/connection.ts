@@ -11,6 +11,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { DecodeError, Reader } from "../protocol/reader.ts";
+import { concatChunks } from "../protocol/writer.ts";
 import { decodeRequestHeaderPrefix } from "../protocol/header.ts";
 import {
   encodeResponseFrame,
@@ -94,18 +95,6 @@ async function writeAll(conn: Transport, data: Uint8Array, progress: () => void)
     off += await conn.write(data.subarray(off));
     progress();
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
@@ -252,7 +241,9 @@ export async function serveConnection(
       // Small answers leave in one write; large ones one by one rather than copied together.
       let total = 0;
       for (const r of ready) total += r.length;
-      const writes = ready.length > 1 && total <= COALESCE_BYTES ? [concat(ready)] : ready;
+      const writes = ready.length > 1 && total <= COALESCE_BYTES
+        ? [concatChunks(ready, total)]
+        : ready;
       try {
         for (const out of writes) {
           writingSince = performance.now();

@@ -39,10 +39,6 @@ export class ConnectionWatch {
     }
   }
 
-  get size(): number {
-    return this.watched.size;
-  }
-
   private tick(): void {
     const now = performance.now();
     for (const w of this.watched) w.check(now);

@@ -9,6 +9,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { LogStore } from "../types.ts";
+import { concatChunks } from "../../protocol/writer.ts";
 
 const SEGMENT_SUFFIX = ".seg";
 /** Ranges of one segment at most this far apart are read together (the gap is read and dropped). */
@@ -94,7 +95,7 @@ export class FileLogStore implements LogStore {
         const rest = sliceChunks(chunks, written);
         // One chunk goes as it is; several are gathered into one buffer and one write (the
         // runtime's writevSync gathers them too, through Buffer conversions that cost more).
-        const out = rest.length === 1 ? rest[0] : gather(rest);
+        const out = concatChunks(rest);
         written += writeSync(seg.handle.fd, out, 0, out.length, start + written);
       }
       if (this.fsync) await seg.handle.datasync();
@@ -218,18 +219,6 @@ export class FileLogStore implements LogStore {
 }
 
 /** The chunks from byte `skip` on (after a short write). */
-/** The chunks copied back to back into one array. */
-function gather(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 function sliceChunks(chunks: Uint8Array[], skip: number): Uint8Array[] {
   if (skip === 0) return chunks;
