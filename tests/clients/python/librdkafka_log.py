@@ -125,8 +125,12 @@ def offsets_for_times(bootstrap):
     topic = "times"
     create(bootstrap, topic, {})
     base = int(time.time() * 1000) - 600_000
-    # Ten records a second apart, lingered into one batch.
-    p = producer(bootstrap, **{"linger.ms": 200, "batch.num.messages": 100})
+    # Ten records a second apart, lingered into one batch: the batch goes when the
+    # tenth record joins it (batch.num.messages), and the linger is long enough
+    # for a loaded machine. The leader is known before the first record, so no
+    # record waits apart from the others for metadata.
+    p = producer(bootstrap, **{"linger.ms": 5000, "batch.num.messages": 10})
+    p.list_topics(topic, timeout=15)
     for i in range(10):
         p.produce(topic, key=f"k{i}".encode(), value=f"v{i}".encode(), timestamp=base + i * 1000)
     p.flush(15)
