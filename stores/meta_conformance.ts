@@ -587,24 +587,31 @@ export function cleanerConformance(name: string, factory: MetaStoreFactory): voi
 
   test("cleaning claims: one owner at a time, renewed, released, expired", async (s) => {
     const t = (await s.createTopic({ name: "c", partitions: 1, configs: {} }))!;
+    assert.equal(await s.cleaningLease(t.id, 0), null, "nobody holds a new partition");
     assert.equal(await s.claimCleaning(t.id, 0, "a", 1000, 500), true);
+    assert.deepEqual(await s.cleaningLease(t.id, 0), { owner: "a", untilMs: 1500 });
     assert.equal(await s.claimCleaning(t.id, 0, "b", 1200, 500), false);
     // Renewed by its owner: until 1800 now.
     assert.equal(await s.claimCleaning(t.id, 0, "a", 1300, 500), true);
+    assert.deepEqual(await s.cleaningLease(t.id, 0), { owner: "a", untilMs: 1800 });
     assert.equal(await s.claimCleaning(t.id, 0, "b", 1799, 500), false);
     // Expired: the other owner takes over, and the first is refused.
     assert.equal(await s.claimCleaning(t.id, 0, "b", 1800, 500), true);
+    assert.deepEqual(await s.cleaningLease(t.id, 0), { owner: "b", untilMs: 2300 });
     assert.equal(await s.claimCleaning(t.id, 0, "a", 1900, 500), false);
     // Releasing another owner's claim does nothing; releasing one's own frees it.
     await s.releaseCleaning(t.id, 0, "a");
     assert.equal(await s.claimCleaning(t.id, 0, "a", 1900, 500), false);
     await s.releaseCleaning(t.id, 0, "b");
+    assert.equal(await s.cleaningLease(t.id, 0), null, "released");
     assert.equal(await s.claimCleaning(t.id, 0, "a", 1900, 500), true);
     // Unknown partitions and topics cannot be claimed and have no state.
     assert.equal(await s.claimCleaning(t.id, 3, "a", 1900, 500), false);
     assert.equal(await s.claimCleaning("AAAAAAAAAAAAAAAAAAAAAg", 0, "a", 1900, 500), false);
     assert.equal(await s.cleanerState(t.id, 3), null);
     assert.equal(await s.cleanerState("AAAAAAAAAAAAAAAAAAAAAg", 0), null);
+    assert.equal(await s.cleaningLease(t.id, 3), null);
+    assert.equal(await s.cleaningLease("AAAAAAAAAAAAAAAAAAAAAg", 0), null);
     await s.releaseCleaning("AAAAAAAAAAAAAAAAAAAAAg", 0, "a");
   });
 

@@ -174,6 +174,12 @@ export interface EntityConfigs {
 }
 
 /** A partition's compaction progress (KIP-58). */
+/** A cleaning claim (MetaStore.claimCleaning): its owner and the time it runs out. */
+export interface CleaningLease {
+  owner: string;
+  untilMs: number;
+}
+
 export interface CleanerState {
   /** Offsets below this have been cleaned at least once; the dirty part starts here (log start at first). */
   cleanedThrough: number;
@@ -384,6 +390,12 @@ export interface MetaStore {
   ): Promise<boolean>;
   /** Ends `owner`'s claim (a claim held by another owner is left alone). */
   releaseCleaning(topicId: string, partition: number, owner: string): Promise<void>;
+  /**
+   * Who holds the partition's cleaning claim and until when (as claimed), or
+   * null when nobody does or the partition does not exist. A claim past its
+   * time is still returned: it is expired, not released.
+   */
+  cleaningLease(topicId: string, partition: number): Promise<CleaningLease | null>;
   /** The partition's cleaner state, or null when the partition does not exist. */
   cleanerState(topicId: string, partition: number): Promise<CleanerState | null>;
   /**

@@ -324,6 +324,9 @@ export class FileMetaStore implements T.MetaStore {
   releaseCleaning(topicId: string, partition: number, owner: string): Promise<void> {
     return this.change("releaseCleaning", topicId, partition, owner);
   }
+  cleaningLease(topicId: string, partition: number): Promise<T.CleaningLease | null> {
+    return this.read(() => this.mem.cleaningLease(topicId, partition));
+  }
   cleanerState(topicId: string, partition: number): Promise<T.CleanerState | null> {
     return this.read(() => this.mem.cleanerState(topicId, partition));
   }

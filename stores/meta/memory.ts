@@ -19,6 +19,7 @@ import type {
   BatchToCommit,
   BrokerRegistration,
   CleanerState,
+  CleaningLease,
   CommitResult,
   CommittedOffset,
   EntityConfigs,
@@ -755,6 +756,11 @@ export class MemoryMetaStore implements MetaStore {
       c.until = 0;
     }
     return Promise.resolve();
+  }
+
+  cleaningLease(topicId: string, partition: number): Promise<CleaningLease | null> {
+    const c = this.partition(topicId, partition)?.cleaner;
+    return Promise.resolve(c?.owner ? { owner: c.owner, untilMs: c.until } : null);
   }
 
   /** Sums the entries on each side of cleanedThrough (an entry holding it counts as dirty). */

@@ -25,6 +25,7 @@ import type {
   BatchToCommit,
   BrokerRegistration,
   CleanerState,
+  CleaningLease,
   CommitResult,
   CommittedOffset,
   EntityConfigs,
@@ -888,6 +889,13 @@ if redis.call('HGET', ck, 'owner') == ARGV[4] then redis.call('HDEL', ck, 'owner
 return 1
 `;
 
+/** cleaningLease: ARGV = prefix, topicId, partition. Returns {owner, until} or false. */
+const CLEANING_LEASE = PRELUDE + CLEANER_HELPERS + `
+local c = redis.call('HMGET', clkey(ARGV[2], ARGV[3]), 'owner', 'until')
+if not c[1] then return false end
+return { c[1], c[2] }
+`;
+
 /**
  * cleanerState: ARGV = prefix, topicId, partition. Returns {cleanedThrough,
  * cleanBytes, dirtyBytes} or false. The clean bytes are the cleaner hash's
@@ -1064,6 +1072,7 @@ export const SCRIPTS = {
   alterEntityConfigs: ALTER_ENTITY_CONFIGS,
   claimCleaning: CLAIM_CLEANING,
   releaseCleaning: RELEASE_CLEANING,
+  cleaningLease: CLEANING_LEASE,
   cleanerState: CLEANER_STATE,
   replaceIndexEntries: REPLACE_INDEX_ENTRIES,
   ping: PING,
@@ -1596,6 +1605,11 @@ export class LuaMetaStore implements MetaStore {
 
   async releaseCleaning(topicId: string, partition: number, owner: string): Promise<void> {
     await this.run("releaseCleaning", [topicId, partition, owner]);
+  }
+
+  async cleaningLease(topicId: string, partition: number): Promise<CleaningLease | null> {
+    const v = await this.run("cleaningLease", [topicId, partition]);
+    return Array.isArray(v) ? { owner: String(v[0]), untilMs: Number(v[1]) } : null;
   }
 
   async cleanerState(topicId: string, partition: number): Promise<CleanerState | null> {

@@ -23,6 +23,7 @@ import type {
   BatchToCommit,
   BrokerRegistration,
   CleanerState,
+  CleaningLease,
   CommitResult,
   CommittedOffset,
   EntityConfigs,
@@ -978,6 +979,15 @@ export class SqliteMetaStore implements MetaStore {
       "UPDATE cleaner SET owner = NULL, lease_until = 0 WHERE topic_id = ? AND partition = ? AND owner = ?",
     ).run(topicId, partition, owner);
     return Promise.resolve();
+  }
+
+  cleaningLease(topicId: string, partition: number): Promise<CleaningLease | null> {
+    const c = this.q(
+      "SELECT owner, lease_until FROM cleaner WHERE topic_id = ? AND partition = ?",
+    ).get(topicId, partition) as Row | undefined;
+    return Promise.resolve(
+      c?.owner ? { owner: String(c.owner), untilMs: Number(c.lease_until) } : null,
+    );
   }
 
   /** Bytes of the entries holding offsets >= `from` (one indexed range of the dirty part). */
