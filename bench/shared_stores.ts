@@ -371,35 +371,128 @@ type FlushCounters = Record<
   number
 >;
 
-async function flushCounters(b: Broker): Promise<FlushCounters> {
-  const text = await fetch(`http://127.0.0.1:${b.httpPort}/metrics`).then((r) => r.text());
+/** A histogram read from /metrics: cumulative counts by upper bound (seconds), sum, count. */
+interface Hist {
+  le: number[];
+  cum: number[];
+  sum: number;
+  count: number;
+}
+
+/** Everything read from the brokers' /metrics about flushes. */
+interface FlushFigures {
+  counters: FlushCounters;
+  /** skb_produce_stage_seconds by stage (linger, slot, write, commit_wait, commit, total). */
+  stages: Record<string, Hist>;
+  /** skb_flush_starts_total by reason. */
+  starts: Record<string, number>;
+}
+
+function parseFlushFigures(text: string): FlushFigures {
   const get = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  const stages: Record<string, Hist> = {};
+  const stage = (name: string) => stages[name] ??= { le: [], cum: [], sum: 0, count: 0 };
+  for (
+    const m of text.matchAll(
+      /^skb_produce_stage_seconds_bucket\{stage="(\w+)",le="([^"]+)"\} (\S+)$/gm,
+    )
+  ) {
+    const h = stage(m[1]);
+    h.le.push(m[2] === "+Inf" ? Infinity : Number(m[2]));
+    h.cum.push(Number(m[3]));
+  }
+  for (
+    const m of text.matchAll(/^skb_produce_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$/gm)
+  ) {
+    stage(m[2])[m[1] as "sum" | "count"] = Number(m[3]);
+  }
+  const starts: Record<string, number> = {};
+  for (const m of text.matchAll(/^skb_flush_starts_total\{reason="(\w+)"\} (\S+)$/gm)) {
+    starts[m[1]] = Number(m[2]);
+  }
   return {
-    flushes: get(/^skb_flush_duration_seconds_count (\S+)$/m),
-    batches: get(/^skb_flushed_batches_total (\S+)$/m),
-    writeS: get(/^skb_store_operation_duration_seconds_sum\{store="log",op="write"\} (\S+)$/m),
-    writes: get(/^skb_store_operation_duration_seconds_count\{store="log",op="write"\} (\S+)$/m),
-    commitS: get(
-      /^skb_store_operation_duration_seconds_sum\{store="meta",op="commitBatches"\} (\S+)$/m,
-    ),
-    commits: get(
-      /^skb_store_operation_duration_seconds_count\{store="meta",op="commitBatches"\} (\S+)$/m,
-    ),
+    counters: {
+      flushes: get(/^skb_flush_duration_seconds_count (\S+)$/m),
+      batches: get(/^skb_flushed_batches_total (\S+)$/m),
+      writeS: get(/^skb_store_operation_duration_seconds_sum\{store="log",op="write"\} (\S+)$/m),
+      writes: get(/^skb_store_operation_duration_seconds_count\{store="log",op="write"\} (\S+)$/m),
+      commitS: get(
+        /^skb_store_operation_duration_seconds_sum\{store="meta",op="commitBatches"\} (\S+)$/m,
+      ),
+      commits: get(
+        /^skb_store_operation_duration_seconds_count\{store="meta",op="commitBatches"\} (\S+)$/m,
+      ),
+    },
+    stages,
+    starts,
   };
 }
 
-async function sumFlushCounters(bs: Broker[]): Promise<FlushCounters> {
-  const all = await Promise.all(bs.map(flushCounters));
-  const sum = (k: keyof FlushCounters) => all.reduce((s, c) => s + c[k], 0);
+async function flushFigures(b: Broker): Promise<FlushFigures> {
+  const text = await fetch(`http://127.0.0.1:${b.httpPort}/metrics`).then((r) => r.text());
+  return parseFlushFigures(text);
+}
+
+/** `a - b`, histogram by histogram (the same buckets on both sides). */
+function subHist(a: Hist, b: Hist | undefined): Hist {
+  if (!b) return a;
   return {
-    flushes: sum("flushes"),
-    batches: sum("batches"),
-    writeS: sum("writeS"),
-    writes: sum("writes"),
-    commitS: sum("commitS"),
-    commits: sum("commits"),
+    le: a.le,
+    cum: a.cum.map((c, i) => c - (b.cum[i] ?? 0)),
+    sum: a.sum - b.sum,
+    count: a.count - b.count,
   };
 }
+
+/** Adds histograms of the same buckets (several brokers'). */
+function addHist(a: Hist | undefined, b: Hist): Hist {
+  if (!a) return b;
+  return {
+    le: a.le,
+    cum: a.cum.map((c, i) => c + (b.cum[i] ?? 0)),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+  };
+}
+
+/** A quantile of a histogram, interpolated linearly inside its bucket, in milliseconds. */
+function histQuantile(h: Hist, q: number): number {
+  if (h.count <= 0) return NaN;
+  const rank = q * h.count;
+  for (let i = 0; i < h.le.length; i++) {
+    if (h.cum[i] >= rank) {
+      const lo = i === 0 ? 0 : h.le[i - 1];
+      const hi = h.le[i] === Infinity ? lo : h.le[i];
+      const below = i === 0 ? 0 : h.cum[i - 1];
+      const inBucket = h.cum[i] - below;
+      return 1000 * (lo + (hi - lo) * (inBucket > 0 ? (rank - below) / inBucket : 1));
+    }
+  }
+  return NaN;
+}
+
+/** The brokers' flush figures during a phase: what `after` holds beyond `before`, summed over brokers. */
+function phaseFlushFigures(before: FlushFigures[], after: FlushFigures[]): FlushFigures {
+  const counters = {} as FlushCounters;
+  for (const k of Object.keys(after[0].counters) as (keyof FlushCounters)[]) {
+    counters[k] = after.reduce((s, a, i) => s + a.counters[k] - before[i].counters[k], 0);
+  }
+  const stages: Record<string, Hist> = {};
+  const starts: Record<string, number> = {};
+  after.forEach((a, i) => {
+    for (const [k, h] of Object.entries(a.stages)) {
+      stages[k] = addHist(stages[k], subHist(h, before[i].stages[k]));
+    }
+    for (const [k, v] of Object.entries(a.starts)) {
+      starts[k] = (starts[k] ?? 0) + v - (before[i].starts[k] ?? 0);
+    }
+  });
+  return { counters, stages, starts };
+}
+
+/** The produce path's stages, in the order a request meets them. */
+const STAGES = ["linger", "slot", "write", "commit_wait", "commit", "total"];
+const FLUSH_STARTS = ["windows", "linger", "slot", "bytes", "immediate"];
 
 // ---------------------------------------------------------------- one configuration
 
@@ -497,7 +590,7 @@ async function runConfig(
       let cpuWin: CpuWindow | null = null;
       const windowTimer = setTimeout(() => cpuWin = new CpuWindow(pids), delay);
       const timeoutS = 60 + (rate ? total / rate : total / 2000);
-      const before = phase ? await sumFlushCounters(brokers) : null;
+      const before = phase ? await Promise.all(brokers.map(flushFigures)) : null;
       const rs = await Promise.all(brokers.map((b) =>
         rdkafka([
           "produce",
@@ -528,8 +621,18 @@ async function runConfig(
           ...w0.end(),
           producers: js.reduce((s, j) => s + (j?.cpu_s ?? NaN), 0),
         };
-        const after = await sumFlushCounters(brokers);
-        const d = (k: keyof FlushCounters) => after[k] - before[k];
+        const figures = phaseFlushFigures(before, await Promise.all(brokers.map(flushFigures)));
+        const d = (k: keyof FlushCounters) => figures.counters[k];
+        for (const stage of STAGES) {
+          const h = figures.stages[stage];
+          if (!h || h.count <= 0) continue;
+          f[`${phase}.stage.${stage}.mean`] = h.sum / h.count * 1000;
+          f[`${phase}.stage.${stage}.p50`] = histQuantile(h, 0.5);
+          f[`${phase}.stage.${stage}.p99`] = histQuantile(h, 0.99);
+        }
+        for (const why of FLUSH_STARTS) {
+          f[`${phase}.starts.${why}`] = (figures.starts[why] ?? 0) / d("flushes");
+        }
         f[`${phase}.flush.batchesPer`] = d("batches") / d("flushes");
         f[`${phase}.flush.perS`] = d("flushes") / cpu[phase].wall;
         f[`${phase}.flush.writeMs`] = d("writeS") / d("writes") * 1000;
@@ -735,6 +838,32 @@ function flushTable(results: ConfigResult[], opts: Options): string {
     ],
     rows,
     3,
+  );
+}
+
+/** Where produce requests' time went in the brokers (skb_produce_stage_seconds), per stage. */
+function stageTable(results: ConfigResult[], phase: string): string {
+  const rows: string[][] = [];
+  for (const r of results) {
+    const g = (k: string) => fmt(r.figures[`${phase}.${k}`]);
+    rows.push([
+      PAIR_TITLES[r.pair],
+      String(r.brokers),
+      ...STAGES.map((st) =>
+        `${g(`stage.${st}.mean`)} / ${g(`stage.${st}.p50`)} / ${g(`stage.${st}.p99`)}`
+      ),
+      FLUSH_STARTS.map((w) => `${(100 * (r.figures[`${phase}.starts.${w}`] ?? 0)).toFixed(0)}`)
+        .join(" / "),
+    ]);
+  }
+  return mdTable(
+    [
+      "stores",
+      "brokers",
+      ...STAGES.map((st) => `${st.replace("_", " ")} ms`),
+      `flushes started by ${FLUSH_STARTS.join(" / ")} %`,
+    ],
+    rows,
   );
 }
 
@@ -992,6 +1121,20 @@ async function main(): Promise<number> {
     "all brokers together, and the mean time of a flush's log store write and meta store commit.",
     "",
     flushTable(results, opts),
+    "",
+    `Where a produce request's time went in its broker at ${opts.rateMiB} MiB/s ` +
+    "(skb_produce_stage_seconds of every broker, mean / p50 / p99 ms, quantiles interpolated " +
+    "in the histogram's buckets): linger until its flush was due, slot waiting for a write " +
+    "slot, write (the flush's log store write), commit wait (earlier flushes' commits), " +
+    "commit, total from its append to its answer; and why flushes started (windows: every " +
+    "producer in the buffer had its five requests waiting; linger: the linger passed; slot: " +
+    "due while every write slot was taken).",
+    "",
+    stageTable(results, "fixed"),
+    "",
+    "The same in the saturated phase:",
+    "",
+    stageTable(results, "saturated"),
     "",
     "## Where the CPU went",
     "",

@@ -89,6 +89,18 @@ export async function createBrokerContext(
     flushBytes: config.flushBytes,
   });
   pipeline.onFlush = (bytes, batches, ms, failed) => metrics.flush(bytes, batches, ms, failed);
+  pipeline.onStages = (why, requests) =>
+    metrics.flushStages(
+      why,
+      requests.map((r) => ({
+        linger: r.linger,
+        slot: r.slot,
+        write: r.write,
+        commit_wait: r.commitWait,
+        commit: r.commit,
+        total: r.total,
+      })),
+    );
   const topics = new TopicCache(meta);
   const dynamicConfigs = new DynamicConfigs(meta, config);
   dynamicConfigs.start(opts.closing);

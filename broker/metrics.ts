@@ -24,6 +24,39 @@ const SECONDS_BUCKETS = [
   10,
 ];
 
+/** Finer buckets for the produce path's stages (broker/produce_pipeline.ts), in seconds. */
+const STAGE_BUCKETS = [
+  0.001,
+  0.002,
+  0.005,
+  0.01,
+  0.015,
+  0.02,
+  0.025,
+  0.03,
+  0.04,
+  0.05,
+  0.06,
+  0.07,
+  0.08,
+  0.09,
+  0.1,
+  0.12,
+  0.14,
+  0.16,
+  0.18,
+  0.2,
+  0.25,
+  0.3,
+  0.4,
+  0.5,
+  0.75,
+  1,
+  2.5,
+  5,
+  10,
+];
+
 /** Flush size buckets, in bytes (1 KiB to 64 MiB). */
 const BYTES_BUCKETS = [1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
@@ -116,6 +149,10 @@ export class Metrics {
   flushDuration: Histogram = new Histogram(SECONDS_BUCKETS);
   flushedBatches: number = 0;
   flushErrors: number = 0;
+  /** Where produce requests' time went in the flush buffer, by `stage` label. */
+  produceStages: Map<string, Histogram> = new Map();
+  /** Flushes by why they started (`reason` label). */
+  flushStarts: Map<string, number> = new Map();
   /** The log cleaner (compacted topics): bytes read and written, records removed. */
   cleanerBytesRead: number = 0;
   cleanerBytesWritten: number = 0;
@@ -159,6 +196,21 @@ export class Metrics {
     });
     c.histogram.observe(ms / 1000);
     if (failed) bump(this.storeOpErrors, c.key);
+  }
+
+  /**
+   * Records why a flush started and, per produce request in it, where its time
+   * went in the flush buffer (milliseconds by stage, broker/produce_pipeline.ts).
+   */
+  flushStages(reason: string, requests: Record<string, number>[]): void {
+    bump(this.flushStarts, labels({ reason }));
+    for (const r of requests) {
+      for (const stage in r) {
+        let h = this.produceStages.get(stage);
+        if (!h) this.produceStages.set(stage, h = new Histogram(STAGE_BUCKETS));
+        h.observe(r[stage] / 1000);
+      }
+    }
   }
 
   /** Records one flush of the produce buffer. */
@@ -296,6 +348,19 @@ export class Metrics {
       "Time per flush: log store write plus meta store commit.",
     );
     histogramLines("skb_flush_duration_seconds", "", this.flushDuration);
+    head(
+      "skb_produce_stage_seconds",
+      "histogram",
+      "Produce requests' time in the flush buffer, by stage: linger, slot (waiting for a write slot), write, commit_wait, commit, total.",
+    );
+    for (const [stage, h] of this.produceStages) {
+      histogramLines("skb_produce_stage_seconds", labels({ stage }), h);
+    }
+    counterMap(
+      "skb_flush_starts_total",
+      "Flushes by why they started: bytes, linger, windows (every producer's window waiting), slot (a write slot freed), drain, immediate.",
+      this.flushStarts,
+    );
     single(
       "skb_flushed_batches_total",
       "counter",

@@ -72,6 +72,28 @@ interface Pending {
   resolve: (r: PartitionOutcomes) => void;
   /** The connection, when an idempotent producer on it waits for this answer. */
   window: object | null;
+  /** When it was appended (performance.now()). */
+  arrived: number;
+}
+
+/** Why a flush started. */
+export type FlushStart = "bytes" | "linger" | "windows" | "slot" | "drain" | "immediate";
+
+/**
+ * Where a produce request's time went in the broker, in milliseconds, from
+ * its append to its answer (`total`): `linger` until its flush was due (the
+ * linger, the flush size or the producers' windows), `slot` waiting for a
+ * write slot after that (all `maxInFlightFlushes` writing), `write` its
+ * flush's log store write, `commitWait` the earlier flushes' commits, and
+ * `commit` its flush's meta store commit.
+ */
+export interface RequestStages {
+  linger: number;
+  slot: number;
+  write: number;
+  commitWait: number;
+  commit: number;
+  total: number;
 }
 
 /** Tunables of the flush buffer. */
@@ -98,8 +120,15 @@ export class ProducePipeline {
   private readonly maxInFlight: number;
   /** Requests awaiting their answer, per idempotent producer connection. */
   private readonly waiting = new Map<object, number>();
+  /**
+   * When the buffered flush became due while every write slot was taken
+   * (performance.now()), else null: the time after it is waiting for a slot.
+   */
+  private dueSince: number | null = null;
   /** Called after every flush (metrics): bytes, batches, milliseconds, whether it failed. */
   onFlush: ((bytes: number, batches: number, ms: number, failed: boolean) => void) | null = null;
+  /** Called per flush with why it started, and per request with where its time went (metrics). */
+  onStages: ((start: FlushStart, requests: RequestStages[]) => void) | null = null;
 
   constructor(
     private readonly meta: MetaStore,
@@ -122,7 +151,7 @@ export class ProducePipeline {
     return new Promise((resolve) => {
       if (this.buffer.length === 0) this.bufferedSince = performance.now();
       if (window !== null) this.waiting.set(window, (this.waiting.get(window) ?? 0) + 1);
-      this.buffer.push({ parts, resolve, window });
+      this.buffer.push({ parts, resolve, window, arrived: performance.now() });
       for (const p of parts) for (const b of p.batches) this.bufferedBytes += b.bytes.length;
       this.schedule();
     });
@@ -139,46 +168,65 @@ export class ProducePipeline {
 
   private schedule(): void {
     if (this.buffer.length === 0) return;
-    // At the limit, the flush that ends next calls schedule() again.
-    if (this.inFlight.size >= this.maxInFlight) return;
+    const full = this.inFlight.size >= this.maxInFlight;
     if (this.bufferedBytes >= this.opts.flushBytes || this.draining) {
-      this.startFlush();
+      // At the limit, the flush that ends next calls schedule() again.
+      if (full) this.dueSince ??= performance.now();
+      else this.startFlush(this.draining ? "drain" : "bytes");
       return;
     }
     if (this.opts.lingerMs > 0) {
       // The linger counts from the oldest buffered batch's arrival, even while
       // earlier flushes are still writing.
       const left = this.bufferedSince + this.opts.lingerMs - performance.now();
-      if (left <= 0 || this.windowsFull()) this.startFlush();
-      else this.timer ??= setTimeout(() => this.startFlush(), left);
-    } else if (!this.scheduled) {
+      if (left <= 0 || this.windowsFull()) {
+        if (full) this.dueSince ??= performance.now();
+        else this.startFlush(this.dueSince !== null ? "slot" : left <= 0 ? "linger" : "windows");
+      } else if (!full) this.timer ??= setTimeout(() => this.startFlush("linger"), left);
+    } else if (!this.scheduled && !full) {
       // Let the requests already read from sockets join this flush.
       this.scheduled = true;
       // setImmediate, not setTimeout(0): Deno clamps a chained timeout to ~2 ms,
       // which cost every flush that much latency (bench: EndToEndLatency p50 3.7 -> 1.1 ms).
-      setImmediate(() => this.startFlush());
-    }
+      setImmediate(() => this.startFlush("immediate"));
+    } else if (full) this.dueSince ??= performance.now();
   }
 
-  private startFlush(): void {
+  private startFlush(why: FlushStart): void {
     this.scheduled = false;
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.inFlight.size >= this.maxInFlight || this.buffer.length === 0) return;
+    if (this.buffer.length === 0) return;
+    const now = performance.now();
+    if (this.inFlight.size >= this.maxInFlight) {
+      this.dueSince ??= now;
+      return;
+    }
+    // The moment this flush could have started had a slot been free.
+    const due = Math.min(
+      now,
+      this.dueSince ?? now,
+      this.opts.lingerMs > 0 ? this.bufferedSince + this.opts.lingerMs : this.bufferedSince,
+    );
+    this.dueSince = null;
     const batch = this.buffer;
     this.buffer = [];
     this.bufferedBytes = 0;
-    const flushing: Promise<void> = this.flush(batch).finally(() => {
+    const flushing: Promise<void> = this.flush(batch, why, due, now).finally(() => {
       this.inFlight.delete(flushing);
       this.schedule();
     });
     this.inFlight.add(flushing);
   }
 
-  private async flush(pending: Pending[]): Promise<void> {
-    const started = performance.now();
+  private async flush(
+    pending: Pending[],
+    why: FlushStart,
+    due: number,
+    started: number,
+  ): Promise<void> {
     // One time for the whole flush: the log append time of its LogAppendTime batches.
     const appendTime = Date.now();
     const chunks: Uint8Array[] = [];
@@ -218,11 +266,17 @@ export class ProducePipeline {
     this.commitTail = new Promise((resolve) => (committed = resolve));
     let results: CommitResult[] | null = null;
     let failure: { code: number; message: string } | null = null;
+    let written = started;
+    let commitStarted = started;
+    let commitEnded = started;
     try {
       const blob = await this.logStore.write(chunks);
+      written = commitStarted = commitEnded = performance.now();
       await previousCommit;
+      commitStarted = commitEnded = performance.now();
       try {
         results = await this.meta.commitBatches(blob, entries);
+        commitEnded = performance.now();
       } catch (e) {
         // The outcome is unknown; an idempotent producer's retry is deduplicated.
         failure = {
@@ -299,7 +353,24 @@ export class ProducePipeline {
       p.resolve(outcomes);
     }
     for (const k of touched) this.waiter.wake(k);
-    this.onFlush?.(position, entries.length, performance.now() - started, failure !== null);
+    const ended = performance.now();
+    this.onFlush?.(position, entries.length, ended - started, failure !== null);
+    if (this.onStages) {
+      this.onStages(
+        why,
+        pending.map((p) => {
+          const linger = Math.max(0, Math.min(started, due) - p.arrived);
+          return {
+            linger,
+            slot: started - p.arrived - linger,
+            write: written - started,
+            commitWait: commitStarted - written,
+            commit: commitEnded - commitStarted,
+            total: ended - p.arrived,
+          };
+        }),
+      );
+    }
   }
 
   /** Flushes what is buffered and waits for every flush to end. */
