@@ -12,6 +12,16 @@
  * standard AWS environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN), else from the SDK's default chain (profiles, roles).
  *
+ * Reads go by aligned blocks of an object (`readBlockBytes`, 1 MiB by
+ * default): the reads asked for together (a fetch asks for all its ranges at
+ * once) that fall in neighbouring blocks of one object are served by one
+ * ranged GET, which also reads ahead as many bytes as the read itself asked
+ * for (the next fetch of a consumer catching up asks for the bytes that
+ * follow). Blocks stay in a small LRU (`readCacheBytes`), so the partitions of
+ * a flush's object, read one after the other, cost one GET; a block being read
+ * is shared by every read that needs it. Stored bytes never change, so a
+ * cached block is never stale.
+ *
  * Object keys are `<prefix>/<15-digit ms>-<16 hex>`; the blob key a flush returns
  * is the part after the prefix. The sweep touches nothing else under the prefix.
  *
@@ -61,10 +71,40 @@ export interface S3Options {
   connectTimeoutMs?: number;
   /** Attempts per request, retries included (the SDK's default is 3). */
   maxAttempts?: number;
+  /** Reads go by aligned blocks of this many bytes (default 1 MiB). */
+  readBlockBytes?: number;
+  /** Bytes of blocks kept for later reads (default 32 MiB; 0 keeps none). */
+  readCacheBytes?: number;
+}
+
+/** What the store's reads cost (for tests and benchmarks). */
+export interface S3ReadStats {
+  /** Ranged GETs sent (retries by the SDK not counted). */
+  gets: number;
+  /** Bytes those GETs returned. */
+  getBytes: number;
+  /** Reads served without a GET of their own: from cached blocks or blocks another read was getting. */
+  shared: number;
 }
 
 /** The default of {@link S3Options.timeoutMs}. */
 export const DEFAULT_S3_TIMEOUT_MS = 10_000;
+/** The default of {@link S3Options.readBlockBytes}. */
+export const DEFAULT_S3_READ_BLOCK_BYTES = 1024 * 1024;
+/** The default of {@link S3Options.readCacheBytes}. */
+export const DEFAULT_S3_READ_CACHE_BYTES = 32 * 1024 * 1024;
+/** The most one GET asks for (neighbouring blocks and read-ahead together). */
+const MAX_GET_BYTES = 8 * 1024 * 1024;
+
+/** A block of an object being read or read. */
+interface Block {
+  /** Settles once the GET that carries it ends: the block's bytes (shorter at the object's end). */
+  bytes: Promise<Uint8Array>;
+  resolve: (b: Uint8Array) => void;
+  reject: (e: unknown) => void;
+  /** A read needs it (else it is read-ahead, which only joins a GET that some read needs). */
+  needed: boolean;
+}
 
 function env(name: string): string | undefined {
   try {
@@ -188,11 +228,27 @@ export class S3LogStore implements LogStore {
   private readonly timeoutMs: number;
   private client: Promise<{ sdk: Sdk; s3: S3Client }> | null = null;
   private closed = false;
+  private readonly blockBytes: number;
+  private readonly cacheBytes: number;
+  /** Blocks read, least recently used first, by `blob/index`, with their bytes counted in cachedBytes. */
+  private readonly cached = new Map<string, Uint8Array>();
+  private cachedBytes = 0;
+  /** Blocks being read, by `blob/index`. */
+  private readonly reading = new Map<string, Block>();
+  /** Blocks asked for since the last GETs went out, by blob, to be read together. */
+  private queued = new Map<string, Map<number, Block>>();
+  private getsScheduled = false;
+  readonly readStats: S3ReadStats = { gets: 0, getBytes: 0, shared: 0 };
 
   constructor(url: string, options: S3Options = {}) {
     this.opts = parseS3Url(url);
     this.options = options;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
+    this.blockBytes = options.readBlockBytes ?? DEFAULT_S3_READ_BLOCK_BYTES;
+    if (!Number.isSafeInteger(this.blockBytes) || this.blockBytes < 1) {
+      throw new Error(`S3 readBlockBytes ${this.blockBytes} must be a positive integer`);
+    }
+    this.cacheBytes = Math.max(0, options.readCacheBytes ?? DEFAULT_S3_READ_CACHE_BYTES);
   }
 
   /** The SDK is imported on first use: it takes about a second to load. */
@@ -278,6 +334,8 @@ export class S3LogStore implements LogStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.cached.clear();
+    this.cachedBytes = 0;
     const c = this.client;
     this.client = null;
     if (c) (await c.catch(() => null))?.s3.destroy();
@@ -336,9 +394,173 @@ export class S3LogStore implements LogStore {
 
   async read(blob: string, position: number, length: number): Promise<Uint8Array> {
     if (!BLOB.test(blob)) throw new Error(`Blob ${JSON.stringify(blob)} is not an S3 log blob`);
-    if (length === 0) return new Uint8Array(0);
-    const { sdk, s3 } = await this.connection();
+    if (!Number.isSafeInteger(position) || position < 0 || !Number.isSafeInteger(length)) {
+      throw new Error(`No bytes ${position}+${length} in blob ${blob}`);
+    }
+    if (length <= 0) return new Uint8Array(0);
+    const w = this.blockBytes;
+    const first = Math.floor(position / w);
+    const last = Math.floor((position + length - 1) / w);
+    // Read-ahead: as many bytes again as this read asks for, within one GET's limit.
+    const ahead = Math.min(last + Math.ceil(length / w), first + Math.floor(MAX_GET_BYTES / w) - 1);
+    const blocks: Promise<Uint8Array>[] = [];
+    let own = false;
+    for (let i = first; i <= Math.max(last, ahead); i++) {
+      const needed = i <= last;
+      const hit = this.block(blob, i, needed);
+      if (hit.queued && needed) own = true;
+      if (needed) blocks.push(hit.bytes);
+    }
+    if (!own) this.readStats.shared++;
+    const parts = await Promise.all(blocks);
+    const end = position + length;
+    // Only the object's last block is short.
+    for (let k = 0; k < parts.length - 1; k++) {
+      if (parts[k].length < w) {
+        throw this.endsBefore(blob, position, length, (first + k) * w + parts[k].length);
+      }
+    }
+    const lastEnd = last * w + parts[parts.length - 1].length;
+    if (lastEnd < end) throw this.endsBefore(blob, position, length, lastEnd);
+    if (parts.length === 1) return parts[0].subarray(position - first * w, end - first * w);
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (let k = 0; k < parts.length; k++) {
+      const from = k === 0 ? position - first * w : 0;
+      const to = k === parts.length - 1 ? end - last * w : parts[k].length;
+      out.set(parts[k].subarray(from, to), at);
+      at += to - from;
+    }
+    return out;
+  }
+
+  private endsBefore(blob: string, position: number, length: number, size: number): Error {
+    return new Error(
+      `Blob ${blob} ends before byte ${position + length} (got ${
+        Math.max(0, size - position)
+      } of ${length} bytes)`,
+    );
+  }
+
+  /**
+   * Block `index` of `blob`: cached, being read, or queued for the GETs that
+   * go out once the current task's reads are all asked for.
+   */
+  private block(
+    blob: string,
+    index: number,
+    needed: boolean,
+  ): { bytes: Promise<Uint8Array>; queued: boolean } {
+    const key = `${blob}/${index}`;
+    const hit = this.cached.get(key);
+    if (hit) {
+      this.cached.delete(key);
+      this.cached.set(key, hit);
+      return { bytes: Promise.resolve(hit), queued: false };
+    }
+    const open = this.reading.get(key);
+    if (open) {
+      // A read-ahead block that a read now needs: it makes its GET worth sending.
+      if (needed && !open.needed) {
+        open.needed = true;
+        return { bytes: open.bytes, queued: this.queued.get(blob)?.get(index) === open };
+      }
+      return { bytes: open.bytes, queued: false };
+    }
+    let resolve!: (b: Uint8Array) => void;
+    let reject!: (e: unknown) => void;
+    const bytes = new Promise<Uint8Array>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A read-ahead block no read awaits must not fail unobserved.
+    bytes.catch(() => {});
+    const b: Block = { bytes, resolve, reject, needed };
+    this.reading.set(key, b);
+    let q = this.queued.get(blob);
+    if (!q) this.queued.set(blob, q = new Map());
+    q.set(index, b);
+    if (!this.getsScheduled) {
+      this.getsScheduled = true;
+      queueMicrotask(() => this.startGets());
+    }
+    return { bytes, queued: true };
+  }
+
+  /** Sends the queued blocks: one GET per run of neighbouring blocks of one object with a needed one. */
+  private startGets(): void {
+    this.getsScheduled = false;
+    const queued = this.queued;
+    this.queued = new Map();
+    const most = Math.max(1, Math.floor(MAX_GET_BYTES / this.blockBytes));
+    for (const [blob, blocks] of queued) {
+      const indexes = [...blocks.keys()].sort((a, b) => a - b);
+      let run: number[] = [];
+      const send = () => {
+        // A run of read-ahead alone is left out: no read waits for it.
+        if (run.some((i) => blocks.get(i)!.needed)) this.getRun(blob, run, blocks);
+        else for (const i of run) this.dropBlock(blob, i, blocks);
+        run = [];
+      };
+      for (const i of indexes) {
+        if (run.length > 0 && (i !== run[run.length - 1] + 1 || run.length >= most)) send();
+        run.push(i);
+      }
+      send();
+    }
+  }
+
+  /** A read-ahead block that goes with no GET: forgotten (a later read asks again). */
+  private dropBlock(blob: string, index: number, blocks: Map<number, Block>): void {
+    const b = blocks.get(index)!;
+    this.reading.delete(`${blob}/${index}`);
+    b.reject(new Error("read-ahead block not read"));
+  }
+
+  private async getRun(blob: string, run: number[], blocks: Map<number, Block>): Promise<void> {
+    const w = this.blockBytes;
+    const from = run[0] * w;
+    const length = run.length * w;
+    const settle = (f: (b: Block, k: number) => void) => {
+      run.forEach((i, k) => {
+        this.reading.delete(`${blob}/${i}`);
+        f(blocks.get(i)!, k);
+      });
+    };
     let bytes: Uint8Array;
+    try {
+      bytes = await this.get(blob, from, length);
+    } catch (e) {
+      settle((b) => b.reject(e));
+      return;
+    }
+    this.readStats.gets++;
+    this.readStats.getBytes += bytes.length;
+    settle((b, k) => {
+      const part = bytes.subarray(
+        Math.min(bytes.length, k * w),
+        Math.min(bytes.length, (k + 1) * w),
+      );
+      this.remember(`${blob}/${run[k]}`, part);
+      b.resolve(part);
+    });
+  }
+
+  private remember(key: string, part: Uint8Array): void {
+    // An empty block (past the object's end) is not kept: only bytes bound the cache.
+    if (this.cacheBytes <= 0 || part.length === 0 || part.length > this.cacheBytes) return;
+    this.cached.set(key, part);
+    this.cachedBytes += part.length;
+    while (this.cachedBytes > this.cacheBytes) {
+      const [oldKey, old] = this.cached.entries().next().value!;
+      this.cached.delete(oldKey);
+      this.cachedBytes -= old.length;
+    }
+  }
+
+  /** One ranged GET: up to `length` bytes at `position` (fewer where the object ends). */
+  private async get(blob: string, position: number, length: number): Promise<Uint8Array> {
+    const { sdk, s3 } = await this.connection();
     const deadline = new Deadline(this.timeoutMs);
     try {
       const out = await s3.send(
@@ -351,7 +573,7 @@ export class S3LogStore implements LogStore {
       );
       // The deadline covers the body too; a body left unread when it passes is dropped.
       const reading = out.Body!.transformToByteArray();
-      bytes = await deadline.race(reading).catch((e) => {
+      return await deadline.race(reading).catch((e) => {
         reading.catch(() => {});
         (out.Body as { destroy?: () => void }).destroy?.();
         throw e;
@@ -361,14 +583,6 @@ export class S3LogStore implements LogStore {
     } finally {
       deadline.clear();
     }
-    if (bytes.length !== length) {
-      throw new Error(
-        `Blob ${blob} ends before byte ${
-          position + length
-        } (got ${bytes.length} of ${length} bytes)`,
-      );
-    }
-    return bytes;
   }
 
   async sweep(referenced: Set<string>, graceMs: number): Promise<number> {

@@ -178,3 +178,86 @@ Deno.test("s3 log store: errors and unanswered requests fail within the timeout,
     await store.close();
   }
 });
+
+Deno.test("s3 log store: reads asked for together share ranged GETs, with read-ahead and a block cache", async () => {
+  await using s3 = await startS3Server();
+  await s3.createBucket("skb-coalesce");
+  const url = s3.url("skb-coalesce", "c");
+  // A flush's object: six partitions' batches back to back, 10,000 bytes each.
+  const chunks = Array.from({ length: 6 }, (_, i) => new Uint8Array(10_000).fill(i + 1));
+  const writer = new S3LogStore(url, { credentials: s3.credentials });
+  const blob = await writer.write(chunks);
+  const small = await writer.write([new Uint8Array([1, 2, 3])]);
+  await writer.close();
+  const expect = (i: number, from: number, length: number, got: Uint8Array) => {
+    assert.equal(got.length, length);
+    assert.ok(got.every((b) => b === i + 1), `bytes of chunk ${i} at ${from}`);
+  };
+
+  // Default blocks (1 MiB): a fetch's six ranges of one object cost one GET,
+  // and the same ranges read again later cost none.
+  const store = new S3LogStore(url, { credentials: s3.credentials });
+  try {
+    const got = await Promise.all(chunks.map((_, i) => store.read(blob, i * 10_000, 10_000)));
+    got.forEach((g, i) => expect(i, i * 10_000, 10_000, g));
+    assert.equal(store.readStats.gets, 1);
+    assert.equal(store.readStats.getBytes, 60_000, "the GET returned the object, no more");
+    for (let i = 5; i >= 0; i--) {
+      expect(i, i * 10_000, 10_000, await store.read(blob, i * 10_000, 10_000));
+    }
+    assert.equal(store.readStats.gets, 1, "later reads of the object came from the block");
+    // Two objects are two GETs; a read past an object's end fails.
+    assert.deepEqual([...await store.read(small, 1, 2)], [2, 3]);
+    assert.equal(store.readStats.gets, 2);
+    await assert.rejects(() => store.read(small, 2, 5), /ends before byte 7/);
+    await assert.rejects(() => store.read(blob, 59_999, 2), /ends before byte 60001/);
+  } finally {
+    await store.close();
+  }
+
+  // Small blocks, no cache: neighbouring blocks asked for together are one GET,
+  // which reads ahead as many bytes as were asked for.
+  const bare = new S3LogStore(url, {
+    credentials: s3.credentials,
+    readBlockBytes: 4096,
+    readCacheBytes: 0,
+  });
+  try {
+    expect(0, 0, 4096, await bare.read(blob, 0, 4096));
+    assert.deepEqual([bare.readStats.gets, bare.readStats.getBytes], [1, 8192]);
+    // 5,000 bytes from 5,000 (blocks 1-2, read-ahead 3-4) and 6,000 from 10,000 (blocks 2-3,
+    // read-ahead 4-5) asked for together: one GET of blocks 1 to 5.
+    const [a, b] = await Promise.all([
+      bare.read(blob, 5_000, 5_000),
+      bare.read(blob, 10_000, 6_000),
+    ]);
+    expect(0, 5_000, 5_000, a);
+    expect(1, 10_000, 6_000, b);
+    assert.deepEqual([bare.readStats.gets, bare.readStats.getBytes], [2, 8192 + 5 * 4096]);
+    // Ranges of blocks far apart are separate GETs.
+    await Promise.all([bare.read(blob, 0, 10), bare.read(blob, 50_000, 10)]);
+    assert.equal(bare.readStats.gets, 4);
+  } finally {
+    await bare.close();
+  }
+
+  // A failed GET fails every read that shared it; a later read asks again.
+  const stopped = new S3LogStore(url, {
+    credentials: s3.credentials,
+    maxAttempts: 1,
+    connectTimeoutMs: 1000,
+    timeoutMs: 3000,
+  });
+  try {
+    await s3.stop();
+    const reads = [0, 1].map((i) => stopped.read(blob, i * 10_000, 10_000));
+    for (const r of reads) await assert.rejects(() => r);
+    await s3.start();
+    if (s3.kind === "moto") {
+      // moto forgets everything: the object is gone, so the read fails again, from the server.
+      await assert.rejects(() => stopped.read(blob, 0, 10), /NoSuchKey|HTTP 404|NoSuchBucket/);
+    } else expect(0, 0, 10, await stopped.read(blob, 0, 10));
+  } finally {
+    await stopped.close();
+  }
+});
