@@ -18,6 +18,7 @@ import {
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
+import { recordsSize } from "../protocol/writer.ts";
 import type { FetchRead, FetchWant, TopicLookup } from "../broker/partition_log.ts";
 import {
   type FetchContext,
@@ -60,7 +61,20 @@ export const fetch = defineHandler({
     const answers = reads.map(answerOf);
     return respond(context, partitions, reads, answers, sessions, useIds);
   },
+  responseBytes,
 });
+
+/** The record sets' bytes plus room for the fields around them (Handler.responseBytes). */
+function responseBytes(res: FetchResponse): number {
+  let n = 256;
+  for (const t of res.responses) {
+    n += 64 + t.topic.length * 3;
+    for (const p of t.partitions) {
+      n += 96 + 16 * (p.abortedTransactions?.length ?? 0) + recordsSize(p.records);
+    }
+  }
+  return n;
+}
 
 /** The partitions a request names, in its order, as a session would hold them. */
 function requestPartitions(req: FetchRequest, useIds: boolean): SessionPartition[] {

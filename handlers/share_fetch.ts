@@ -15,10 +15,12 @@
 
 import {
   SHARE_FETCH_API,
+  type ShareFetchResponse,
   type ShareFetchResponsePartition,
   type ShareFetchResponseTopic,
 } from "../protocol/generated/mod.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { recordsSize } from "../protocol/writer.ts";
 import { partitionKey } from "../broker/waiter.ts";
 import { shareServiceFor } from "../broker/share_service.ts";
 import { AckType, type Acquired } from "../broker/share_partition_state.ts";
@@ -256,4 +258,17 @@ export const shareFetch = defineHandler({
     }
     return answer(ErrorCode.NONE, null, [...topics.values()], settings.lockDurationMs);
   },
+  responseBytes,
 });
+
+/** The record sets' bytes plus room for the fields around them (Handler.responseBytes). */
+function responseBytes(res: ShareFetchResponse): number {
+  let n = 256 + (res.errorMessage?.length ?? 0) * 3;
+  for (const t of res.responses) {
+    n += 32;
+    for (const p of t.partitions) {
+      n += 96 + 20 * p.acquiredRecords.length + recordsSize(p.records);
+    }
+  }
+  return n;
+}

@@ -56,6 +56,13 @@ export interface Handler<Req = unknown, Resp = unknown> {
   maxVersion: number;
   /** Returns the response, or null when none is sent (Produce with acks=0). */
   handle(request: Req, ctx: RequestContext): Promise<Resp | null>;
+  /**
+   * About how many bytes the response's frame takes, for answers that carry
+   * record sets: the frame is then allocated once at that size rather than
+   * grown by doubling (a 1 MiB Fetch answer would otherwise be copied into
+   * a 2 MiB buffer). An estimate: the frame still grows if it is short.
+   */
+  responseBytes?(response: Resp): number;
 }
 
 /** Declares a handler with its types inferred from the codec. */

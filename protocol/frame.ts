@@ -10,6 +10,7 @@
 
 import { Reader } from "./reader.ts";
 import { Writer } from "./writer.ts";
+import { FRAME_POOL, POOLED_MIN_BYTES } from "./frame_pool.ts";
 import { encodeRequestHeader, encodeResponseHeader, type RequestHeader } from "./header.ts";
 
 /** Bytes of the size prefix. */
@@ -50,8 +51,14 @@ export function responseHeaderFlexible(api: FramedApi, version: number): boolean
 }
 
 /** A whole frame, size prefix included: `body` writes what follows the header. */
-function frame(header: (w: Writer) => void, body: (w: Writer) => void): Uint8Array {
-  const w = new Writer(256);
+function frame(
+  header: (w: Writer) => void,
+  body: (w: Writer) => void,
+  sizeHint = 256,
+): Uint8Array {
+  const w = sizeHint >= POOLED_MIN_BYTES
+    ? new Writer(0, FRAME_POOL.take(sizeHint))
+    : new Writer(Math.max(64, sizeHint));
   const sizeAt = w.reserveInt32();
   header(w);
   body(w);
@@ -74,13 +81,15 @@ export function encodeRequestFrame<Req>(
 /**
  * Encodes a response frame. `flexibleHeader` defaults to what the API and
  * version call for; ApiVersions' KIP-511 fallback passes false explicitly.
+ * `sizeHint` is the frame's expected size in bytes (Handler.responseBytes).
  */
 export function encodeResponseFrame(
   correlationId: number,
   flexibleHeader: boolean,
   body: (w: Writer) => void,
+  sizeHint?: number,
 ): Uint8Array {
-  return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body);
+  return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body, sizeHint);
 }
 
 /** A frame given its size prefix. */

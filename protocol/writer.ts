@@ -14,9 +14,10 @@ export class Writer {
   view: DataView;
   pos = 0;
 
-  constructor(initialSize = 1024) {
-    this.buf = new Uint8Array(initialSize);
-    this.view = new DataView(this.buf.buffer);
+  /** `buf`, when given, is written from its start (a pooled frame buffer, protocol/frame_pool.ts). */
+  constructor(initialSize = 1024, buf?: Uint8Array) {
+    this.buf = buf ?? new Uint8Array(initialSize);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** Makes room for n more bytes and returns where they start. */

@@ -19,6 +19,7 @@ import {
   FramingError,
   responseHeaderFlexible,
 } from "../protocol/frame.ts";
+import { FRAME_POOL } from "../protocol/frame_pool.ts";
 import type { BrokerContext } from "../broker/context.ts";
 import type { ConnectionInfo, Handler, RequestContext } from "../handlers/types.ts";
 import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.ts";
@@ -248,6 +249,8 @@ export async function serveConnection(
         for (const out of writes) {
           writingSince = performance.now();
           await writeAll(conn, out, () => (writingSince = performance.now()));
+          // Written: a large answer's buffer goes back for the next one (protocol/frame_pool.ts).
+          FRAME_POOL.give(out);
           lastActive = performance.now();
           broker.metrics.bytesOut += out.length;
         }
@@ -605,6 +608,7 @@ async function handleFrame(
     header.correlationId,
     responseHeaderFlexible(handler.api, version),
     (w) => (handler as Handler).api.encodeResponse(w, response, version),
+    handler.responseBytes?.(response),
   );
 }
 
