@@ -16,7 +16,9 @@
  *   6p x 3       three ProducerPerformance at once, 70k records of 1 KiB each, 6 partitions
  *   consume      ConsumerPerformance from the beginning of the 1 KiB topic (needs consumer
  *                groups; "n/a" with the reason when the broker lacks them), and librdkafka
- *                reading the same topic by assignment (no group)
+ *                reading the same topic by assignment (no group); both again with 8 MiB
+ *                per partition (max.partition.fetch.bytes), both on the 6-partition topic
+ *                at both sizes, and three of each in one consumer group on it
  *   rdkafka      librdkafka producer, 1 KiB x 200k and 100 B x 500k, acks=all, linger.ms=5
  *   5 MB/s       ProducerPerformance --throughput 5120 (1 KiB records: 5 MiB/s) for 20 s;
  *                meanwhile a librdkafka consumer measures end-to-end latency (arrival minus
@@ -225,6 +227,10 @@ async function runTarget(
     if (created.code !== 0) throw new Error(`creating topics failed:\n${tail(created.stderr)}`);
 
     const producerProps = ["--command-property", "acks=all", "linger.ms=5"];
+    // Record bytes (values) the workloads wrote, all kept by the broker: what the memory
+    // stores must hold at least (issue 15 bounds their peak RSS by this plus 150 MiB).
+    let heldBytes = 0;
+    const wrote = (records: number, size: number) => (heldBytes += records * size);
 
     // Warm-up, not measured: the JVM's JIT (Kafka), V8's (ours), the page cache, the clients.
     log(`warm-up: ProducerPerformance ${n(20_000, opts.scale)} x 1024 B (not measured)`);
@@ -242,6 +248,7 @@ async function runTarget(
       ...producerProps,
     ], 120_000).done;
     if (!parseProducerPerf(warm.stdout)) notes.push(`warm-up failed: ${reason(warm)}`);
+    else wrote(n(20_000, opts.scale), 1024);
     const perf = async (key: string, w: string, records: number, size: number) => {
       log(`ProducerPerformance ${records} x ${size} B (load ${loadAverage()})`);
       const c0 = cpu();
@@ -264,6 +271,7 @@ async function runTarget(
         notes.push(`${key}: ProducerPerformance failed: ${reason(r)}`);
         return;
       }
+      wrote(records, size);
       Object.assign(f, {
         [`${key}.mb`]: p.mbPerS,
         [`${key}.rps`]: p.recordsPerS,
@@ -299,6 +307,7 @@ async function runTarget(
       const ps = rs.map((r) => parseProducerPerf(r.stdout));
       if (ps.every((p) => p !== null)) {
         const all = ps as ProducerPerfResult[];
+        wrote(3 * each, 1024);
         f["w3.mb"] = all.reduce((s, p) => s + p.mbPerS, 0);
         f["w3.rps"] = all.reduce((s, p) => s + p.recordsPerS, 0);
         f["w3.p50"] = Math.max(...all.map((p) => p.p50));
@@ -311,48 +320,116 @@ async function runTarget(
     }
 
     if (opts.workloads.has("consume") && opts.workloads.has("produce")) {
-      const records = n(200_000, opts.scale);
-      log(`ConsumerPerformance ${records} from the beginning (load ${loadAverage()})`);
-      let c0 = cpu();
-      const r = await javaTool("ConsumerPerformance", [
-        "--bootstrap-server",
-        B,
-        "--topic",
-        topic("w1"),
-        "--num-records",
-        String(records),
-        "--timeout",
-        "15000",
-        "--group",
-        `bench-${id}`,
-      ], 120_000).done;
-      const c = parseConsumerPerf(r.stdout);
-      if (c && c.recordsPerS > 0) {
-        f["c1.mb"] = c.mbPerS;
-        f["c1.rps"] = c.recordsPerS;
-        f["c1.join"] = c.joinMs;
-        f["c1.cpu"] = cpu() - c0;
-      } else notes.push(`consume: ConsumerPerformance failed: ${reason(r)}`);
+      // Issue 15's consume rows: 1 and 6 partitions, the clients' default fetch sizes
+      // (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB in both) and 8 MiB per
+      // partition, and three consumers in one group. The 1-partition topic is w1, the
+      // 6-partition one w3 (what the three producers wrote).
+      const w1Records = n(200_000, opts.scale);
+      const w3Records = 3 * n(70_000, opts.scale);
+      const big = ["max.partition.fetch.bytes=8388608", "fetch.max.bytes=52428800"];
+      const consumerPerf = (w: string, records: number, props: string[], group: string) =>
+        javaTool("ConsumerPerformance", [
+          "--bootstrap-server",
+          B,
+          "--topic",
+          topic(w),
+          "--num-records",
+          String(records),
+          "--timeout",
+          "15000",
+          "--group",
+          group,
+          ...props.flatMap((p) => ["--command-property", p]),
+        ], 120_000).done;
+      const rdConsume = (w: string, records: number, props: string[], group?: string) =>
+        rdkafka([
+          "consume",
+          "--bootstrap",
+          B,
+          "--topic",
+          topic(w),
+          "--num-records",
+          String(records),
+          "--timeout-s",
+          "90",
+          ...(group ? ["--group", group] : []),
+          ...props.flatMap((p) => ["--consumer-property", p]),
+        ], 120_000).done;
+      const javaRows: [string, string, number, string[]][] = [
+        ["c1", "w1", w1Records, []],
+        ["c1b", "w1", w1Records, big],
+        ["c6", "w3", w3Records, []],
+        ["c6b", "w3", w3Records, big],
+      ];
+      for (const [key, w, records, props] of javaRows) {
+        log(
+          `ConsumerPerformance ${key}: ${records} of ${w} ${
+            props.join(" ")
+          } (load ${loadAverage()})`,
+        );
+        const c0 = cpu();
+        const r = await consumerPerf(w, records, props, `bench-${key}-${id}`);
+        const c = parseConsumerPerf(r.stdout);
+        if (c && c.recordsPerS > 0) {
+          f[`${key}.mb`] = c.mbPerS;
+          f[`${key}.rps`] = c.recordsPerS;
+          f[`${key}.join`] = c.joinMs;
+          f[`${key}.cpu`] = cpu() - c0;
+        } else notes.push(`${key}: ConsumerPerformance failed: ${reason(r)}`);
+      }
+      {
+        // Three in one group, each reading a third: when one has its share it leaves
+        // and its partitions go to the others. The figure sums their fetch-time rates.
+        const each = Math.floor(w3Records / 3);
+        log(`3 x ConsumerPerformance in one group, ${each} each of w3 (load ${loadAverage()})`);
+        const c0 = cpu();
+        const group = `bench-g3-${id}`;
+        const rs = await Promise.all([0, 1, 2].map(() => consumerPerf("w3", each, [], group)));
+        const cs = rs.map((r) => parseConsumerPerf(r.stdout));
+        if (cs.every((c) => c !== null && c.recordsPerS > 0)) {
+          f["cg.mb"] = cs.reduce((t, c) => t + c!.mbPerS, 0);
+          f["cg.rps"] = cs.reduce((t, c) => t + c!.recordsPerS, 0);
+          f["cg.cpu"] = cpu() - c0;
+        } else notes.push(`cg: ConsumerPerformance failed: ${reason(rs[cs.findIndex((c) => !c)])}`);
+      }
 
-      log(`librdkafka consume ${records} by assignment (load ${loadAverage()})`);
-      c0 = cpu();
-      const rr = await rdkafka([
-        "consume",
-        "--bootstrap",
-        B,
-        "--topic",
-        topic("w1"),
-        "--num-records",
-        String(records),
-        "--timeout-s",
-        "90",
-      ], 120_000).done;
-      const j = parseJson(rr.stdout);
-      if (j && j.records === records) {
-        f["c2.mb"] = j.mb_per_s;
-        f["c2.rps"] = j.records_per_s;
-        f["c2.cpu"] = cpu() - c0;
-      } else notes.push(`consume: librdkafka read ${j?.records ?? 0}/${records}: ${reason(rr)}`);
+      const rdRows: [string, string, number, string[]][] = [
+        ["c2", "w1", w1Records, []],
+        ["c2b", "w1", w1Records, big],
+        ["c26", "w3", w3Records, []],
+        ["c26b", "w3", w3Records, big],
+      ];
+      for (const [key, w, records, props] of rdRows) {
+        log(
+          `librdkafka consume ${key}: ${records} of ${w} ${
+            props.join(" ")
+          } (load ${loadAverage()})`,
+        );
+        const c0 = cpu();
+        const rr = await rdConsume(w, records, props);
+        const j = parseJson(rr.stdout);
+        if (j && j.records === records) {
+          f[`${key}.mb`] = j.mb_per_s;
+          f[`${key}.rps`] = j.records_per_s;
+          f[`${key}.cpu`] = cpu() - c0;
+        } else notes.push(`${key}: librdkafka read ${j?.records ?? 0}/${records}: ${reason(rr)}`);
+      }
+      {
+        const each = Math.floor(w3Records / 3);
+        log(`3 x librdkafka consumers in one group, ${each} each of w3 (load ${loadAverage()})`);
+        const c0 = cpu();
+        const group = `bench-rg3-${id}`;
+        const rs = await Promise.all([0, 1, 2].map(() => rdConsume("w3", each, [], group)));
+        const js = rs.map((r) => parseJson(r.stdout));
+        if (js.every((j) => j && j.records === each)) {
+          f["c2g.mb"] = js.reduce((t, j) => t + j!.mb_per_s, 0);
+          f["c2g.rps"] = js.reduce((t, j) => t + j!.records_per_s, 0);
+          f["c2g.cpu"] = cpu() - c0;
+        } else {
+          const i = js.findIndex((j) => !j || j.records !== each);
+          notes.push(`c2g: librdkafka read ${js[i]?.records ?? 0}/${each}: ${reason(rs[i])}`);
+        }
+      }
     }
 
     if (opts.workloads.has("rdkafka")) {
@@ -387,6 +464,7 @@ async function runTarget(
         f[`${key}.cpu`] = cpu() - c0;
         const j = parseJson(r.stdout);
         if (j && j.records === count) {
+          wrote(count, size);
           Object.assign(f, {
             [`${key}.mb`]: j.mb_per_s,
             [`${key}.rps`]: j.records_per_s,
@@ -449,6 +527,7 @@ async function runTarget(
       f["e.cpu"] = cpu() - c0;
       const p = parseProducerPerf(pr.stdout);
       if (p) {
+        wrote(records, 1024);
         Object.assign(f, {
           "e.mb": p.mbPerS,
           "e.rps": p.recordsPerS,
@@ -471,6 +550,8 @@ async function runTarget(
     broker.stats.sample();
     f["mem.hwm"] = broker.stats.hwmKiB / 1024;
     f["mem.peak"] = broker.stats.peakRssKiB / 1024;
+    f["mem.held"] = heldBytes / (1024 * 1024);
+    f["mem.over"] = f["mem.hwm"] - f["mem.held"];
     f["load"] = loads.length ? loads.reduce((a, b) => a + b, 0) / loads.length : null;
     return { figures: f, notes, seconds: (performance.now() - t0) / 1000 };
   }
@@ -527,9 +608,25 @@ const ROWS: [string, string][] = [
   ["c1.rps", "consume from beginning (ConsumerPerformance, fetch time): records/s"],
   ["c1.join", "consume from beginning (ConsumerPerformance): group join ms"],
   ["c1.cpu", "consume from beginning (ConsumerPerformance): broker CPU s"],
+  ["c1b.mb", "consume, 8 MiB per partition (ConsumerPerformance, fetch time): MB/s"],
+  ["c1b.cpu", "consume, 8 MiB per partition (ConsumerPerformance): broker CPU s"],
+  ["c6.mb", "consume 6 partitions (ConsumerPerformance, fetch time): MB/s"],
+  ["c6.cpu", "consume 6 partitions (ConsumerPerformance): broker CPU s"],
+  ["c6b.mb", "consume 6 partitions, 8 MiB per partition (ConsumerPerformance): MB/s"],
+  ["c6b.cpu", "consume 6 partitions, 8 MiB per partition (ConsumerPerformance): broker CPU s"],
+  ["cg.mb", "consume 6 partitions, 3 consumers in one group (ConsumerPerformance): MB/s (sum)"],
+  ["cg.cpu", "consume 6 partitions, 3 consumers in one group (ConsumerPerformance): broker CPU s"],
   ["c2.mb", "consume from beginning (librdkafka, assign): MB/s"],
   ["c2.rps", "consume from beginning (librdkafka, assign): records/s"],
   ["c2.cpu", "consume from beginning (librdkafka): broker CPU s"],
+  ["c2b.mb", "consume, 8 MiB per partition (librdkafka, assign): MB/s"],
+  ["c2b.cpu", "consume, 8 MiB per partition (librdkafka): broker CPU s"],
+  ["c26.mb", "consume 6 partitions (librdkafka, assign): MB/s"],
+  ["c26.cpu", "consume 6 partitions (librdkafka): broker CPU s"],
+  ["c26b.mb", "consume 6 partitions, 8 MiB per partition (librdkafka, assign): MB/s"],
+  ["c26b.cpu", "consume 6 partitions, 8 MiB per partition (librdkafka): broker CPU s"],
+  ["c2g.mb", "consume 6 partitions, 3 consumers in one group (librdkafka): MB/s (sum)"],
+  ["c2g.cpu", "consume 6 partitions, 3 consumers in one group (librdkafka): broker CPU s"],
   ["r1.mb", "librdkafka produce 1 KiB: MB/s"],
   ["r1.rps", "librdkafka produce 1 KiB: records/s"],
   ["r1.p50", "librdkafka produce 1 KiB: p50 ms"],
@@ -555,6 +652,8 @@ const ROWS: [string, string][] = [
   ["e.cpu", "fixed 5 MB/s: broker CPU s"],
   ["mem.hwm", "broker peak resident memory MiB (VmHWM)"],
   ["mem.peak", "broker peak VmRSS MiB (sampled every 200 ms)"],
+  ["mem.held", "record bytes the workloads wrote (all kept) MiB"],
+  ["mem.over", "broker peak resident memory above the record bytes kept MiB"],
   ["load", "machine load average during the run (1 min, mean; 2 would fill 2 CPUs)"],
 ];
 

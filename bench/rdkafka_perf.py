@@ -17,7 +17,9 @@ used (cpu_s, librdkafka's threads included).
            until that wall-clock time, so several producers start together
   consume  --bootstrap B --topic T --num-records N [--timeout-s 120]
            reads every partition from the beginning by assignment (no group),
-           until N records arrived
+           until N records arrived; with --group G it subscribes as a member of
+           consumer group G instead (its time starts at its first record);
+           --consumer-property name=value (repeatable) sets librdkafka options
   e2e      --bootstrap B --topic T --num-records N [--timeout-s 120]
            like consume, started before a producer writes T; the latency of a
            record is its arrival time minus its CreateTime (both wall clock, ms
@@ -86,6 +88,7 @@ def produce(args):
         "enable.idempotence": True,
         "queue.buffering.max.messages": 200000,
         "queue.buffering.max.kbytes": 262144,
+        **properties(args.producer_property),
     })
     payload = bytes((65 + i % 26) for i in range(args.record_size))
     latencies = []
@@ -145,13 +148,38 @@ def produce(args):
     return out
 
 
+def properties(pairs):
+    """--consumer-property / --producer-property name=value pairs, as librdkafka configuration."""
+    props = {}
+    for kv in pairs:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            raise SystemExit(f"property {kv!r}: expected name=value")
+        props[k] = v
+    return props
+
+
 def assigned_consumer(args):
+    if args.group:
+        # A member of a consumer group (classic protocol, librdkafka's default), reading from
+        # the start; offsets committed as it goes (the defaults) so a partition handed on in a
+        # rebalance continues where its last owner was.
+        consumer = Consumer({
+            "bootstrap.servers": args.bootstrap,
+            "group.id": args.group,
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": False,
+            **properties(args.consumer_property),
+        })
+        consumer.subscribe([args.topic])
+        return consumer
     consumer = Consumer({
         "bootstrap.servers": args.bootstrap,
         "group.id": "skb-bench-unused",  # required by the client; no group API is used
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "enable.partition.eof": False,
+        **properties(args.consumer_property),
     })
     md = consumer.list_topics(args.topic, timeout=30)
     partitions = sorted(md.topics[args.topic].partitions.keys())
@@ -193,7 +221,10 @@ def consume(args, e2e=False):
             if first is None:
                 first = last
     consumer.close()
-    elapsed = max(last - start, 1e-9)
+    # A group member's time starts at its first record, as ConsumerPerformance's fetch time
+    # leaves out the join; an assigned consumer's starts before its first fetch.
+    begin = first if args.group and first is not None else start
+    elapsed = max(last - begin, 1e-9)
     out = {
         "start_time": start_time,
         "end_time": start_time + elapsed,
@@ -221,6 +252,9 @@ def main():
     ap.add_argument("--linger-ms", type=float, default=5)
     ap.add_argument("--timeout-s", type=float, default=120)
     ap.add_argument("--throughput", type=float, default=-1, help="records/s; -1: unlimited")
+    ap.add_argument("--group", help="consume as a member of this consumer group (else: assign)")
+    ap.add_argument("--consumer-property", action="append", default=[], help="name=value")
+    ap.add_argument("--producer-property", action="append", default=[], help="name=value")
     ap.add_argument("--start-at", type=float, default=0, help="wall-clock start, epoch seconds")
     args = ap.parse_args()
     if args.mode != "create":
