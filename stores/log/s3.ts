@@ -2,7 +2,8 @@
  * `s3://` log store: one object per flush in an S3 bucket (or any
  * S3-compatible server: MinIO, R2, Tigris, moto...), through
  * `@aws-sdk/client-s3`. Objects are written with `If-None-Match: *`, so an
- * object is never overwritten; reads are ranged GETs; the sweep lists the
+ * object is never overwritten; reads are ranged GETs (sent with fetch,
+ * s3_http.ts); the sweep lists the
  * prefix and deletes objects no index entry points to once they are older than
  * the grace period.
  *
@@ -34,6 +35,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { LogStore } from "../types.ts";
 import { redactUrl } from "../redact.ts";
+import { GetSigner, objectUrl, rangedGet, type SigningCredentials } from "./s3_http.ts";
 
 /** Settings read from an `s3://` URL. */
 export interface S3UrlOptions {
@@ -239,6 +241,7 @@ export class S3LogStore implements LogStore {
   private queued = new Map<string, Map<number, Block>>();
   private getsScheduled = false;
   readonly readStats: S3ReadStats = { gets: 0, getBytes: 0, shared: 0 };
+  private readonly signer: GetSigner;
 
   constructor(url: string, options: S3Options = {}) {
     this.opts = parseS3Url(url);
@@ -249,6 +252,7 @@ export class S3LogStore implements LogStore {
       throw new Error(`S3 readBlockBytes ${this.blockBytes} must be a positive integer`);
     }
     this.cacheBytes = Math.max(0, options.readCacheBytes ?? DEFAULT_S3_READ_CACHE_BYTES);
+    this.signer = new GetSigner(this.opts.region);
   }
 
   /** The SDK is imported on first use: it takes about a second to load. */
@@ -558,25 +562,23 @@ export class S3LogStore implements LogStore {
     }
   }
 
-  /** One ranged GET: up to `length` bytes at `position` (fewer where the object ends). */
+  /**
+   * One ranged GET: up to `length` bytes at `position` (fewer where the object
+   * ends), with fetch (s3_http.ts) and the credentials the SDK resolved.
+   */
   private async get(blob: string, position: number, length: number): Promise<Uint8Array> {
-    const { sdk, s3 } = await this.connection();
+    const { s3 } = await this.connection();
     const deadline = new Deadline(this.timeoutMs);
     try {
-      const out = await s3.send(
-        new sdk.GetObjectCommand({
-          Bucket: this.opts.bucket,
-          Key: this.key(blob),
-          Range: `bytes=${position}-${position + length - 1}`,
-        }),
-        { abortSignal: deadline.signal },
-      );
-      // The deadline covers the body too; a body left unread when it passes is dropped.
-      const reading = out.Body!.transformToByteArray();
-      return await deadline.race(reading).catch((e) => {
-        reading.catch(() => {});
-        (out.Body as { destroy?: () => void }).destroy?.();
-        throw e;
+      return await rangedGet({
+        url: objectUrl(this.opts, this.key(blob)),
+        position,
+        length,
+        credentials: () => (s3.config.credentials as () => Promise<SigningCredentials>)(),
+        signer: this.signer,
+        signal: deadline.signal,
+        attempts: this.options.maxAttempts ?? 3,
+        attemptTimeoutMs: this.options.requestTimeoutMs ?? Math.ceil(this.timeoutMs / 2),
       });
     } catch (e) {
       throw this.failure(`GET ${this.key(blob)} bytes ${position}+${length}`, e, deadline);

@@ -195,8 +195,14 @@ Deno.test("s3 log store: reads asked for together share ranged GETs, with read-a
   };
 
   // Default blocks (1 MiB): a fetch's six ranges of one object cost one GET,
-  // and the same ranges read again later cost none.
-  const store = new S3LogStore(url, { credentials: s3.credentials });
+  // and the same ranges read again later cost none. The GETs are counted where
+  // they reach the server too, by a forwarding proxy in front of it.
+  await using proxy = await startFaultProxy(s3.endpoint);
+  const store = new S3LogStore(
+    url.replace(encodeURIComponent(s3.endpoint), encodeURIComponent(proxy.endpoint)),
+    { credentials: s3.credentials },
+  );
+  const served = () => proxy.requests.filter((r) => r.method === "GET").length;
   try {
     const got = await Promise.all(chunks.map((_, i) => store.read(blob, i * 10_000, 10_000)));
     got.forEach((g, i) => expect(i, i * 10_000, 10_000, g));
@@ -206,11 +212,13 @@ Deno.test("s3 log store: reads asked for together share ranged GETs, with read-a
       expect(i, i * 10_000, 10_000, await store.read(blob, i * 10_000, 10_000));
     }
     assert.equal(store.readStats.gets, 1, "later reads of the object came from the block");
+    assert.equal(served(), 1);
     // Two objects are two GETs; a read past an object's end fails.
     assert.deepEqual([...await store.read(small, 1, 2)], [2, 3]);
     assert.equal(store.readStats.gets, 2);
     await assert.rejects(() => store.read(small, 2, 5), /ends before byte 7/);
     await assert.rejects(() => store.read(blob, 59_999, 2), /ends before byte 60001/);
+    assert.equal(served(), store.readStats.gets);
   } finally {
     await store.close();
   }
