@@ -43,7 +43,8 @@
  * Flags: --scale 0.1, --out FILE, --pairs redis-s3,sqlite-file, --brokers 1,2,3,
  * --linger-ms N (every broker; default: the broker's own default), --rate MIB_PER_S,
  * --latency-seconds S, --micro-seconds S, --flush-sizes 1,10,50, --flushers 1,3, --skip-micro,
- * --repeat N, --port-base N (default 43092), --snapshot (run the brokers from a copy of the
+ * --repeat N, --port-base N (default 43092), --profile-catchup DIR (the catch-up broker runs
+ * under `deno run --cpu-prof`, its profile in DIR/catchup-PAIR-N; bench/profile_summary.ts), --snapshot (run the brokers from a copy of the
  * working tree taken at the start), --broker-src DIR (run main.ts from another copy, e.g. a
  * patched one, to compare).
  */
@@ -94,6 +95,8 @@ interface Options {
   lingerMs: number | null;
   rateMiB: number;
   latencySeconds: number;
+  /** --profile-catchup: the catch-up broker's CPU profile goes under this directory. */
+  profileDir: string | null;
 }
 
 function n(base: number, scale: number): number {
@@ -313,12 +316,14 @@ async function startBroker(
   stores: string[],
   env: Record<string, string>,
   lingerMs: number | null,
+  profileDir: string | null = null,
 ): Promise<Broker> {
   const running = start(
     Deno.execPath(),
     [
       "run",
       "-A",
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
       `${src}main.ts`,
       "--host",
       "127.0.0.1",
@@ -705,7 +710,14 @@ async function runConfig(
       // its caches, so every byte comes from the log store (the case of a consumer that
       // reconnects elsewhere, or a broker added to serve reads).
       log(`catch-up: ${delivered} records through a new broker`);
-      const fresh = await startBroker(src, freePort(port), stores, env, opts.lingerMs);
+      const fresh = await startBroker(
+        src,
+        freePort(port),
+        stores,
+        env,
+        opts.lingerMs,
+        opts.profileDir ? `${opts.profileDir}/catchup-${pair}-${count}` : null,
+      );
       brokers.push(fresh);
       const w2 = new CpuWindow(new Map([...pids, [`broker${count}`, fresh.running.child.pid]]));
       const c = await rdkafka([
@@ -1021,6 +1033,7 @@ async function main(): Promise<number> {
     "skip-micro": { type: "boolean", default: false },
     "port-base": { type: "string", default: "43092" },
     repeat: { type: "string", default: "3" },
+    "profile-catchup": { type: "string" },
   });
   if (!values) return 0;
   const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
@@ -1037,6 +1050,7 @@ async function main(): Promise<number> {
     lingerMs: values["linger-ms"] === undefined ? null : Number(values["linger-ms"]),
     rateMiB: Number(values.rate),
     latencySeconds: Math.max(3, Number(values["latency-seconds"]) * Math.min(1, scale * 2)),
+    profileDir: values["profile-catchup"] ?? null,
   };
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat must be 1 or more");
