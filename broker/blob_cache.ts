@@ -44,6 +44,11 @@ export class BlobCache {
     return data;
   }
 
+  /** Whether the store serves reads from this machine (LogStore.localReads). */
+  get localReads(): boolean {
+    return this.log.localReads === true;
+  }
+
   /** Bytes held now (for metrics). */
   get size(): number {
     return this.bytes;

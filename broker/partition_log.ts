@@ -431,15 +431,20 @@ export class PartitionLog {
    * entries, and writes each batch's assigned base offset into its first
    * eight bytes. The reads are all asked for before waiting on any, so a log
    * store can serve neighbouring runs with one read (the file store does).
+   * Local stores are asked batch by batch: the memory store hands out views
+   * of the batches it keeps, and would have to copy them to join a run, and
+   * the file store joins neighbouring reads itself.
    */
   private async readBatches(entries: IndexEntry[]): Promise<Uint8Array[]> {
     const runs: { from: number; to: number; data: Promise<Uint8Array> }[] = [];
+    const join = !this.d.blobs.localReads;
     let i = 0;
     while (i < entries.length) {
       let j = i + 1;
       let end = entries[i].position + entries[i].length;
       while (
-        j < entries.length && entries[j].blob === entries[i].blob && entries[j].position === end
+        join && j < entries.length && entries[j].blob === entries[i].blob &&
+        entries[j].position === end
       ) {
         end += entries[j].length;
         j++;

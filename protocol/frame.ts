@@ -92,6 +92,45 @@ export function encodeResponseFrame(
   return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body, sizeHint);
 }
 
+/**
+ * A response frame in pieces (size prefix first): small fields encoded into
+ * one buffer, large record sets the very chunks the stores returned. Written
+ * piece by piece (server/connection.ts), never joined into one array.
+ */
+export class GatheredFrame {
+  constructor(readonly parts: Uint8Array[], readonly length: number) {}
+}
+
+/** The most of a gathered frame's own buffer allocated up front: record sets are kept aside. */
+const GATHERED_FIRST_BYTES = 1024 * 1024;
+
+/**
+ * Encodes a response frame whose large record sets (GATHER_MIN_BYTES or more,
+ * protocol/writer.ts) are kept by reference: a plain frame when there were none. `sizeHint`
+ * estimates the whole frame (Handler.responseBytes), records included.
+ */
+export function encodeGatheredResponseFrame(
+  correlationId: number,
+  flexibleHeader: boolean,
+  body: (w: Writer) => void,
+  sizeHint: number,
+): Uint8Array | GatheredFrame {
+  const first = Math.min(sizeHint, GATHERED_FIRST_BYTES);
+  const w = first >= POOLED_MIN_BYTES
+    ? new Writer(0, FRAME_POOL.take(first))
+    : new Writer(Math.max(64, first));
+  w.gather();
+  const sizeAt = w.reserveInt32();
+  encodeResponseHeader(w, correlationId, flexibleHeader);
+  body(w);
+  const parts = w.gathered();
+  // The size goes into the first piece, whichever buffer it is a view of.
+  const head = parts[0];
+  new DataView(head.buffer, head.byteOffset + sizeAt, SIZE_PREFIX_BYTES)
+    .setInt32(0, w.length - SIZE_PREFIX_BYTES);
+  return parts.length === 1 ? head : new GatheredFrame(parts, w.length);
+}
+
 /** A frame given its size prefix. */
 export function withSizePrefix(frame: Uint8Array): Uint8Array {
   const out = new Uint8Array(frame.length + SIZE_PREFIX_BYTES);

@@ -22,12 +22,18 @@ export class FramePool {
   /** Buffers handed out and not yet given back. */
   private readonly lent = new WeakSet<ArrayBuffer>();
 
-  /** `maxFreeBytes` bounds what the pool keeps while no frame uses it. */
-  constructor(readonly maxFreeBytes: number) {}
+  /**
+   * `maxFreeBytes` bounds what the pool keeps while no frame uses it;
+   * frames larger than `maxPooledBytes` get a buffer of their own, which
+   * the allocator maps and unmaps whole, so it costs no resident memory
+   * once written.
+   */
+  constructor(readonly maxFreeBytes: number, readonly maxPooledBytes = maxFreeBytes / 2) {}
 
   /** A buffer of at least `size` bytes (at most a quarter more), its contents undefined. */
   take(size: number): Uint8Array {
     const cls = sizeClass(size);
+    if (cls > this.maxPooledBytes) return new Uint8Array(size);
     const list = this.free.get(cls);
     let buf = list?.pop();
     if (buf) this.freeBytes -= cls;
@@ -71,5 +77,9 @@ export function sizeClass(size: number): number {
   return Math.ceil(n / step) * step;
 }
 
-/** The process's pool: 64 MiB of idle buffers at most. */
-export const FRAME_POOL = new FramePool(64 * 1024 * 1024);
+/**
+ * The process's pool: 16 MiB of idle buffers at most, for frames up to 8 MiB
+ * (a Fetch of 1 MiB partitions, or a few): what it keeps counts in the
+ * broker's resident memory (issue 15 bounds it).
+ */
+export const FRAME_POOL = new FramePool(16 * 1024 * 1024, 8 * 1024 * 1024);

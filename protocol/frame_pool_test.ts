@@ -32,6 +32,16 @@ Deno.test("frame pool: a buffer given back is reused, never lent twice at once, 
   assert.equal(pool.idleBytes, 0);
 });
 
+Deno.test("frame pool: frames above the pooled size get buffers of their own", () => {
+  const pool = new FramePool(8 << 20, 4 << 20);
+  const big = pool.take((4 << 20) + 1);
+  assert.equal(big.length, (4 << 20) + 1, "exactly the size asked for");
+  assert.ok(!pool.isLent(big));
+  pool.give(big);
+  assert.equal(pool.idleBytes, 0);
+  assert.ok(pool.isLent(pool.take(4 << 20)));
+});
+
 Deno.test("frame pool: keeps no more idle bytes than its bound", () => {
   const pool = new FramePool(3 << 20);
   const frames = [1, 2, 3, 4, 5].map(() => pool.take(1 << 20));

@@ -8,11 +8,26 @@ import { uuidFromString } from "./reader.ts";
 const TEXT_ENCODER = new TextEncoder();
 const TWO_32 = 4294967296;
 
+/**
+ * Record sets of at least this many bytes are kept by reference in a
+ * gathering Writer rather than copied into its buffer.
+ */
+export const GATHER_MIN_BYTES = 64 * 1024;
+
 /** A growable big-endian byte buffer. */
 export class Writer {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
+  /**
+   * In a gathering Writer (see gather()), the pieces so far: cut buffer
+   * pieces and record chunks kept by reference, in order.
+   */
+  private parts: Uint8Array[] | null = null;
+  /** Where the buffer's next piece starts. */
+  private pieceStart = 0;
+  /** Bytes of the record chunks kept by reference. */
+  private refBytes = 0;
 
   /** `buf`, when given, is written from its start (a pooled frame buffer, protocol/frame_pool.ts). */
   constructor(initialSize = 1024, buf?: Uint8Array) {
@@ -35,9 +50,33 @@ export class Writer {
     return p;
   }
 
-  /** The bytes written so far (a view, not a copy). */
+  /** The bytes written so far (a view, not a copy); not for a gathering Writer. */
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.pos);
+  }
+
+  /**
+   * From now on large record sets (GATHER_MIN_BYTES or more) are kept by
+   * reference, not copied: what was written becomes a list of pieces, read
+   * with gathered(). The record chunks must not change until it is written.
+   */
+  gather(): void {
+    this.parts ??= [];
+  }
+
+  /** Bytes written, the record sets kept by reference included. */
+  get length(): number {
+    return this.pos + this.refBytes;
+  }
+
+  /**
+   * Everything written, in order: views of the buffer and the record chunks
+   * kept by reference (a single view when none was).
+   */
+  gathered(): Uint8Array[] {
+    const tail = this.buf.subarray(this.pieceStart, this.pos);
+    if (this.parts === null || this.parts.length === 0) return [tail];
+    return tail.length > 0 ? [...this.parts, tail] : [...this.parts];
   }
 
   int8(v: number): void {
@@ -162,6 +201,15 @@ export class Writer {
     for (const c of chunks) total += c.length;
     if (compact) this.uvarint(total + 1);
     else this.int32(total);
+    if (this.parts !== null && total >= GATHER_MIN_BYTES) {
+      // The buffer so far is final but for patches at its start (the frame size),
+      // which the first piece, a view of this very buffer, still sees.
+      this.parts.push(this.buf.subarray(this.pieceStart, this.pos));
+      for (const c of chunks) if (c.length > 0) this.parts.push(c);
+      this.pieceStart = this.pos;
+      this.refBytes += total;
+      return;
+    }
     const p = this.room(total);
     let at = p;
     for (const c of chunks) {

@@ -14,12 +14,15 @@ import { DecodeError, Reader } from "../protocol/reader.ts";
 import { concatChunks } from "../protocol/writer.ts";
 import { decodeRequestHeaderPrefix } from "../protocol/header.ts";
 import {
+  encodeGatheredResponseFrame,
   encodeResponseFrame,
   FrameReader,
   FramingError,
+  GatheredFrame,
   responseHeaderFlexible,
 } from "../protocol/frame.ts";
 import { FRAME_POOL } from "../protocol/frame_pool.ts";
+import type { Writer } from "../protocol/writer.ts";
 import type { BrokerContext } from "../broker/context.ts";
 import type { ConnectionInfo, Handler, RequestContext } from "../handlers/types.ts";
 import { API_VERSIONS_KEY, apiVersionsFallback } from "../handlers/api_versions.ts";
@@ -59,7 +62,7 @@ export interface ServerContext {
 interface Slot {
   promise: Promise<unknown>;
   settled: boolean;
-  value: Uint8Array | null;
+  value: Uint8Array | GatheredFrame | null;
   error: unknown;
   /** Bytes this request holds in the budgets: its frame, then its response too. */
   held: number;
@@ -96,6 +99,57 @@ async function writeAll(conn: Transport, data: Uint8Array, progress: () => void)
     off += await conn.write(data.subarray(off));
     progress();
   }
+}
+
+/** Pieces at least this large are written as they are; smaller ones are staged together. */
+const DIRECT_WRITE_BYTES = 512 * 1024;
+/** The staging buffer for a gathered frame's small pieces. */
+const STAGE_BYTES = 1024 * 1024;
+
+/**
+ * Writes a frame, then gives its buffers back to the frame pool. A gathered
+ * frame's large pieces (stored record chunks) go to the socket as they are;
+ * runs of smaller ones are copied into one staging buffer per write, since
+ * Deno has no vectored write and a write per small piece costs more than the
+ * copy. The frame leaves as it is read, in at most STAGE_BYTES at a time.
+ */
+async function writeFrame(
+  conn: Transport,
+  frame: Uint8Array | GatheredFrame,
+  progress: () => void,
+): Promise<void> {
+  if (frame instanceof Uint8Array) {
+    await writeAll(conn, frame, progress);
+    FRAME_POOL.give(frame);
+    return;
+  }
+  const stage = FRAME_POOL.take(STAGE_BYTES).subarray(0, STAGE_BYTES);
+  let staged = 0;
+  const flush = async () => {
+    if (staged === 0) return;
+    await writeAll(conn, stage.subarray(0, staged), progress);
+    staged = 0;
+  };
+  for (const part of frame.parts) {
+    if (part.length >= DIRECT_WRITE_BYTES) {
+      await flush();
+      await writeAll(conn, part, progress);
+      continue;
+    }
+    let at = 0;
+    while (at < part.length) {
+      const take = Math.min(part.length - at, STAGE_BYTES - staged);
+      stage.set(part.subarray(at, at + take), staged);
+      staged += take;
+      at += take;
+      if (staged === STAGE_BYTES) await flush();
+    }
+  }
+  await flush();
+  // Written (a failed write keeps its buffers from the pool): the staging buffer and the
+  // frame's own go back; stored chunks are not the pool's and are ignored.
+  FRAME_POOL.give(stage);
+  for (const part of frame.parts) FRAME_POOL.give(part);
 }
 
 /**
@@ -227,7 +281,7 @@ export async function serveConnection(
       if (closing.stopped) break;
       // Every response already finished behind this one leaves in the same write:
       // pipelined requests often complete in the same flush.
-      const ready: Uint8Array[] = [];
+      const ready: (Uint8Array | GatheredFrame)[] = [];
       const written: Slot[] = [];
       let failure: unknown = null;
       while (inFlight.length > 0 && inFlight[0].settled) {
@@ -242,15 +296,14 @@ export async function serveConnection(
       // Small answers leave in one write; large ones one by one rather than copied together.
       let total = 0;
       for (const r of ready) total += r.length;
-      const writes = ready.length > 1 && total <= COALESCE_BYTES
-        ? [concatChunks(ready, total)]
+      const writes = ready.length > 1 && total <= COALESCE_BYTES &&
+          ready.every((r) => r instanceof Uint8Array)
+        ? [concatChunks(ready as Uint8Array[], total)]
         : ready;
       try {
         for (const out of writes) {
           writingSince = performance.now();
-          await writeAll(conn, out, () => (writingSince = performance.now()));
-          // Written: a large answer's buffer goes back for the next one (protocol/frame_pool.ts).
-          FRAME_POOL.give(out);
+          await writeFrame(conn, out, () => (writingSince = performance.now()));
           lastActive = performance.now();
           broker.metrics.bytesOut += out.length;
         }
@@ -361,7 +414,7 @@ export async function serveConnection(
     );
     own.take(slot.reserved);
   };
-  const track = (slot: Slot, p: Promise<Uint8Array | null>): Slot => {
+  const track = (slot: Slot, p: Promise<Uint8Array | GatheredFrame | null>): Slot => {
     slot.promise = p.then(
       (v) => {
         slot.settled = true;
@@ -509,7 +562,7 @@ async function handleFrame(
   conn: ConnectionInfo,
   slot: Slot,
   reserve: (bytes: number) => void,
-): Promise<Uint8Array | null> {
+): Promise<Uint8Array | GatheredFrame | null> {
   const { broker, handlers } = server;
   const started = performance.now();
   const r = new Reader(frame);
@@ -604,12 +657,17 @@ async function handleFrame(
     );
   }
   if (response === null) return null;
-  return encodeResponseFrame(
-    header.correlationId,
-    responseHeaderFlexible(handler.api, version),
-    (w) => (handler as Handler).api.encodeResponse(w, response, version),
-    handler.responseBytes?.(response),
-  );
+  const flexible = responseHeaderFlexible(handler.api, version);
+  const body = (w: Writer) => (handler as Handler).api.encodeResponse(w, response, version);
+  // Answers with record sets keep the stored chunks by reference (written by writeFrame).
+  return handler.responseBytes
+    ? encodeGatheredResponseFrame(
+      header.correlationId,
+      flexible,
+      body,
+      handler.responseBytes(response),
+    )
+    : encodeResponseFrame(header.correlationId, flexible, body);
 }
 
 /**

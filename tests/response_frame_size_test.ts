@@ -21,9 +21,12 @@ import {
 } from "../protocol/generated/mod.ts";
 import {
   decodeResponseFrame,
+  encodeGatheredResponseFrame,
   encodeResponseFrame,
+  GatheredFrame,
   responseHeaderFlexible,
 } from "../protocol/frame.ts";
+import { concatChunks } from "../protocol/writer.ts";
 import { FRAME_POOL } from "../protocol/frame_pool.ts";
 import { fetch } from "../handlers/fetch.ts";
 import { shareFetch } from "../handlers/share_fetch.ts";
@@ -110,4 +113,47 @@ Deno.test("ShareFetch answers are encoded into one buffer of the estimated size"
     const back = decodeResponseFrame(SHARE_FETCH_API, version, frame.subarray(4)).body;
     assert.equal((back.responses[0].partitions[0].records as Uint8Array).length, 900_016);
   }
+});
+
+Deno.test("gathered Fetch answers keep large record chunks by reference, byte for byte the same frame", () => {
+  const res = fetchAnswer();
+  const stored = res.responses[0].partitions[0].records as Uint8Array[];
+  const hint = fetch.responseBytes!(res);
+  for (let version = fetch.minVersion; version <= fetch.maxVersion; version++) {
+    const plain = frameOf(FETCH_API, version, res, hint);
+    const gathered = encodeGatheredResponseFrame(
+      42,
+      responseHeaderFlexible(FETCH_API, version),
+      (w) => FETCH_API.encodeResponse(w, res, version),
+      hint,
+    );
+    assert.ok(gathered instanceof GatheredFrame, `v${version}: kept in pieces`);
+    assert.equal(gathered.length, plain.length);
+    assert.deepEqual(concatChunks(gathered.parts), plain, `v${version}: the same bytes`);
+    for (const c of stored) {
+      assert.ok(gathered.parts.includes(c), `v${version}: a ${c.length}-byte chunk by reference`);
+    }
+    // The 70,000-byte record set is one chunk of its own too; the empty one is not a piece.
+    assert.ok(gathered.parts.every((p) => p.length > 0));
+  }
+  // Answers with only small record sets stay one plain frame.
+  const small = defaultFetchResponse();
+  small.responses = [{
+    ...defaultFetchResponseTopic(),
+    topic: "t",
+    topicId: TOPIC_ID,
+    partitions: [{ ...defaultFetchResponsePartition(), records: chunks([16, 1000], 1) }],
+  }];
+  const one = encodeGatheredResponseFrame(
+    42,
+    true,
+    (w) => FETCH_API.encodeResponse(w, small, 12),
+    fetch.responseBytes!(small),
+  );
+  assert.ok(one instanceof Uint8Array);
+  assert.deepEqual(
+    one,
+    frameOf(FETCH_API, 12, small, 256).slice(),
+    "the same frame as the plain encoder's",
+  );
 });
