@@ -2,8 +2,8 @@
  * `s3://` log store: one object per flush in an S3 bucket (or any
  * S3-compatible server: MinIO, R2, Tigris, moto...), through
  * `@aws-sdk/client-s3`. Objects are written with `If-None-Match: *`, so an
- * object is never overwritten; reads are ranged GETs (sent with fetch,
- * s3_http.ts); the sweep lists the
+ * object is never overwritten; reads are ranged GETs (PUTs and GETs are sent
+ * with fetch, s3_http.ts); the sweep lists the
  * prefix and deletes objects no index entry points to once they are older than
  * the grace period.
  *
@@ -35,7 +35,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { LogStore } from "../types.ts";
 import { redactUrl } from "../redact.ts";
-import { GetSigner, objectUrl, rangedGet, type SigningCredentials } from "./s3_http.ts";
+import { objectUrl, rangedGet, s3Call, Signer, type SigningCredentials } from "./s3_http.ts";
 
 /** Settings read from an `s3://` URL. */
 export interface S3UrlOptions {
@@ -241,7 +241,7 @@ export class S3LogStore implements LogStore {
   private queued = new Map<string, Map<number, Block>>();
   private getsScheduled = false;
   readonly readStats: S3ReadStats = { gets: 0, getBytes: 0, shared: 0 };
-  private readonly signer: GetSigner;
+  private readonly signer: Signer;
 
   constructor(url: string, options: S3Options = {}) {
     this.opts = parseS3Url(url);
@@ -252,7 +252,7 @@ export class S3LogStore implements LogStore {
       throw new Error(`S3 readBlockBytes ${this.blockBytes} must be a positive integer`);
     }
     this.cacheBytes = Math.max(0, options.readCacheBytes ?? DEFAULT_S3_READ_CACHE_BYTES);
-    this.signer = new GetSigner(this.opts.region);
+    this.signer = new Signer(this.opts.region);
   }
 
   /** The SDK is imported on first use: it takes about a second to load. */
@@ -346,7 +346,7 @@ export class S3LogStore implements LogStore {
   }
 
   async write(chunks: Uint8Array[]): Promise<string> {
-    const { sdk, s3 } = await this.connection();
+    const { s3 } = await this.connection();
     let size = 0;
     for (const c of chunks) size += c.length;
     const body = new Uint8Array(size);
@@ -358,14 +358,13 @@ export class S3LogStore implements LogStore {
     // One deadline for the whole write, the SDK's retries and a fresh key's included.
     const deadline = new Deadline(this.timeoutMs);
     try {
-      return await this.put(sdk, s3, body, deadline);
+      return await this.put(s3, body, deadline);
     } finally {
       deadline.clear();
     }
   }
 
   private async put(
-    sdk: Sdk,
     s3: S3Client,
     body: Uint8Array,
     deadline: Deadline,
@@ -373,19 +372,17 @@ export class S3LogStore implements LogStore {
     for (let attempt = 0;; attempt++) {
       const blob = newBlobKey();
       try {
-        await s3.send(
-          new sdk.PutObjectCommand({
-            Bucket: this.opts.bucket,
-            Key: this.key(blob),
-            Body: body,
-            ContentLength: body.length,
-            ContentType: "application/octet-stream",
+        await s3Call({
+          ...this.call(s3, deadline, blob),
+          method: "PUT",
+          headers: {
+            "content-type": "application/octet-stream",
             // Never overwrite: a key taken (or a retried PUT that already landed)
             // answers 412, and the flush goes to a fresh key instead.
-            IfNoneMatch: "*",
-          }),
-          { abortSignal: deadline.signal },
-        );
+            "if-none-match": "*",
+          },
+          body,
+        });
         return blob;
       } catch (e) {
         const err = e as S3Error;
@@ -562,6 +559,18 @@ export class S3LogStore implements LogStore {
     }
   }
 
+  /** What s3_http.ts needs for a request about `blob`. */
+  private call(s3: S3Client, deadline: Deadline, blob: string) {
+    return {
+      url: objectUrl(this.opts, this.key(blob)),
+      credentials: () => (s3.config.credentials as () => Promise<SigningCredentials>)(),
+      signer: this.signer,
+      signal: deadline.signal,
+      attempts: this.options.maxAttempts ?? 3,
+      attemptTimeoutMs: this.options.requestTimeoutMs ?? Math.ceil(this.timeoutMs / 2),
+    };
+  }
+
   /**
    * One ranged GET: up to `length` bytes at `position` (fewer where the object
    * ends), with fetch (s3_http.ts) and the credentials the SDK resolved.
@@ -570,16 +579,7 @@ export class S3LogStore implements LogStore {
     const { s3 } = await this.connection();
     const deadline = new Deadline(this.timeoutMs);
     try {
-      return await rangedGet({
-        url: objectUrl(this.opts, this.key(blob)),
-        position,
-        length,
-        credentials: () => (s3.config.credentials as () => Promise<SigningCredentials>)(),
-        signer: this.signer,
-        signal: deadline.signal,
-        attempts: this.options.maxAttempts ?? 3,
-        attemptTimeoutMs: this.options.requestTimeoutMs ?? Math.ceil(this.timeoutMs / 2),
-      });
+      return await rangedGet(this.call(s3, deadline, blob), position, length);
     } catch (e) {
       throw this.failure(`GET ${this.key(blob)} bytes ${position}+${length}`, e, deadline);
     } finally {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GetSigner, objectUrl } from "./s3_http.ts";
+import { objectUrl, Signer } from "./s3_http.ts";
 
 Deno.test("s3 GET signing: AWS's Signature Version 4 example of a ranged GET", () => {
   // The example of S3's documentation ("Authenticating Requests: Using the Authorization
@@ -9,7 +9,8 @@ Deno.test("s3 GET signing: AWS's Signature Version 4 example of a ranged GET", (
     "test.txt",
   );
   assert.equal(url.href, "https://examplebucket.s3.us-east-1.amazonaws.com/test.txt");
-  const headers = new GetSigner("us-east-1").headers(
+  const headers = new Signer("us-east-1").headers(
+    "GET",
     new URL("https://examplebucket.s3.amazonaws.com/test.txt"),
     {
       accessKeyId: "AKIAIOSFODNN7EXAMPLE",
