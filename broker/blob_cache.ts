@@ -44,9 +44,9 @@ export class BlobCache {
     return data;
   }
 
-  /** Whether the store serves reads from this machine (LogStore.localReads). */
-  get localReads(): boolean {
-    return this.log.localReads === true;
+  /** Whether the store's reads are views of what it holds (LogStore.readsAreViews). */
+  get readsAreViews(): boolean {
+    return this.log.readsAreViews === true;
   }
 
   /** Bytes held now (for metrics). */

@@ -431,13 +431,12 @@ export class PartitionLog {
    * entries, and writes each batch's assigned base offset into its first
    * eight bytes. The reads are all asked for before waiting on any, so a log
    * store can serve neighbouring runs with one read (the file store does).
-   * Local stores are asked batch by batch: the memory store hands out views
-   * of the batches it keeps, and would have to copy them to join a run, and
-   * the file store joins neighbouring reads itself.
+   * A store whose reads are views (memory:) is asked batch by batch: it
+   * would have to copy the batches it keeps to join them into a run.
    */
   private async readBatches(entries: IndexEntry[]): Promise<Uint8Array[]> {
     const runs: { from: number; to: number; data: Promise<Uint8Array> }[] = [];
-    const join = !this.d.blobs.localReads;
+    const join = !this.d.blobs.readsAreViews;
     let i = 0;
     while (i < entries.length) {
       let j = i + 1;

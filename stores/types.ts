@@ -440,6 +440,12 @@ export interface LogStore {
    * second copy of what is already there, so it keeps none.
    */
   readonly localReads?: boolean;
+  /**
+   * True when a read returns a view of bytes the store already holds (memory:)
+   * rather than a new copy: joining neighbouring reads would then only cost a
+   * copy, so readers ask for each range on its own.
+   */
+  readonly readsAreViews?: boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Stores the chunks back to back as one blob and returns its key. */

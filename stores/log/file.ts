@@ -10,6 +10,7 @@ import { readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { LogStore } from "../types.ts";
 import { concatChunks } from "../../protocol/writer.ts";
+import { FRAME_POOL, POOLED_MIN_BYTES } from "../../protocol/frame_pool.ts";
 
 const SEGMENT_SUFFIX = ".seg";
 /** Ranges of one segment at most this far apart are read together (the gap is read and dropped). */
@@ -176,7 +177,12 @@ export class FileLogStore implements LogStore {
     let got = 0;
     try {
       const handle = await this.reader(segment);
-      out = new Uint8Array(end - from);
+      // A large run read for one reader goes into a pooled buffer: a Fetch answer
+      // keeps the bytes by reference and gives the buffer back once written
+      // (protocol/frame_pool.ts). A run shared by several readers is their own.
+      out = reads.length === 1 && end - from >= POOLED_MIN_BYTES
+        ? FRAME_POOL.take(end - from).subarray(0, end - from)
+        : new Uint8Array(end - from);
       // Synchronously: what consumers read was written moments ago and is in
       // the page cache, and a worker-thread round trip per read cost more
       // than the copy itself (as on the write path).

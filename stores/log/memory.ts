@@ -30,6 +30,7 @@ interface Blob {
 /** The memory log store. */
 export class MemoryLogStore implements LogStore {
   readonly localReads = true;
+  readonly readsAreViews = true;
   private blobs = new Map<string, Blob>();
   private next = 0;
   private used = 0;
