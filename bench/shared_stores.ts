@@ -638,6 +638,7 @@ async function runConfig(
         for (const why of FLUSH_STARTS) {
           f[`${phase}.starts.${why}`] = (figures.starts[why] ?? 0) / d("flushes");
         }
+        f[`${phase}.flushes`] = d("flushes");
         f[`${phase}.flush.batchesPer`] = d("batches") / d("flushes");
         f[`${phase}.flush.perS`] = d("flushes") / cpu[phase].wall;
         f[`${phase}.flush.writeMs`] = d("writeS") / d("writes") * 1000;
@@ -733,6 +734,11 @@ async function runConfig(
       ], 180_000).done;
       const cj = parseJson(c.stdout);
       cpu["catchup"] = { ...w2.end(), producers: cj?.cpu_s ?? NaN };
+      const m = await fetch(`http://127.0.0.1:${fresh.httpPort}/metrics`).then((r) => r.text());
+      const reads = (kind: string) =>
+        Number(new RegExp(`^skb_s3_reads\\{kind="${kind}"\\} (\\S+)$`, "m").exec(m)?.[1] ?? NaN);
+      f["catchup.gets"] = reads("gets");
+      f["catchup.getMiB"] = reads("get_bytes") / (1024 * 1024);
       if (cj && cj.records === delivered) f["catchup.mb"] = cj.mb_per_s;
       else notes.push(`catch-up: read ${cj?.records ?? 0}/${delivered}: ${reason(c)}`);
     }
@@ -1207,6 +1213,14 @@ async function main(): Promise<number> {
     "And for the catch-up through a new broker (its CPU is among the brokers'):",
     "",
     cpuTable(results, "catchup", nproc),
+    "",
+    ...results.filter((r) => Number.isFinite(r.figures["catchup.gets"])).map((r) =>
+      `- ${PAIR_TITLES[r.pair]} x ${r.brokers}: the catch-up broker sent ${
+        fmt(r.figures["catchup.gets"])
+      } GETs (${fmt(r.figures["catchup.getMiB"])} MiB) for the ${
+        fmt(r.figures["saturated.flushes"])
+      } objects the saturated phase wrote`
+    ),
     "",
   ];
   if (micro.length) {

@@ -108,6 +108,18 @@ export async function createBrokerContext(
   const groups = new GroupCoordinator(meta, dynamicConfigs.coordinator, opts.closing);
   metrics.gauges.set("skb_blob_cache_bytes", () => blobs.size);
   metrics.gaugeHelp.set("skb_blob_cache_bytes", "Bytes of recent log data cached in memory.");
+  const s3Reads = (opts.log as { readStats?: Record<string, number> }).readStats;
+  if (s3Reads) {
+    metrics.gauges.set("skb_s3_reads", () => ({
+      'kind="gets"': s3Reads.gets,
+      'kind="get_bytes"': s3Reads.getBytes,
+      'kind="shared"': s3Reads.shared,
+    }));
+    metrics.gaugeHelp.set(
+      "skb_s3_reads",
+      "S3 log store reads since start: ranged GETs sent, bytes they returned, reads served by another read's GET or a cached block.",
+    );
+  }
   return {
     config,
     clusterId,
