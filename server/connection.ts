@@ -18,7 +18,7 @@ import {
   encodeResponseFrame,
   FrameReader,
   FramingError,
-  GatheredFrame,
+  type GatheredFrame,
   responseHeaderFlexible,
 } from "../protocol/frame.ts";
 import { FRAME_POOL } from "../protocol/frame_pool.ts";
