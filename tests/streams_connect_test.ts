@@ -23,7 +23,7 @@ import {
 import { type BrokerProcess, ROOT, spawnBroker } from "./broker_util.ts";
 import { fetchedRecords, fetchPartition, within } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
-import { wordCountInput } from "./word_count_input.ts";
+import { NINE_WORDS, wordCountInput } from "./word_count_input.ts";
 
 const root = new URL(".", ROOT).pathname;
 const STREAMS_LIB = `${root}.tools/streams/lib`;
@@ -212,21 +212,7 @@ async function eventually<T>(ms: number, what: string, check: () => Promise<T>):
 
 // ---- Kafka Streams ----
 
-const WORDS = [
-  "alpha",
-  "bravo",
-  "charlie",
-  "delta",
-  "echo",
-  "foxtrot",
-  "golf",
-  "hotel",
-  "india",
-  "juliet",
-  "kilo",
-  "lima",
-  "mike",
-];
+const WORDS = [...NINE_WORDS, "juliet", "kilo", "lima", "mike"];
 
 const input = wordCountInput(WORDS);
 const { line, produceLines } = input;
