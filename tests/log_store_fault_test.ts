@@ -20,6 +20,7 @@ import { type FaultMode, type ProxiedRequest, startFaultProxy } from "./servers/
 import { startRedisServer } from "./servers/redis_server.ts";
 import { startS3Server } from "./servers/s3_server.ts";
 import {
+  batchOf,
   brokerArgs,
   createTopic,
   fetchedRecords,
@@ -31,6 +32,8 @@ import {
 } from "./helpers.ts";
 import { WireClient } from "./wire_client.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { PRODUCE_API } from "../protocol/generated/mod.ts";
+import { produceRequest } from "./wire_requests.ts";
 
 /** The broker's --store-timeout-ms: a log store call with no answer fails after this. */
 const STORE_TIMEOUT_MS = 2000;
@@ -85,6 +88,15 @@ Deno.test({
         );
         for (const a of acked) for (let j = 0; j < N; j++) a.push(from + j);
       };
+      /** N records to partition `p` alone, so they get an S3 object of their own. */
+      const produceOne = async (p: number, label: string) => {
+        const req = produceRequest(topic.name, batchOf(next, N));
+        req.topicData[0].partitionData[0].index = p;
+        const [r] = (await c.call(PRODUCE_API, 12, req)).responses[0].partitionResponses;
+        assert.deepEqual([r.errorCode, Number(r.baseOffset)], [0, acked[p].length], label);
+        for (let j = 0; j < N; j++) acked[p].push(next + j);
+        next += N;
+      };
       /** Reads a partition from 0: exactly what was acknowledged, in order. */
       const readBack = async (p: number, label: string) => {
         const got = await fetchPartition(c, topic, p, 0);
@@ -107,11 +119,13 @@ Deno.test({
 
       const modes: FaultMode[] = ["slowdown", "internal-error", "hang"];
       for (const [k, mode] of modes.entries()) {
-        // Partition 0 was just read, so its bytes are in the broker's blob cache;
-        // partition `uncached` has a batch nobody has read yet.
+        // Partition 0 was just read, so its bytes are in the broker's blob cache
+        // (with the rest of the objects they are in); partition `uncached` then
+        // gets a batch of its own, in an object nobody has read yet.
         const uncached = 1 + (k % 2);
         await produceOk(`before ${mode}`);
         await readBack(0, `before ${mode}`);
+        await produceOne(uncached, `before ${mode}`);
         proxy.setMode(mode);
         const seen = proxy.requests.length;
 

@@ -12,6 +12,8 @@ import type { ApiCodec } from "../protocol/frame.ts";
 export class WireClient implements AsyncDisposable {
   private correlationId = 1;
   private buffered = new Uint8Array(0);
+  /** The last call under way: calls from concurrent tasks take turns on the connection. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly conn: Deno.Conn) {}
 
@@ -85,14 +87,22 @@ export class WireClient implements AsyncDisposable {
     return { correlationId, body: api.decodeResponse(r, version) };
   }
 
-  /** Sends a request and waits for its response. */
-  async call<Req, Resp>(api: ApiCodec<Req, Resp>, version: number, body: Req): Promise<Resp> {
-    const id = await this.send(api, version, body);
-    const res = await this.receive(api, version);
-    if (res.correlationId !== id) {
-      throw new Error(`Correlation id ${res.correlationId}, expected ${id}`);
-    }
-    return res.body;
+  /**
+   * Sends a request and waits for its response. Calls made at once from
+   * several tasks go one after another, so each reads its own response
+   * (pipelining is `send` then `receive`).
+   */
+  call<Req, Resp>(api: ApiCodec<Req, Resp>, version: number, body: Req): Promise<Resp> {
+    const run = this.turn.catch(() => {}).then(async () => {
+      const id = await this.send(api, version, body);
+      const res = await this.receive(api, version);
+      if (res.correlationId !== id) {
+        throw new Error(`Correlation id ${res.correlationId}, expected ${id}`);
+      }
+      return res.body;
+    });
+    this.turn = run;
+    return run;
   }
 
   /** True when the broker has closed this connection (reads end). */

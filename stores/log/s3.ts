@@ -630,6 +630,17 @@ export class S3LogStore implements LogStore {
       ).finally(() => deadline.clear());
       removed += done.filter((r) => r.status === "fulfilled").length;
     }
+    this.forget(new Set(doomed.map((key) => key.slice(base.length))));
     return removed;
+  }
+
+  /** Drops the cached blocks of objects swept away: their memory goes back at once. */
+  private forget(blobs: Set<string>): void {
+    if (blobs.size === 0) return;
+    for (const [key, bytes] of this.cached) {
+      if (!blobs.has(key.slice(0, key.lastIndexOf("/")))) continue;
+      this.cached.delete(key);
+      this.cachedBytes -= bytes.length;
+    }
   }
 }

@@ -32,10 +32,14 @@ Deno.test("s3 log store: one object per write under the prefix, never overwritte
     assert.equal(new Set(keys).size, 3);
     for (const k of keys) assert.match(k, /^\d{15}-[0-9a-f]{16}$/);
     const foreign = await other.write([new Uint8Array([9])]);
-    // Nothing referenced, no grace: only this prefix's objects go.
+    // Read once, so their blocks are cached.
+    for (const [i, k] of keys.entries()) assert.deepEqual([...await store.read(k, 0, 1)], [i + 1]);
+    // Nothing referenced, no grace: only this prefix's objects go, and their
+    // cached blocks with them.
     assert.equal(await store.sweep(new Set([keys[0]]), 0), 2);
     assert.deepEqual([...await store.read(keys[0], 0, 1)], [1]);
     await assert.rejects(() => store.read(keys[1], 0, 1));
+    await assert.rejects(() => store.read(keys[2], 0, 1));
     assert.deepEqual([...await other.read(foreign, 0, 1)], [9]);
     // The conditional PUT the store relies on: a second PUT of the same key is refused.
     const { S3Client, PutObjectCommand } = await import("@aws-sdk/client-s3");
