@@ -51,14 +51,8 @@ export function responseHeaderFlexible(api: FramedApi, version: number): boolean
 }
 
 /** A whole frame, size prefix included: `body` writes what follows the header. */
-function frame(
-  header: (w: Writer) => void,
-  body: (w: Writer) => void,
-  sizeHint = 256,
-): Uint8Array {
-  const w = sizeHint >= POOLED_MIN_BYTES
-    ? new Writer(0, FRAME_POOL.take(sizeHint))
-    : new Writer(Math.max(64, sizeHint));
+function frame(header: (w: Writer) => void, body: (w: Writer) => void): Uint8Array {
+  const w = new Writer(256);
   const sizeAt = w.reserveInt32();
   header(w);
   body(w);
@@ -81,15 +75,14 @@ export function encodeRequestFrame<Req>(
 /**
  * Encodes a response frame. `flexibleHeader` defaults to what the API and
  * version call for; ApiVersions' KIP-511 fallback passes false explicitly.
- * `sizeHint` is the frame's expected size in bytes (Handler.responseBytes).
+ * Answers with record sets go through {@link encodeGatheredResponseFrame}.
  */
 export function encodeResponseFrame(
   correlationId: number,
   flexibleHeader: boolean,
   body: (w: Writer) => void,
-  sizeHint?: number,
 ): Uint8Array {
-  return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body, sizeHint);
+  return frame((w) => encodeResponseHeader(w, correlationId, flexibleHeader), body);
 }
 
 /**
