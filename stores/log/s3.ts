@@ -252,7 +252,14 @@ export class S3LogStore implements LogStore {
       throw new Error(`S3 readBlockBytes ${this.blockBytes} must be a positive integer`);
     }
     this.cacheBytes = Math.max(0, options.readCacheBytes ?? DEFAULT_S3_READ_CACHE_BYTES);
-    this.signer = new Signer(this.opts.region);
+    // The credentials the SDK resolved (explicit, the environment's, or its provider chain).
+    this.signer = new Signer(
+      this.opts.region,
+      () =>
+        this.connection().then(({ s3 }) =>
+          (s3.config.credentials as () => Promise<SigningCredentials>)()
+        ),
+    );
   }
 
   /** The SDK is imported on first use: it takes about a second to load. */
@@ -346,7 +353,8 @@ export class S3LogStore implements LogStore {
   }
 
   async write(chunks: Uint8Array[]): Promise<string> {
-    const { s3 } = await this.connection();
+    // The SDK's client holds the credentials the signer uses (and says when the store is closed).
+    await this.connection();
     let size = 0;
     for (const c of chunks) size += c.length;
     const body = new Uint8Array(size);
@@ -358,22 +366,18 @@ export class S3LogStore implements LogStore {
     // One deadline for the whole write, the SDK's retries and a fresh key's included.
     const deadline = new Deadline(this.timeoutMs);
     try {
-      return await this.put(s3, body, deadline);
+      return await this.put(body, deadline);
     } finally {
       deadline.clear();
     }
   }
 
-  private async put(
-    s3: S3Client,
-    body: Uint8Array,
-    deadline: Deadline,
-  ): Promise<string> {
+  private async put(body: Uint8Array, deadline: Deadline): Promise<string> {
     for (let attempt = 0;; attempt++) {
       const blob = newBlobKey();
       try {
         await s3Call({
-          ...this.call(s3, deadline, blob),
+          ...this.call(deadline, blob),
           method: "PUT",
           headers: {
             "content-type": "application/octet-stream",
@@ -560,10 +564,9 @@ export class S3LogStore implements LogStore {
   }
 
   /** What s3_http.ts needs for a request about `blob`. */
-  private call(s3: S3Client, deadline: Deadline, blob: string) {
+  private call(deadline: Deadline, blob: string) {
     return {
       url: objectUrl(this.opts, this.key(blob)),
-      credentials: () => (s3.config.credentials as () => Promise<SigningCredentials>)(),
       signer: this.signer,
       signal: deadline.signal,
       attempts: this.options.maxAttempts ?? 3,
@@ -576,10 +579,10 @@ export class S3LogStore implements LogStore {
    * ends), with fetch (s3_http.ts) and the credentials the SDK resolved.
    */
   private async get(blob: string, position: number, length: number): Promise<Uint8Array> {
-    const { s3 } = await this.connection();
+    await this.connection();
     const deadline = new Deadline(this.timeoutMs);
     try {
-      return await rangedGet(this.call(s3, deadline, blob), position, length);
+      return await rangedGet(this.call(deadline, blob), position, length);
     } catch (e) {
       throw this.failure(`GET ${this.key(blob)} bytes ${position}+${length}`, e, deadline);
     } finally {
