@@ -4,7 +4,7 @@
  * change, so a cached range can never be stale.
  */
 
-import type { LogStore } from "../stores/types.ts";
+import type { BlobRange, LogStore } from "../stores/types.ts";
 
 /** A size-bounded LRU of byte ranges, keyed by blob and position. */
 export class BlobCache {
@@ -42,6 +42,15 @@ export class BlobCache {
     const data = await this.log.read(blob, position, length);
     this.put(blob, position, data);
     return data;
+  }
+
+  /**
+   * The store's LogStore.readRanges, where it has one and its reads are local
+   * (no cache in between: what it returns is the caller's own).
+   */
+  get readRanges(): ((ranges: readonly BlobRange[]) => Promise<Uint8Array>) | null {
+    const log = this.log;
+    return log.localReads && log.readRanges ? (ranges) => log.readRanges!(ranges) : null;
   }
 
   /** Whether the store's reads are views of what it holds (LogStore.readsAreViews). */

@@ -427,14 +427,28 @@ export class PartitionLog {
   }
 
   /**
-   * Reads the batches of index entries, one store read per run of adjacent
-   * entries, and writes each batch's assigned base offset into its first
-   * eight bytes. The reads are all asked for before waiting on any, so a log
+   * Reads the batches of index entries and writes each batch's assigned base
+   * offset into its first eight bytes. A store that reads ranges into a
+   * buffer of the caller's own (LogStore.readRanges: file:) is asked for all
+   * of them at once, and the headers are rewritten in place. Otherwise: one
+   * store read per run of adjacent entries. The reads are all asked for before waiting on any, so a log
    * store can serve neighbouring runs with one read (the file store does).
    * A store whose reads are views (memory:) is asked batch by batch: it
    * would have to copy the batches it keeps to join them into a run.
    */
   private async readBatches(entries: IndexEntry[]): Promise<Uint8Array[]> {
+    const readRanges = this.d.blobs.readRanges;
+    if (readRanges) {
+      // One buffer of the caller's own: the headers are rewritten where they lie.
+      const all = await readRanges(entries);
+      let at = 0;
+      for (const e of entries) {
+        writeBaseOffset(all.subarray(at, at + 8), e.baseOffset);
+        all.fill(0, at + 12, at + BATCH_PREFIX);
+        at += e.length;
+      }
+      return [all];
+    }
     const runs: { from: number; to: number; data: Promise<Uint8Array> }[] = [];
     const join = !this.d.blobs.readsAreViews;
     let i = 0;

@@ -423,6 +423,13 @@ export interface MetaStore {
   ): Promise<boolean>;
 }
 
+/** `length` bytes at `position` of a blob. */
+export interface BlobRange {
+  blob: string;
+  position: number;
+  length: number;
+}
+
 /**
  * Immutable bytes. A write becomes whatever the backend likes (an object per
  * flush, an append to a segment file); written bytes never change.
@@ -446,6 +453,14 @@ export interface LogStore {
    * copy, so readers ask for each range on its own.
    */
   readonly readsAreViews?: boolean;
+  /**
+   * Reads ranges back to back into one new buffer that belongs to the caller
+   * alone, who may change it: a Fetch gets a partition's record set as one
+   * chunk, copied once out of the store, and writes each batch's offset into
+   * it in place (stores without it are read range by range, and the broker
+   * adds each batch's rewritten header as a piece of its own).
+   */
+  readRanges?(ranges: readonly BlobRange[]): Promise<Uint8Array>;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Stores the chunks back to back as one blob and returns its key. */

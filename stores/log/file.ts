@@ -8,7 +8,7 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { readSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { LogStore } from "../types.ts";
+import type { BlobRange, LogStore } from "../types.ts";
 import { concatChunks } from "../../protocol/writer.ts";
 import { FRAME_POOL, POOLED_MIN_BYTES } from "../../protocol/frame_pool.ts";
 
@@ -128,11 +128,11 @@ export class FileLogStore implements LogStore {
    * many small blobs, one per flush, lying back to back in a segment.
    */
   read(blob: string, position: number, length: number): Promise<Uint8Array> {
-    const at = blob.lastIndexOf("@");
-    const segment = blob.slice(0, at);
-    const start = Number(blob.slice(at + 1)) + position;
-    if (at < 0 || !Number.isSafeInteger(start) || position < 0 || !(length >= 0)) {
-      return Promise.reject(new Error(`No bytes ${position}+${length} in blob ${blob}`));
+    let segment: string, start: number;
+    try {
+      [segment, start] = locate({ blob, position, length });
+    } catch (e) {
+      return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
       let queue = this.queuedReads.get(segment);
@@ -201,6 +201,41 @@ export class FileLogStore implements LogStore {
     }
   }
 
+  /**
+   * The ranges back to back in one buffer (pooled when large: a Fetch answer
+   * gives it back once written), with one file read per run of ranges that
+   * lie end to end in a segment. Synchronous, as in readRun.
+   */
+  async readRanges(ranges: readonly BlobRange[]): Promise<Uint8Array> {
+    const located = ranges.map(locate);
+    let total = 0;
+    for (const r of ranges) total += r.length;
+    const out = total >= POOLED_MIN_BYTES
+      ? FRAME_POOL.take(total).subarray(0, total)
+      : new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < ranges.length;) {
+      const [segment, start] = located[i];
+      let end = start + ranges[i].length;
+      let j = i + 1;
+      while (j < ranges.length && located[j][0] === segment && located[j][1] === end) {
+        end += ranges[j].length;
+        j++;
+      }
+      const handle = await this.reader(segment);
+      const want = end - start;
+      let got = 0;
+      while (got < want) {
+        const n = readSync(handle.fd, out, at + got, want - got, start + got);
+        if (n === 0) throw new Error(`Segment ${segment} ends before byte ${end}`);
+        got += n;
+      }
+      at += want;
+      i = j;
+    }
+    return out;
+  }
+
   async sweep(referenced: Set<string>, graceMs: number): Promise<number> {
     const live = new Set<string>();
     for (const key of referenced) live.add(key.slice(0, key.lastIndexOf("@")));
@@ -222,6 +257,16 @@ export class FileLogStore implements LogStore {
     }
     return removed;
   }
+}
+
+/** A range's segment and its first byte there; a blob key not of this store is refused. */
+function locate({ blob, position, length }: BlobRange): [string, number] {
+  const at = blob.lastIndexOf("@");
+  const start = Number(blob.slice(at + 1)) + position;
+  if (at < 0 || !Number.isSafeInteger(start) || position < 0 || !(length >= 0)) {
+    throw new Error(`No bytes ${position}+${length} in blob ${blob}`);
+  }
+  return [blob.slice(0, at), start];
 }
 
 /** The chunks from byte `skip` on (after a short write). */

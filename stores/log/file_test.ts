@@ -50,3 +50,38 @@ Deno.test("file log store: reads asked for together are each served their own by
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("file log store: readRanges puts ranges of several segments back to back in a buffer of the caller's own", async () => {
+  const d = await Deno.makeTempDir({ prefix: "skb-file-" });
+  const s = new FileLogStore(d, { segmentBytes: 1000 });
+  try {
+    const keys: string[] = [];
+    for (let i = 0; i < 12; i++) keys.push(await s.write([new Uint8Array(300).fill(i)]));
+    assert.ok(new Set(keys.map((k) => k.split("@")[0])).size >= 3, "the blobs span segments");
+    // Whole blobs end to end (one file read), parts of blobs, and a blob of another segment.
+    const ranges = [
+      { blob: keys[0], position: 0, length: 300 },
+      { blob: keys[1], position: 0, length: 300 },
+      { blob: keys[2], position: 10, length: 5 },
+      { blob: keys[9], position: 299, length: 1 },
+      { blob: keys[11], position: 0, length: 300 },
+    ];
+    const expected = ranges.flatMap((r) => {
+      const i = keys.indexOf(r.blob);
+      return Array(r.length).fill(i);
+    });
+    const got = await s.readRanges(ranges);
+    assert.deepEqual([...got], expected);
+    // The caller's own: changing it changes nothing another read sees.
+    got.fill(99);
+    assert.deepEqual([...await s.readRanges(ranges)], expected);
+    assert.deepEqual(await s.read(keys[0], 0, 300), new Uint8Array(300).fill(0));
+    // Bytes a segment does not have, and a blob key not of this store, are refused.
+    await assert.rejects(() => s.readRanges([{ blob: keys[11], position: 200, length: 200 }]));
+    await assert.rejects(() => s.readRanges([{ blob: "../x.seg@0", position: 0, length: 1 }]));
+    await assert.rejects(() => s.readRanges([{ blob: "nonsense", position: 0, length: 1 }]));
+  } finally {
+    await s.close();
+    await Deno.remove(d, { recursive: true });
+  }
+});
