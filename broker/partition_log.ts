@@ -110,6 +110,9 @@ export interface PartitionLogDeps {
 
 const NO_RECORDS: Uint8Array[] = [];
 
+/** The most of a view-reading store's record set that a fetch copies into one piece. */
+const VIEWS_JOINED_MAX_BYTES = 1024 * 1024;
+
 /** Bytes of a stored batch rewritten on the way out: base offset, length, partition leader epoch. */
 const BATCH_PREFIX = 16;
 
@@ -438,7 +441,12 @@ export class PartitionLog {
    */
   private async readBatches(entries: IndexEntry[]): Promise<Uint8Array[]> {
     const readRanges = this.d.blobs.readRanges;
-    if (readRanges) {
+    // A store whose reads are views (memory:) would copy to join them: worth it
+    // for up to a staging buffer's worth, which the connection would copy
+    // anyway; larger sets stay views, so memory holds one staging buffer, not
+    // a copy of the whole set.
+    const views = this.d.blobs.readsAreViews;
+    if (readRanges && (!views || sum(entries) <= VIEWS_JOINED_MAX_BYTES)) {
       // One buffer of the caller's own: the headers are rewritten where they lie.
       const all = await readRanges(entries);
       let at = 0;

@@ -47,6 +47,33 @@ export function logStoreConformance(name: string, factory: LogStoreFactory): voi
     await assert.rejects(() => s.read(a, 0, 10));
   });
 
+  test("readRanges, where the store has it, joins ranges into a buffer of the caller's own", async (s) => {
+    if (!s.readRanges) return;
+    // Across written chunks and blobs, large enough for a pooled buffer.
+    const a = await s.write([new Uint8Array(100_000).fill(1), new Uint8Array(100_000).fill(2)]);
+    const b = await s.write([new Uint8Array(50).fill(3)]);
+    const ranges = [
+      { blob: a, position: 99_990, length: 20 },
+      { blob: b, position: 0, length: 50 },
+      { blob: a, position: 0, length: 200_000 },
+    ];
+    const expected = [
+      ...Array(10).fill(1),
+      ...Array(10).fill(2),
+      ...Array(50).fill(3),
+      ...new Uint8Array(100_000).fill(1),
+      ...new Uint8Array(100_000).fill(2),
+    ];
+    const got = await s.readRanges(ranges);
+    assert.equal(got.length, expected.length);
+    assert.deepEqual([...got], expected);
+    // Changing it changes no stored byte.
+    got.fill(0);
+    assert.deepEqual([...await s.readRanges(ranges)], expected);
+    assert.deepEqual([...await s.read(b, 0, 50)], Array(50).fill(3));
+    await assert.rejects(() => s.readRanges!([{ blob: b, position: 40, length: 20 }]));
+  });
+
   test("sweep keeps referenced and young blobs", async (s) => {
     const a = await s.write([new Uint8Array([1])]);
     assert.equal(await s.sweep(new Set(), 60_000), 0);

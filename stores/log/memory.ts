@@ -11,7 +11,8 @@
  * topics), and fails only when nothing more can be freed.
  */
 
-import type { LogSpace, LogStore } from "../types.ts";
+import type { BlobRange, LogSpace, LogStore } from "../types.ts";
+import { FRAME_POOL, POOLED_MIN_BYTES } from "../../protocol/frame_pool.ts";
 
 /** Settings of the memory log store (from its URL's query). */
 export interface MemoryLogOptions {
@@ -146,6 +147,26 @@ export class MemoryLogStore implements LogStore {
       got += take;
     }
     return Promise.resolve(out);
+  }
+
+  /**
+   * The ranges copied back to back into one buffer (pooled when large: a
+   * Fetch answer gives it back once written). The copy is the one the
+   * connection would make anyway to stage many small pieces; made here, the
+   * fetch rewrites batch headers in place and writes one piece.
+   */
+  async readRanges(ranges: readonly BlobRange[]): Promise<Uint8Array> {
+    let total = 0;
+    for (const r of ranges) total += r.length;
+    const out = total >= POOLED_MIN_BYTES
+      ? FRAME_POOL.take(total).subarray(0, total)
+      : new Uint8Array(total);
+    let at = 0;
+    for (const r of ranges) {
+      out.set(await this.read(r.blob, r.position, r.length), at);
+      at += r.length;
+    }
+    return out;
   }
 
   sweep(referenced: Set<string>, graceMs: number): Promise<number> {
