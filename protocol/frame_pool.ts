@@ -83,3 +83,12 @@ export function sizeClass(size: number): number {
  * broker's resident memory (issue 15 bounds it).
  */
 export const FRAME_POOL = new FramePool(16 * 1024 * 1024, 8 * 1024 * 1024);
+
+/**
+ * A buffer of exactly `size` bytes for a frame or a record set headed for one:
+ * from FRAME_POOL when large enough to be worth it (the connection gives it
+ * back once written), else a fresh one.
+ */
+export function frameBuffer(size: number): Uint8Array {
+  return size >= POOLED_MIN_BYTES ? FRAME_POOL.take(size).subarray(0, size) : new Uint8Array(size);
+}

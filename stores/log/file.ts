@@ -10,7 +10,7 @@ import { readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { BlobRange, LogStore } from "../types.ts";
 import { concatChunks } from "../../protocol/writer.ts";
-import { FRAME_POOL, POOLED_MIN_BYTES } from "../../protocol/frame_pool.ts";
+import { frameBuffer } from "../../protocol/frame_pool.ts";
 
 const SEGMENT_SUFFIX = ".seg";
 /** Ranges of one segment at most this far apart are read together (the gap is read and dropped). */
@@ -180,9 +180,7 @@ export class FileLogStore implements LogStore {
       // A large run read for one reader goes into a pooled buffer: a Fetch answer
       // keeps the bytes by reference and gives the buffer back once written
       // (protocol/frame_pool.ts). A run shared by several readers is their own.
-      out = reads.length === 1 && end - from >= POOLED_MIN_BYTES
-        ? FRAME_POOL.take(end - from).subarray(0, end - from)
-        : new Uint8Array(end - from);
+      out = reads.length === 1 ? frameBuffer(end - from) : new Uint8Array(end - from);
       // Synchronously: what consumers read was written moments ago and is in
       // the page cache, and a worker-thread round trip per read cost more
       // than the copy itself (as on the write path).
@@ -208,11 +206,7 @@ export class FileLogStore implements LogStore {
    */
   async readRanges(ranges: readonly BlobRange[]): Promise<Uint8Array> {
     const located = ranges.map(locate);
-    let total = 0;
-    for (const r of ranges) total += r.length;
-    const out = total >= POOLED_MIN_BYTES
-      ? FRAME_POOL.take(total).subarray(0, total)
-      : new Uint8Array(total);
+    const out = frameBuffer(ranges.reduce((n, r) => n + r.length, 0));
     let at = 0;
     for (let i = 0; i < ranges.length;) {
       const [segment, start] = located[i];

@@ -12,7 +12,7 @@
  */
 
 import type { BlobRange, LogSpace, LogStore } from "../types.ts";
-import { FRAME_POOL, POOLED_MIN_BYTES } from "../../protocol/frame_pool.ts";
+import { frameBuffer } from "../../protocol/frame_pool.ts";
 
 /** Settings of the memory log store (from its URL's query). */
 export interface MemoryLogOptions {
@@ -156,11 +156,7 @@ export class MemoryLogStore implements LogStore {
    * fetch rewrites batch headers in place and writes one piece.
    */
   async readRanges(ranges: readonly BlobRange[]): Promise<Uint8Array> {
-    let total = 0;
-    for (const r of ranges) total += r.length;
-    const out = total >= POOLED_MIN_BYTES
-      ? FRAME_POOL.take(total).subarray(0, total)
-      : new Uint8Array(total);
+    const out = frameBuffer(ranges.reduce((n, r) => n + r.length, 0));
     let at = 0;
     for (const r of ranges) {
       out.set(await this.read(r.blob, r.position, r.length), at);
