@@ -11,7 +11,15 @@ export class BlobCache {
   private entries = new Map<string, Uint8Array>();
   private bytes = 0;
 
-  constructor(private readonly log: LogStore, private readonly maxBytes: number) {}
+  /**
+   * The store's LogStore.readRanges, where it has one and its reads are local
+   * (no cache in between: what it returns is the caller's own).
+   */
+  readonly readRanges: ((ranges: readonly BlobRange[]) => Promise<Uint8Array>) | null;
+
+  constructor(private readonly log: LogStore, private readonly maxBytes: number) {
+    this.readRanges = log.localReads && log.readRanges ? log.readRanges.bind(log) : null;
+  }
 
   private static key(blob: string, position: number, length: number): string {
     return `${blob}:${position}:${length}`;
@@ -42,15 +50,6 @@ export class BlobCache {
     const data = await this.log.read(blob, position, length);
     this.put(blob, position, data);
     return data;
-  }
-
-  /**
-   * The store's LogStore.readRanges, where it has one and its reads are local
-   * (no cache in between: what it returns is the caller's own).
-   */
-  get readRanges(): ((ranges: readonly BlobRange[]) => Promise<Uint8Array>) | null {
-    const log = this.log;
-    return log.localReads && log.readRanges ? (ranges) => log.readRanges!(ranges) : null;
   }
 
   /** Whether the store's reads are views of what it holds (LogStore.readsAreViews). */

@@ -431,13 +431,12 @@ export class PartitionLog {
 
   /**
    * Reads the batches of index entries and writes each batch's assigned base
-   * offset into its first eight bytes. A store that reads ranges into a
-   * buffer of the caller's own (LogStore.readRanges: file:) is asked for all
-   * of them at once, and the headers are rewritten in place. Otherwise: one
-   * store read per run of adjacent entries. The reads are all asked for before waiting on any, so a log
-   * store can serve neighbouring runs with one read (the file store does).
-   * A store whose reads are views (memory:) is asked batch by batch: it
-   * would have to copy the batches it keeps to join them into a run.
+   * offset into its first eight bytes. A store with LogStore.readRanges reads
+   * them all into one buffer of the caller's own, and the headers are
+   * rewritten where they lie. Otherwise the reads are all asked for before
+   * waiting on any, one per run of adjacent entries, so a log store can serve
+   * neighbouring runs with one read; a store whose reads are views (memory:)
+   * is asked batch by batch, since joining them would cost a copy.
    */
   private async readBatches(entries: IndexEntry[]): Promise<Uint8Array[]> {
     const readRanges = this.d.blobs.readRanges;
@@ -458,7 +457,7 @@ export class PartitionLog {
       return [all];
     }
     const runs: { from: number; to: number; data: Promise<Uint8Array> }[] = [];
-    const join = !this.d.blobs.readsAreViews;
+    const join = !views;
     let i = 0;
     while (i < entries.length) {
       let j = i + 1;
