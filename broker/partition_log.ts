@@ -110,6 +110,17 @@ export interface PartitionLogDeps {
 
 const NO_RECORDS: Uint8Array[] = [];
 
+/** A partition of a Fetch between finding its index entries and reading them. */
+interface ReadPlan {
+  out: FetchRead;
+  /** Set when there are entries to read. */
+  ref: PartitionRef | null;
+  fetchOffset: number;
+  /** Its own byte limit: partitionMaxBytes within the request's maxBytes. */
+  room: number;
+  entries: IndexEntry[];
+}
+
 /** The most of a view-reading store's record set that a fetch copies into one piece. */
 const VIEWS_JOINED_MAX_BYTES = 1024 * 1024;
 
@@ -344,28 +355,44 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * One pass over every wanted partition, in three steps so that no store
+   * round trip waits on another partition's: every partition's offsets and
+   * index entries are asked for together; then the request's byte budget is
+   * shared out in request order; then every partition's batches are read
+   * together (a log store can serve the ranges of one object, which a flush
+   * wrote for many partitions, with one read).
+   */
   private async readAll(wants: FetchWant[], limits: FetchLimits) {
-    let budget = limits.maxBytes > 0 ? limits.maxBytes : 0x7fffffff;
+    const maxBytes = limits.maxBytes > 0 ? limits.maxBytes : 0x7fffffff;
+    const plans = await Promise.all(
+      wants.map((w) => this.plan(w, limits.readCommitted, maxBytes)),
+    );
+    let budget = maxBytes;
+    let taken = 0;
+    for (const p of plans) {
+      if (p.entries.length === 0) continue;
+      p.entries = fitting(p.entries, Math.min(p.room, budget), taken > 0);
+      const size = sum(p.entries);
+      taken += size;
+      budget -= size;
+    }
+    const reads = await Promise.all(plans.map((p) => this.fill(p, limits.readCommitted)));
     let bytes = 0;
     let error = false;
-    const reads: FetchRead[] = [];
-    for (const w of wants) {
-      const read = await this.readOne(w, limits.readCommitted, budget, bytes > 0);
-      reads.push(read);
+    for (const read of reads) {
       if (read.errorCode !== 0) error = true;
-      const size = sizeOf(read.records);
-      bytes += size;
-      budget -= size;
+      bytes += sizeOf(read.records);
     }
     return { reads, bytes, error };
   }
 
-  private async readOne(
-    want: FetchWant,
-    readCommitted: boolean,
-    budget: number,
-    wholeBatchesOnly: boolean,
-  ): Promise<FetchRead> {
+  /**
+   * A partition's answer without its records, and the index entries that
+   * could fill it: up to its own limit and the request's, before the budget
+   * that earlier partitions leave is applied.
+   */
+  private async plan(want: FetchWant, readCommitted: boolean, maxBytes: number): Promise<ReadPlan> {
     const out: FetchRead = {
       errorCode: want.at.errorCode,
       message: want.at.ref ? null : want.at.message,
@@ -375,13 +402,14 @@ export class PartitionLog {
       abortedTransactions: null,
       records: NO_RECORDS,
     };
+    const plan: ReadPlan = { out, ref: null, fetchOffset: want.fetchOffset, room: 0, entries: [] };
     const ref = want.at.ref;
-    if (ref === null) return out;
+    if (ref === null) return plan;
     const st = await this.state(ref);
     if (!("highWatermark" in st) || st.errorCode !== 0) {
       out.errorCode = st.errorCode;
       out.message = st.message;
-      return out;
+      return plan;
     }
     out.highWatermark = st.highWatermark;
     out.lastStableOffset = st.lastStableOffset;
@@ -389,18 +417,29 @@ export class PartitionLog {
     if (readCommitted) out.abortedTransactions = [];
     if (want.fetchOffset < st.logStartOffset || want.fetchOffset > st.highWatermark) {
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
-      return out;
+      return plan;
     }
     const limit = readCommitted ? st.lastStableOffset : st.highWatermark;
-    const room = Math.min(want.partitionMaxBytes, budget);
-    if (want.fetchOffset >= limit || room <= 0) return out;
+    plan.room = Math.min(want.partitionMaxBytes, maxBytes);
+    if (want.fetchOffset >= limit || plan.room <= 0) return plan;
     try {
-      const entries =
-        (await this.d.meta.readIndex(ref.topic.id, ref.partition, want.fetchOffset, room))
+      plan.entries =
+        (await this.d.meta.readIndex(ref.topic.id, ref.partition, want.fetchOffset, plan.room))
           .filter((e) => e.baseOffset < limit);
-      // KIP-74: past the first partition with data, only whole batches that fit.
-      while (wholeBatchesOnly && entries.length > 0 && sum(entries) > room) entries.pop();
-      if (entries.length === 0) return out;
+      plan.ref = ref;
+    } catch (e) {
+      out.errorCode = this.failure(e);
+      out.message = messageOf(e);
+      plan.entries = [];
+    }
+    return plan;
+  }
+
+  /** Reads a plan's batches (and, under read_committed, its aborted transactions) into its answer. */
+  private async fill(plan: ReadPlan, readCommitted: boolean): Promise<FetchRead> {
+    const { out, ref, entries } = plan;
+    if (ref === null || entries.length === 0) return out;
+    try {
       const [records, aborted] = await Promise.all([
         this.readBatches(entries),
         // The aborted transactions whose records may be among those returned.
@@ -408,7 +447,7 @@ export class PartitionLog {
           ? this.d.meta.abortedTransactions(
             ref.topic.id,
             ref.partition,
-            want.fetchOffset,
+            plan.fetchOffset,
             entries[entries.length - 1].lastOffset + 1,
           )
           : null,
@@ -504,6 +543,23 @@ export class PartitionLog {
 
 function messageOf(e: unknown): string | null {
   return isStoreFailure(e) ? e.message : null;
+}
+
+/**
+ * The leading entries that fit in `room` bytes (readIndex's rule: the first
+ * always, then whole entries while they fit); past the first partition with
+ * data (`wholeOnly`), KIP-74 allows only whole batches that fit.
+ */
+function fitting(entries: IndexEntry[], room: number, wholeOnly: boolean): IndexEntry[] {
+  if (room <= 0) return [];
+  let n = 0;
+  let bytes = 0;
+  while (n < entries.length && (n === 0 || bytes + entries[n].length <= room)) {
+    bytes += entries[n].length;
+    n++;
+  }
+  if (wholeOnly && bytes > room) return [];
+  return n === entries.length ? entries : entries.slice(0, n);
 }
 
 function sum(entries: IndexEntry[]): number {
