@@ -12,13 +12,17 @@ export class BlobCache {
   private bytes = 0;
 
   /**
-   * The store's LogStore.readRanges, where it has one and its reads are local
-   * (no cache in between: what it returns is the caller's own).
+   * The store's LogStore.readRanges, where it has one: what it returns is the
+   * caller's own, so it bypasses this cache (a store with it either reads
+   * locally or keeps its own cache of what it fetched, as s3: does).
    */
   readonly readRanges: ((ranges: readonly BlobRange[]) => Promise<Uint8Array>) | null;
+  /** The store's LogStore.prefetch, where it has one. */
+  readonly prefetch: ((ranges: readonly BlobRange[]) => void) | null;
 
   constructor(private readonly log: LogStore, private readonly maxBytes: number) {
-    this.readRanges = log.localReads && log.readRanges ? log.readRanges.bind(log) : null;
+    this.readRanges = log.readRanges ? log.readRanges.bind(log) : null;
+    this.prefetch = log.prefetch ? log.prefetch.bind(log) : null;
   }
 
   private static key(blob: string, position: number, length: number): string {

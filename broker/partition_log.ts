@@ -348,9 +348,12 @@ export class PartitionLog {
       w.at.ref ? [partitionKey(w.at.ref.topic.id, w.at.ref.partition)] : []
     );
     for (;;) {
-      const { reads, bytes, error } = await this.readAll(wants, limits);
+      const { plans, reads, bytes, error } = await this.readAll(wants, limits);
       const left = deadline - performance.now();
-      if (bytes >= minBytes || error || left <= 0 || this.d.closing.aborted) return reads;
+      if (bytes >= minBytes || error || left <= 0 || this.d.closing.aborted) {
+        this.prefetchAfter(plans);
+        return reads;
+      }
       await this.d.waiter.wait(keys, Math.min(left, this.d.config.fetchPollMs));
     }
   }
@@ -384,7 +387,26 @@ export class PartitionLog {
       if (read.errorCode !== 0) error = true;
       bytes += sizeOf(read.records);
     }
-    return { reads, bytes, error };
+    return { plans, reads, bytes, error };
+  }
+
+  /**
+   * A consumer catching up asks next for the batches that follow those just
+   * answered: where the log store has LogStore.prefetch (s3:, whose reads
+   * each wait on a GET), their ranges are handed to it now, as many bytes
+   * as each partition got, so its GETs overlap writing this answer and the
+   * consumer's turn. Best effort: a failure here costs nothing but the hint.
+   */
+  private prefetchAfter(plans: ReadPlan[]): void {
+    const prefetch = this.d.blobs.prefetch;
+    if (prefetch === null) return;
+    for (const p of plans) {
+      if (p.ref === null || p.entries.length === 0 || p.out.errorCode !== 0) continue;
+      const next = p.entries[p.entries.length - 1].lastOffset + 1;
+      if (next >= p.out.highWatermark) continue;
+      this.d.meta.readIndex(p.ref.topic.id, p.ref.partition, next, sum(p.entries))
+        .then(prefetch, () => {});
+    }
   }
 
   /**

@@ -461,6 +461,12 @@ export interface LogStore {
    * adds each batch's rewritten header as a piece of its own).
    */
   readRanges?(ranges: readonly BlobRange[]): Promise<Uint8Array>;
+  /**
+   * A hint: these ranges are likely to be read soon (the batches after those
+   * a Fetch just answered), so a store whose reads are slow may start them
+   * now and keep the bytes for that read. Returns at once; never fails.
+   */
+  prefetch?(ranges: readonly BlobRange[]): void;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Stores the chunks back to back as one blob and returns its key. */

@@ -33,7 +33,8 @@
  */
 
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { LogStore } from "../types.ts";
+import type { BlobRange, LogStore } from "../types.ts";
+import { frameBuffer } from "../../protocol/frame_pool.ts";
 import { redactUrl } from "../redact.ts";
 import { objectUrl, rangedGet, s3Call, Signer, type SigningCredentials } from "./s3_http.ts";
 
@@ -97,6 +98,17 @@ export const DEFAULT_S3_READ_BLOCK_BYTES = 1024 * 1024;
 export const DEFAULT_S3_READ_CACHE_BYTES = 32 * 1024 * 1024;
 /** The most one GET asks for (neighbouring blocks and read-ahead together). */
 const MAX_GET_BYTES = 8 * 1024 * 1024;
+
+/** The blocks of one read, asked for. */
+interface Span {
+  position: number;
+  length: number;
+  /** Index of the first and the last block the read needs. */
+  first: number;
+  last: number;
+  /** The needed blocks, first to last, once all are read. */
+  parts: Promise<Uint8Array[]>;
+}
 
 /** A block of an object being read or read. */
 interface Block {
@@ -398,15 +410,89 @@ export class S3LogStore implements LogStore {
   }
 
   async read(blob: string, position: number, length: number): Promise<Uint8Array> {
+    this.checkRange(blob, position, length);
+    if (length <= 0) return new Uint8Array(0);
+    const span = this.span(blob, position, length);
+    const parts = await span.parts;
+    if (parts.length === 1) {
+      const from = position - span.first * this.blockBytes;
+      return parts[0].subarray(from, from + length);
+    }
+    const out = new Uint8Array(length);
+    this.copyOut(span, parts, out, 0);
+    return out;
+  }
+
+  /**
+   * The ranges back to back in one buffer of the caller's own (pooled when
+   * large: a Fetch answer gives it back once written). Every range's blocks
+   * are asked for before any is awaited, so ranges of one object share GETs.
+   */
+  async readRanges(ranges: readonly BlobRange[]): Promise<Uint8Array> {
+    let total = 0;
+    for (const r of ranges) {
+      this.checkRange(r.blob, r.position, r.length);
+      if (r.length < 0) throw new Error(`No bytes ${r.position}+${r.length} in blob ${r.blob}`);
+      total += r.length;
+    }
+    const spans = ranges.map((r) => r.length > 0 ? this.span(r.blob, r.position, r.length) : null);
+    // Every GET is settled before returning, so none is left failing unobserved.
+    const settled = await Promise.allSettled(spans.map((sp) => sp?.parts ?? []));
+    const out = frameBuffer(total);
+    let at = 0;
+    for (let k = 0; k < spans.length; k++) {
+      const s = settled[k];
+      if (s.status === "rejected") throw s.reason;
+      const span = spans[k];
+      if (span) this.copyOut(span, s.value, out, at);
+      at += ranges[k].length;
+    }
+    return out;
+  }
+
+  /**
+   * Starts the GETs of ranges a reader is expected to ask for next (the
+   * batches after those a Fetch just answered), so that its next read finds
+   * them cached or on the way. Blocks cached or being read are left alone;
+   * at most a quarter of the cache is asked for at once, so what is fetched
+   * ahead does not push out what readers still need. Failures are dropped:
+   * the read that needs the bytes asks again.
+   */
+  prefetch(ranges: readonly BlobRange[]): void {
+    if (this.closed || this.cacheBytes <= 0) return;
+    const w = this.blockBytes;
+    let left = Math.floor(this.cacheBytes / 4);
+    for (const r of ranges) {
+      if (!BLOB.test(r.blob) || r.length <= 0 || r.position < 0) continue;
+      const first = Math.floor(r.position / w);
+      const last = Math.floor((r.position + r.length - 1) / w);
+      for (let i = first; i <= last; i++) {
+        const key = `${r.blob}/${i}`;
+        if (this.cached.has(key) || this.reading.has(key)) continue;
+        if ((left -= w) < 0) return;
+        this.block(r.blob, i, true);
+      }
+    }
+  }
+
+  /** Throws unless `position`+`length` can name bytes of an S3 log blob. */
+  private checkRange(blob: string, position: number, length: number): void {
     if (!BLOB.test(blob)) throw new Error(`Blob ${JSON.stringify(blob)} is not an S3 log blob`);
     if (!Number.isSafeInteger(position) || position < 0 || !Number.isSafeInteger(length)) {
       throw new Error(`No bytes ${position}+${length} in blob ${blob}`);
     }
-    if (length <= 0) return new Uint8Array(0);
+  }
+
+  /**
+   * The blocks holding `length` (> 0) bytes at `position`, asked for now,
+   * with as many bytes again read ahead (the next read of a consumer catching
+   * up asks for the bytes that follow), within one GET's limit. The parts
+   * reject when the object ends before the range does.
+   */
+  private span(blob: string, position: number, length: number): Span {
     const w = this.blockBytes;
     const first = Math.floor(position / w);
     const last = Math.floor((position + length - 1) / w);
-    // Read-ahead: as many bytes again as this read asks for, within one GET's limit.
     const ahead = Math.min(last + Math.ceil(length / w), first + Math.floor(MAX_GET_BYTES / w) - 1);
     const blocks: Promise<Uint8Array>[] = [];
     let own = false;
@@ -417,26 +503,30 @@ export class S3LogStore implements LogStore {
       if (needed) blocks.push(hit.bytes);
     }
     if (!own) this.readStats.shared++;
-    const parts = await Promise.all(blocks);
-    const end = position + length;
-    // Only the object's last block is short.
-    for (let k = 0; k < parts.length - 1; k++) {
-      if (parts[k].length < w) {
-        throw this.endsBefore(blob, position, length, (first + k) * w + parts[k].length);
+    const parts = Promise.all(blocks).then((parts) => {
+      // Only the object's last block is short.
+      for (let k = 0; k < parts.length - 1; k++) {
+        if (parts[k].length < w) {
+          throw this.endsBefore(blob, position, length, (first + k) * w + parts[k].length);
+        }
       }
-    }
-    const lastEnd = last * w + parts[parts.length - 1].length;
-    if (lastEnd < end) throw this.endsBefore(blob, position, length, lastEnd);
-    if (parts.length === 1) return parts[0].subarray(position - first * w, end - first * w);
-    const out = new Uint8Array(length);
-    let at = 0;
+      const lastEnd = last * w + parts[parts.length - 1].length;
+      if (lastEnd < position + length) throw this.endsBefore(blob, position, length, lastEnd);
+      return parts;
+    });
+    return { position, length, first, last, parts };
+  }
+
+  /** Copies a span's bytes out of its blocks into `out` at `at`. */
+  private copyOut(span: Span, parts: Uint8Array[], out: Uint8Array, at: number): void {
+    const w = this.blockBytes;
+    const end = span.position + span.length;
     for (let k = 0; k < parts.length; k++) {
-      const from = k === 0 ? position - first * w : 0;
-      const to = k === parts.length - 1 ? end - last * w : parts[k].length;
+      const from = k === 0 ? span.position - span.first * w : 0;
+      const to = k === parts.length - 1 ? end - span.last * w : parts[k].length;
       out.set(parts[k].subarray(from, to), at);
       at += to - from;
     }
-    return out;
   }
 
   private endsBefore(blob: string, position: number, length: number, size: number): Error {

@@ -273,3 +273,52 @@ Deno.test("s3 log store: reads asked for together share ranged GETs, with read-a
     await stopped.close();
   }
 });
+
+Deno.test("s3 log store: prefetch starts the GETs a later read then shares, within a quarter of the cache", async () => {
+  await using s3 = await startS3Server();
+  await s3.createBucket("skb-prefetch");
+  const url = s3.url("skb-prefetch", "p");
+  const writer = new S3LogStore(url, { credentials: s3.credentials });
+  const blobs: string[] = [];
+  for (let i = 0; i < 4; i++) blobs.push(await writer.write([new Uint8Array(8192).fill(i + 1)]));
+  await writer.close();
+  // Blocks of 4 KiB, a cache of 32 KiB: one prefetch asks for at most 8 KiB.
+  const store = new S3LogStore(url, {
+    credentials: s3.credentials,
+    readBlockBytes: 4096,
+    readCacheBytes: 32 * 1024,
+  });
+  try {
+    const settled = async () => {
+      // The prefetch's GETs are in flight until their blocks are cached: a read of
+      // them shares them, so waiting on a read of the first block settles them all.
+      await store.read(blobs[0], 0, 1);
+    };
+    store.prefetch([{ blob: blobs[0], position: 0, length: 8192 }]);
+    await settled();
+    assert.equal(store.readStats.gets, 1, "the prefetch sent one GET for both blocks");
+    const got = await store.readRanges([
+      { blob: blobs[0], position: 100, length: 8000 },
+    ]);
+    assert.ok(got.length === 8000 && got.every((b) => b === 1));
+    assert.equal(store.readStats.gets, 1, "the read found the prefetched blocks");
+    // Past a quarter of the cache the rest is left for the reads themselves.
+    store.prefetch(blobs.slice(1).map((blob) => ({ blob, position: 0, length: 8192 })));
+    const before = store.readStats.gets;
+    const all = await store.readRanges(
+      blobs.slice(1).map((blob) => ({ blob, position: 0, length: 8192 })),
+    );
+    assert.equal(all.length, 3 * 8192);
+    for (let i = 0; i < 3; i++) {
+      assert.ok(
+        all.subarray(i * 8192, (i + 1) * 8192).every((b) => b === i + 2),
+        `object ${i + 1}`,
+      );
+    }
+    assert.equal(store.readStats.gets - before, 3, "one GET per object: one prefetched, two read");
+    // Names that are not blobs of this store are ignored, never thrown.
+    store.prefetch([{ blob: "../x", position: 0, length: 10 }]);
+  } finally {
+    await store.close();
+  }
+});
