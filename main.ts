@@ -100,7 +100,7 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     env: "SKB_LINGER_MS",
     help:
-      "The longest a flush waits to gather more batches; it ends early once every idempotent producer in it has 5 requests waiting (default 50 with an s3: log store, where each flush is one object; else 0)",
+      "The longest a flush waits to gather more batches; it ends early once every idempotent producer in it has 5 requests waiting (default 25 with an s3: log store, where each flush is one object; else 0)",
   },
   "group-initial-rebalance-delay-ms": {
     type: "string",
@@ -559,7 +559,10 @@ export async function main(args: string[]): Promise<number> {
       messageMaxBytes: integer("message-max-bytes", str("message-max-bytes")!, 1024, 2 ** 30),
       lingerMs: integer(
         "linger-ms",
-        str("linger-ms") ?? (/^s3:/i.test(logUrl) ? "50" : "0"),
+        // 25 ms with S3: the produce p99 stays under 150 ms with 1-3 brokers
+        // sharing one bucket (50 ms gave 120-210 ms), for about 1.4x the PUTs
+        // at 5 MiB/s; bench/results/s3_latency.md.
+        str("linger-ms") ?? (/^s3:/i.test(logUrl) ? "25" : "0"),
         0,
         60000,
       ),
